@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from velro_policy.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""The shared pipeline of ``lint`` and ``check``:
+
+config -> pack -> discover -> sources -> evaluate -> report -> exit code.
+
+Every step is one call; heavy modules are imported only by the step that
+needs them, so linting one env file costs the parse and the checks.
+"""
+from __future__ import annotations
+
+import os
+
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+from velro_policy import config as config_mod
+from velro_policy import pack as pack_mod
+from velro_policy.discover import discover
+from velro_policy.evaluate import Evaluator, exit_code, problem_findings
+from velro_policy.model import SEVERITIES, Document, FileSummary, Finding, Problem, RunResult
+from velro_policy.sources import SOURCES, LoadContext
+
+
+class Options(NamedTuple):
+    paths: list[str]
+    policies: list[str] = []
+    only: list[str] = []
+    skip: list[str] = []
+    environment: Optional[str] = None
+    formats: list[tuple[str, Optional[str]]] = [("text", None)]
+    fail_on: Optional[str] = None
+    config: Optional[str] = None
+    targets: Optional[list[str]] = None  # None: every target
+    use_cache: bool = True
+    color: Optional[bool] = None
+
+
+def display_path(path: str) -> str:
+    rel = os.path.relpath(path)
+    return (rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/")
+
+
+def select_rules(rules: list[dict[str, Any]], only: list[str], skip: list[str]) -> list[dict[str, Any]]:
+    from fnmatch import fnmatchcase
+
+    def hit(rid: str, pats: list[str]) -> bool:
+        return any(fnmatchcase(rid, p) for p in pats)
+
+    return [r for r in rules if (not only or hit(r["id"], only)) and not hit(r["id"], skip)]
+
+
+def load_pack(opts: Options) -> pack_mod.Pack:
+    cfg_path = Path(opts.config) if opts.config else config_mod.find(opts.paths[0] if opts.paths else ".")
+    if opts.config and not Path(opts.config).is_file():
+        from velro_policy.errors import ConfigError
+
+        raise ConfigError("config file not found", path=opts.config)
+    return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
+
+
+def collect(opts: Options) -> RunResult:
+    pack = load_pack(opts)
+    config = pack.config
+    rules = select_rules(pack.rules, opts.only, opts.skip)
+    targets = opts.targets
+    sources = {n: s for n, s in SOURCES.items() if targets is None or s.TARGET in targets}
+
+    def classify(path: str, explicit: bool) -> Optional[str]:
+        for name, src in sources.items():
+            if src.claims(path, explicit, config):
+                return name
+        return None
+
+    found = discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
+    root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
+    ctx = LoadContext(config, rules, opts.environment, root, display_path)
+    documents: list[Document] = []
+    extra_findings: list[Finding] = []
+    for name, paths in found.files.items():
+        for doc in SOURCES[name].load(paths, ctx):
+            documents.append(doc)
+    evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
+                          aliases={**config.get("environment_aliases", {})} or None)
+    findings: list[Finding] = list(extra_findings)
+    problems: list[Problem] = []
+    files: list[FileSummary] = []
+    for doc in documents:
+        problems.extend(doc.problems)
+        files.append(FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target != "code" else "", doc.environment_source))
+        findings.extend(evaluator.evaluate(doc))
+    findings.extend(problem_findings(problems))
+    fail_on = opts.fail_on or config.get("fail_on", "low")
+    return RunResult(
+        findings=tuple(sorted(set(findings))),
+        problems=tuple(sorted(problems)),
+        files=tuple(sorted(files)),
+        rules=tuple(rules),
+        root=root,
+        fail_on=fail_on,
+        notes=tuple(found.skipped),
+    )
+
+
+def run(opts: Options) -> int:
+    from velro_policy.reporters import emit
+
+    result = collect(opts)
+    emit(result, opts.formats, color=opts.color)
+    return exit_code(result.findings, result.problems, result.fail_on)
+
+

@@ -1,0 +1,103 @@
+"""Turning the paths on the command line into input files per source.
+
+Directories are walked; .git, node_modules, virtualenvs, caches and the
+config's ``exclude`` globs are skipped, and so are directories that git
+ignores (one ``git ls-files`` call, only when a directory is walked inside
+a work tree).  Env files are linted even when gitignored: they are ignored
+precisely because they hold secrets.  Symlinks are not followed out of the
+scanned root.  A file named on the command line is always taken.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from velro_policy.errors import InputError
+
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", ".idea", ".vscode", ".direnv", ".cache",
+})
+
+
+class Discovered(NamedTuple):
+    files: dict[str, list[str]]  # source name -> paths
+    skipped: list[str]  # notes on what was skipped and why
+
+
+def _git_ignored_dirs(root: str) -> set[str]:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+            cwd=root, capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if out.returncode != 0:
+        return set()
+    return {os.path.normpath(os.path.join(root, p.decode("utf-8", "surrogateescape").rstrip("/")))
+            for p in out.stdout.split(b"\0") if p.endswith(b"/")}
+
+
+def _in_work_tree(path: str) -> bool:
+    here = Path(path).resolve()
+    return any((p / ".git").exists() for p in (here, *here.parents))
+
+
+def discover(
+    paths: list[str],
+    classify: Callable[[str, bool], str | None],
+    *,
+    exclude: list[str] = (),  # type: ignore[assignment]
+    follow_outside: bool = False,
+) -> Discovered:
+    """``classify(path, explicit)`` names the source for a file, or None to skip it."""
+    files: dict[str, list[str]] = {}
+    skipped: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str, explicit: bool) -> None:
+        norm = os.path.normpath(path)
+        if norm in seen:
+            return
+        seen.add(norm)
+        source = classify(norm, explicit)
+        if source:
+            files.setdefault(source, []).append(norm)
+
+    for raw in paths:
+        if not os.path.lexists(raw):
+            raise InputError("no such file or directory; check the path", path=raw)
+        if not os.path.isdir(raw):
+            add(raw, True)
+            continue
+        root_real = os.path.realpath(raw)
+        ignored = _git_ignored_dirs(raw) if _in_work_tree(raw) else set()
+        for dirpath, dirnames, filenames in os.walk(raw, followlinks=False):
+            keep = []
+            for d in sorted(dirnames):
+                full = os.path.normpath(os.path.join(dirpath, d))
+                rel = os.path.relpath(full, raw).replace(os.sep, "/")
+                if d in SKIP_DIRS or os.path.isfile(os.path.join(full, "pyvenv.cfg")) or full in ignored:
+                    continue
+                if any(fnmatch(rel, pat) or fnmatch(d, pat) for pat in exclude):
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, raw).replace(os.sep, "/")
+                if any(fnmatch(rel, pat) or fnmatch(name, pat) for pat in exclude):
+                    continue
+                if os.path.islink(full) and not follow_outside:
+                    target = os.path.realpath(full)
+                    if not (target == root_real or target.startswith(root_real + os.sep)):
+                        skipped.append(f"{os.path.normpath(full)}: symlink to outside the scanned root, not followed")
+                        continue
+                add(full, False)
+    for names in files.values():
+        names.sort()
+    return Discovered(files, skipped)

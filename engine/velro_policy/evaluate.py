@@ -1,0 +1,149 @@
+"""Documents x compiled rules -> findings.  Stdlib only (it is on the
+``lint .env`` path): rules arrive as plain dicts from the compiled pack.
+
+A check is a tree: ``{"op": param}`` leaves (several keys = all of them),
+``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``.  A parameter
+written ``{"by_environment": {"production": 96, "default": 64}}`` is
+resolved for the document's environment before the operator sees it.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Iterator, Optional
+
+from velro_policy import masking, selectors
+from velro_policy.model import SEVERITY_RANK, Document, Entry, Finding, Problem, Unknown
+from velro_policy.operators import OPERATORS, Context
+
+CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown values
+
+
+def fingerprint(*parts: object) -> str:
+    """Stable identity of a finding: what it is about, never its line."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def _param(param: object, environment: str) -> object:
+    if isinstance(param, dict) and set(param) == {"by_environment"}:
+        table = param["by_environment"]
+        return table.get(environment, table.get("default"))  # type: ignore[union-attr]
+    return param
+
+
+def run_check(check: dict[str, object], value: object, ctx: Context, environment: str) -> Optional[str]:
+    """The first failure reason of a check tree, or None when it passes."""
+    for op, param in check.items():
+        if op == "all":
+            for sub in param:  # type: ignore[attr-defined]
+                reason = run_check(sub, value, ctx, environment)
+                if reason:
+                    return reason
+        elif op == "any":
+            reasons = [run_check(sub, value, ctx, environment) for sub in param]  # type: ignore[attr-defined]
+            if all(reasons):
+                return " and ".join(r for r in reasons if r)
+        elif op == "not":
+            if run_check(param, value, ctx, environment) is None:  # type: ignore[arg-type]
+                return f"is {ctx.shown}, which the policy does not allow"
+        else:
+            p = _param(param, environment)
+            if p is None:
+                continue
+            reason = OPERATORS[op](value, p, ctx)
+            if reason:
+                return reason
+    return None
+
+
+def _applies(rule: dict[str, object], doc: Document) -> bool:
+    if rule["target"] != doc.target and not (rule["target"] == "env" and doc.target == "effective"):
+        return False
+    envs = rule["environments"]
+    return doc.environment in envs  # type: ignore[operator]
+
+
+class Evaluator:
+    """Holds per-run caches (compiled selectors and regexes)."""
+
+    def __init__(self, rules: list[dict[str, object]], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None) -> None:
+        self.rules = rules
+        self.unknown_severity = unknown_severity
+        self.cache: dict[str, object] = {"aliases": aliases or {}}
+        self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
+
+    def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
+        """(include, exclude) patterns; a selector starting with ``!`` excludes."""
+        rid = str(rule["id"])
+        if rid not in self._selectors:
+            sels: list[str] = rule["select"]  # type: ignore[assignment]
+            self._selectors[rid] = (
+                [selectors.compile_selector(s) for s in sels if not s.startswith("!")],
+                [selectors.compile_selector(s[1:]) for s in sels if s.startswith("!")],
+            )
+        return self._selectors[rid]
+
+    def evaluate(self, doc: Document) -> Iterator[Finding]:
+        for rule in self.rules:
+            if _applies(rule, doc):
+                yield from self._evaluate_rule(rule, doc)
+
+    def _evaluate_rule(self, rule: dict[str, object], doc: Document) -> Iterator[Finding]:
+        include, exclude = self._patterns(rule)
+        picked = [
+            e for e in doc.entries
+            if any(selectors.matches(p, e.parts or (e.key,)) for p in include)
+            and not any(selectors.matches(p, e.parts or (e.key,)) for p in exclude)
+        ]
+        check: dict[str, object] = rule["check"]  # type: ignore[assignment]
+        if not picked:
+            if check.get("required"):
+                names = ", ".join(s for s in rule["select"] if not s.startswith("!"))  # type: ignore[attr-defined]
+                yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
+            return
+        for entry in picked:
+            ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=bool(rule["secret"])), doc.environment, self.cache)
+            if isinstance(entry.value, Unknown):
+                if SEVERITY_RANK[str(rule["severity"])] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                    yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
+                continue
+            reason = run_check(check, entry.value, ctx, doc.environment)
+            if reason:
+                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment})")
+
+    def _finding(self, rule: dict[str, object], doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
+        path = doc.display_path or doc.path
+        loc = entry.loc if entry else None
+        key = entry.key if entry else ",".join(rule["select"])  # type: ignore[arg-type]
+        rule_id = str(rule["id"])
+        return Finding(
+            path=loc.path if loc else path,
+            line=loc.line if loc else 1,
+            col=loc.col if loc else 1,
+            rule_id=rule_id,
+            severity=self.unknown_severity if unknown else str(rule["severity"]),
+            message=message,
+            key=key,
+            environment=doc.environment,
+            title=str(rule["title"]),
+            remediation=str(rule["remediation"]),
+            fingerprint=fingerprint(rule_id, loc.path if loc else path, key, doc.environment, "unknown" if unknown else ""),
+            guide_section=str(rule.get("guide_section", "")),
+            related=(path,) if loc and loc.path != path else (),
+        )
+
+
+def problem_findings(problems: Iterable[Problem]) -> list[Finding]:
+    """Problems shown as findings too, so every format carries them."""
+    return [
+        Finding(p.path, p.line, p.col, f"velro/{p.kind}", "high", p.message,
+                fingerprint=fingerprint(f"velro/{p.kind}", p.path, p.line), title="File could not be checked")
+        for p in problems
+    ]
+
+
+def exit_code(findings: Iterable[Finding], problems: Iterable[Problem], fail_on: str) -> int:
+    """2 when something could not be checked, 1 when a finding reaches ``fail_on``, else 0."""
+    if any(True for _ in problems):
+        return 2
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold and not f.suppressed for f in findings) else 0

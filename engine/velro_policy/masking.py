@@ -1,0 +1,57 @@
+"""How values appear in output.  The one place that decides it.
+
+Masking rule (documented in the README):
+- a value whose key looks secret (``SECRET``, ``TOKEN``, ``PASSWORD``, ``KEY``,
+  ``CREDENTIAL``, ``PRIVATE``, ``DSN``, ``DATABASE_URL`` ...) or whose rule is
+  marked ``secret: true`` is never shown: output gives its length and, only
+  when it is longer than 16 characters, its first 2 and last 2 characters;
+- a known placeholder (``REPLACE_WITH_...``) is named as a placeholder;
+- a URL's password is replaced by ``***`` whatever the key;
+- any other value is shown quoted, cut to 60 characters.
+"""
+from __future__ import annotations
+
+import re
+
+from velro_policy.model import Unknown
+
+_SECRET_KEY = re.compile(
+    r"SECRET|TOKEN|PASSW|PWD|(^|_)KEY($|_)|APIKEY|API_KEY|CREDENTIAL|PRIVATE|(^|_)DSN($|_)"
+    r"|DATABASE_URL|CONNECTION_STRING|(^|_)AUTH($|_)|SIGNING|SALT|COOKIE",
+    re.IGNORECASE,
+)
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+
+
+def is_secret_key(key: str) -> bool:
+    """True when a key's name says its value is a credential."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_secret(value: str) -> str:
+    """Render a secret: its length and at most 2+2 characters when long."""
+    n = len(value)
+    if n > 16:
+        return f"{value[:2]}…{value[-2:]} ({n} chars, masked)"
+    return f"*** ({n} chars, masked)"
+
+
+def show(key: str, value: object, *, secret: bool = False) -> str:
+    """The only sanctioned rendering of a value in any output."""
+    if isinstance(value, Unknown):
+        return f"<unknown: {value.why}>"
+    if isinstance(value, str):
+        from velro_policy.secret_quality import is_placeholder
+
+        if (secret or is_secret_key(key)) and value:
+            if is_placeholder(value):
+                return f"a placeholder ({len(value)} chars)"
+            return mask_secret(value)
+        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", value)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        return repr(text)
+    if secret or is_secret_key(key):
+        return "*** (masked)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,122 @@
+"""Plain records shared by sources, operators, the evaluator and reporters.
+
+Everything here is stdlib-only on purpose: this module sits on the path of
+``velro-policy lint .env``, which runs on every commit.  NamedTuples keep the
+records immutable, cheap and sortable (the field order of ``Finding`` is the
+output order).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+class Location(NamedTuple):
+    """Where a value was read: 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+
+
+class Unknown(NamedTuple):
+    """A value that could not be determined statically (never guessed).
+
+    ``why`` says what was there instead, e.g. ``os.getenv('X')`` or
+    ``${RAILWAY_SECRET} is not defined in the file``.
+    """
+
+    why: str
+
+
+class Entry(NamedTuple):
+    """One addressable value of a document.
+
+    ``key`` is the selector path of the value (``DEBUG`` for an env file,
+    ``SECURITY_HEADERS["X-Frame-Options"]`` for a settings module);
+    ``parts`` is the same path split into segments, the first being the
+    variable name.  ``value`` is a ``str`` for env files and any Python
+    literal (or ``Unknown``) for settings modules.
+    """
+
+    key: str
+    value: object
+    loc: Location
+    parts: tuple[str | int, ...] = ()
+
+
+class Problem(NamedTuple):
+    """Something that stopped a file or policy from being checked (exit 2)."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    kind: str = "parse-error"
+
+
+class Document(NamedTuple):
+    """A parsed input file, ready for the evaluator.
+
+    ``environment`` is the environment whose rules apply; ``environment_source``
+    says how it was decided (``flag``, ``key ENVIRONMENT``, ``file name``,
+    ``unknown: held to production rules``) so the output can say so.
+    """
+
+    path: str
+    target: str
+    entries: tuple[Entry, ...]
+    environment: str = "production"
+    environment_source: str = "unknown"
+    is_template: bool = False
+    problems: tuple[Problem, ...] = ()
+    display_path: str = ""
+
+
+class Finding(NamedTuple):
+    """One rule violation.  Never holds a secret value: messages are built
+    from masked renderings only (see ``masking``)."""
+
+    path: str
+    line: int
+    col: int
+    rule_id: str
+    severity: str
+    message: str
+    key: str = ""
+    environment: str = ""
+    title: str = ""
+    remediation: str = ""
+    fingerprint: str = ""
+    guide_section: str = ""
+    related: tuple[str, ...] = ()
+    suppressed: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        data = self._asdict()
+        data["related"] = list(self.related)
+        return data
+
+
+class FileSummary(NamedTuple):
+    """What was checked and how: shown so a user knows which rules applied."""
+
+    path: str
+    target: str
+    environment: str = ""
+    environment_source: str = ""
+
+
+class RunResult(NamedTuple):
+    """Everything a reporter needs; reporters import nothing else."""
+
+    findings: tuple[Finding, ...]
+    problems: tuple[Problem, ...]
+    files: tuple[FileSummary, ...]
+    rules: tuple[dict[str, object], ...]  # compiled rules that were in force
+    root: str  # paths in findings are relative to this (for SARIF/JUnit)
+    fail_on: str = "low"
+    notes: tuple[str, ...] = ()
+    fixed: tuple[dict[str, str], ...] = ()  # baseline entries no longer found

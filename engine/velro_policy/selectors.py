@@ -1,0 +1,61 @@
+"""The path language that picks values out of a document.
+
+One language for env files and settings modules alike:
+
+- ``DEBUG``: a top-level key (case-insensitive; ``*`` and ``?`` are globs,
+  so ``*_RATE_LIMIT_LOGIN`` or ``*CORS*ORIGINS`` work);
+- ``SECURITY_HEADERS["X-Frame-Options"]``: a key inside a dict value;
+  ``[*]`` is any single key or index, ``[**]`` any depth (zero or more);
+- ``*["Strict-Transport-Security"]`` or ``**["Strict-Transport-Security"]``:
+  that key in any dict at the top level / at any depth, wherever the dict is
+  (header dicts are recognised by their keys, not only by the variable name);
+- ``Settings.debug``: a class attribute (a dot separates a class from its field);
+- ``!PATTERN`` (in a rule's ``select`` list) excludes what PATTERN matches.
+
+String keys compare case-insensitively (header names are case-insensitive).
+"""
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+
+_TOKEN = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\*\*|\*)|(-?\d+))\s*\]|\.([^.\[\]]+)""")
+
+Pattern = tuple[str, ...]  # lower-cased segment globs; "**" spans segments
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def compile_selector(text: str) -> Pattern:
+    text = text.strip()
+    m = re.match(r"[^.\[\]]+", text)
+    if not m:
+        raise SelectorError(f"selector {text!r} must start with a name or '*'")
+    segs = [m.group(0).strip()]
+    pos = m.end()
+    while pos < len(text):
+        t = _TOKEN.match(text, pos)
+        if not t:
+            raise SelectorError(f"selector {text!r}: cannot read from {text[pos:]!r}")
+        dq, sq, star, idx, attr = t.groups()
+        segs.append(dq if dq is not None else sq if sq is not None else star or idx or attr or "")
+        pos = t.end()
+    return tuple(s.lower() for s in segs)
+
+
+def _match(pattern: Pattern, parts: tuple[str, ...]) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match(rest, parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatchcase(parts[0], head) and _match(rest, parts[1:])
+
+
+def matches(pattern: Pattern, parts: tuple[object, ...]) -> bool:
+    lowered = tuple(str(p).lower() for p in parts)
+    if len(pattern) == 1 and len(lowered) != 1:
+        return False
+    return _match(pattern, lowered)

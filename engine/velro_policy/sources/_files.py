@@ -1,0 +1,36 @@
+"""Reading input files safely: bytes -> text or a Problem, never a traceback."""
+from __future__ import annotations
+
+import os
+
+from velro_policy.model import Problem
+
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def read_text(path: str) -> tuple[str | None, Problem | None]:
+    """Read a UTF-8 file (BOM allowed).  Any failure is a Problem naming the file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None, Problem(path, 0, 0, "file disappeared before it could be read; rerun", "io-error")
+    except IsADirectoryError:
+        return None, Problem(path, 0, 0, "is a directory, not a file", "io-error")
+    except PermissionError:
+        return None, Problem(path, 0, 0, "permission denied; make it readable or exclude it", "io-error")
+    except OSError as exc:
+        return None, Problem(path, 0, 0, f"cannot be read ({os.strerror(exc.errno or 0) or exc}); fix or exclude it", "io-error")
+    if len(data) > MAX_BYTES:
+        return None, Problem(path, 0, 0, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; exclude it", "io-error")
+    if b"\0" in data[:8192]:
+        return None, Problem(path, 1, 1, "looks like a binary file (NUL bytes); exclude it", "parse-error")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, Problem(
+            path, line, 1,
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); the application reads it as UTF-8: re-save it as UTF-8",
+            "parse-error",
+        )

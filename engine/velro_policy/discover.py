@@ -49,12 +49,12 @@ def _in_work_tree(path: str) -> bool:
 
 def discover(
     paths: list[str],
-    classify: Callable[[str, bool], str | None],
+    classify: Callable[[str, bool], list[str]],
     *,
     exclude: list[str] = (),  # type: ignore[assignment]
     follow_outside: bool = False,
 ) -> Discovered:
-    """``classify(path, explicit)`` names the source for a file, or None to skip it."""
+    """``classify(path, explicit)`` names the sources that read a file (none: skipped)."""
     files: dict[str, list[str]] = {}
     skipped: list[str] = []
     seen: set[str] = set()
@@ -64,8 +64,7 @@ def discover(
         if norm in seen:
             return
         seen.add(norm)
-        source = classify(norm, explicit)
-        if source:
+        for source in classify(norm, explicit):
             files.setdefault(source, []).append(norm)
 
     for raw in paths:

@@ -64,11 +64,8 @@ def collect(opts: Options) -> RunResult:
     targets = opts.targets
     sources = {n: s for n, s in SOURCES.items() if targets is None or s.TARGET in targets}
 
-    def classify(path: str, explicit: bool) -> Optional[str]:
-        for name, src in sources.items():
-            if src.claims(path, explicit, config):
-                return name
-        return None
+    def classify(path: str, explicit: bool) -> list[str]:
+        return [name for name, src in sources.items() if src.claims(path, explicit, config)]
 
     found = discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")

@@ -16,7 +16,7 @@ from velro_policy import config as config_mod
 from velro_policy import pack as pack_mod
 from velro_policy.discover import discover
 from velro_policy.evaluate import Evaluator, exit_code, problem_findings
-from velro_policy.model import SEVERITIES, Document, FileSummary, Finding, Problem, RunResult
+from velro_policy.model import Document, FileSummary, Finding, RunResult
 from velro_policy.sources import SOURCES, LoadContext
 
 
@@ -58,11 +58,11 @@ def load_pack(opts: Options) -> pack_mod.Pack:
 
 
 def collect(opts: Options) -> RunResult:
+    """One run, as data.  Each step is one call; a new step slots in here."""
     pack = load_pack(opts)
     config = pack.config
     rules = select_rules(pack.rules, opts.only, opts.skip)
-    targets = opts.targets
-    sources = {n: s for n, s in SOURCES.items() if targets is None or s.TARGET in targets}
+    sources = {n: s for n, s in SOURCES.items() if opts.targets is None or s.TARGET in opts.targets}
 
     def classify(path: str, explicit: bool) -> list[str]:
         return [name for name, src in sources.items() if src.claims(path, explicit, config)]
@@ -70,31 +70,37 @@ def collect(opts: Options) -> RunResult:
     found = discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     ctx = LoadContext(config, rules, opts.environment, root, display_path)
-    documents: list[Document] = []
-    extra_findings: list[Finding] = []
-    for name, paths in found.files.items():
-        for doc in SOURCES[name].load(paths, ctx):
-            documents.append(doc)
-    evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
-                          aliases={**config.get("environment_aliases", {})} or None)
-    findings: list[Finding] = list(extra_findings)
-    problems: list[Problem] = []
-    files: list[FileSummary] = []
-    for doc in documents:
-        problems.extend(doc.problems)
-        files.append(FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target != "code" else "", doc.environment_source))
-        findings.extend(evaluator.evaluate(doc))
+    documents = load_documents(found.files, ctx)
+    findings = evaluate_documents(documents, rules, config)
+    problems = [p for doc in documents for p in doc.problems]
     findings.extend(problem_findings(problems))
-    fail_on = opts.fail_on or config.get("fail_on", "low")
+    files = [
+        FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
+        for doc in documents
+    ]
     return RunResult(
         findings=tuple(sorted(set(findings))),
-        problems=tuple(sorted(problems)),
-        files=tuple(sorted(files)),
+        problems=tuple(sorted(set(problems))),
+        files=tuple(sorted(set(files))),
         rules=tuple(rules),
         root=root,
-        fail_on=fail_on,
+        fail_on=opts.fail_on or config.get("fail_on", "low"),
         notes=tuple(found.skipped),
     )
+
+
+def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Document]:
+    """Every source reads all of its files at once (so Semgrep runs once)."""
+    documents: list[Document] = []
+    for name, paths in files.items():
+        documents.extend(SOURCES[name].load(paths, ctx))
+    return documents
+
+
+def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any]) -> list[Finding]:
+    evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
+                          aliases={**config.get("environment_aliases", {})} or None)
+    return [f for doc in documents for f in evaluator.evaluate(doc)]
 
 
 def run(opts: Options) -> int:

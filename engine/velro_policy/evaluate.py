@@ -101,7 +101,8 @@ class Evaluator:
                 yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
             return
         for entry in picked:
-            ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=bool(rule["secret"])), doc.environment, self.cache)
+            secret = bool(rule["secret"]) or masking.is_secret_key(entry.key)
+            ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
             if isinstance(entry.value, Unknown):
                 if SEVERITY_RANK[str(rule["severity"])] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
                     yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)

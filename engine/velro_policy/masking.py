@@ -17,7 +17,7 @@ from velro_policy.model import Unknown
 
 _SECRET_KEY = re.compile(
     r"SECRET|TOKEN|PASSW|PWD|(^|_)KEY($|_)|APIKEY|API_KEY|CREDENTIAL|PRIVATE|(^|_)DSN($|_)"
-    r"|DATABASE_URL|CONNECTION_STRING|(^|_)AUTH($|_)|SIGNING|SALT|COOKIE",
+    r"|DATABASE_URL|CONNECTION_STRING|SIGNING|SALT|COOKIE_SECRET",
     re.IGNORECASE,
 )
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")

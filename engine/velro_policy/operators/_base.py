@@ -16,6 +16,11 @@ class Context(NamedTuple):
     shown: str
     environment: str
     compiled: dict[str, object]  # per-run cache for compiled regexes etc.
+    secret: bool = False  # the value is a secret: show nothing of it but ctx.shown
+
+    def quote(self, part: str) -> str:
+        """Show a piece of the value (an origin in a list...) unless it is secret."""
+        return "<masked>" if self.secret else repr(part)
 
 
 class OperatorFunc(Protocol):

@@ -21,7 +21,7 @@ def no_wildcard(value: object, param: object, ctx: Context) -> Optional[str]:
     if items is None:
         return err
     bad = [i for i in items if o.is_wildcard(i)]
-    return f"allows every origin ({', '.join(repr(b) for b in bad)})" if bad else None
+    return f"allows every origin ({', '.join(ctx.quote(b) for b in bad)})" if bad else None
 
 
 @operator({"const": True, "description": "Every origin uses https://."})
@@ -31,7 +31,7 @@ def https_only(value: object, param: object, ctx: Context) -> Optional[str]:
     if items is None:
         return err
     bad = [i for i in items if not o.is_wildcard(i) and not i.lower().startswith("https://")]
-    return f"has origins that are not https: {', '.join(repr(b) for b in bad)}" if bad else None
+    return f"has origins that are not https: {', '.join(ctx.quote(b) for b in bad)}" if bad else None
 
 
 @operator({"const": True, "description": "No localhost, 127.x, 0.0.0.0, ::1 or *.local origin."})
@@ -41,7 +41,7 @@ def no_localhost(value: object, param: object, ctx: Context) -> Optional[str]:
     if items is None:
         return err
     bad = [i for i in items if o.is_local(i)]
-    return f"has local origins: {', '.join(repr(b) for b in bad)}" if bad else None
+    return f"has local origins: {', '.join(ctx.quote(b) for b in bad)}" if bad else None
 
 
 @operator({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "Every origin's host matches one of these (exact or '*.example.com')."})
@@ -51,4 +51,4 @@ def hosts_in(value: object, param: list[str], ctx: Context) -> Optional[str]:
     if items is None:
         return err
     bad = [i for i in items if not o.host_allowed(i, param)]
-    return f"has origins outside the allowed hosts: {', '.join(repr(b) for b in bad)}" if bad else None
+    return f"has origins outside the allowed hosts: {', '.join(ctx.quote(b) for b in bad)}" if bad else None

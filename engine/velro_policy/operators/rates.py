@@ -13,8 +13,9 @@ def rate_at_most(value: object, param: str, ctx: Context) -> Optional[str]:
     limit = parse_one(param)
     try:
         worst = loosest(value)
-    except RateError as exc:
-        return f"is {ctx.shown}, which is not a valid rate: {exc}"
+    except RateError:
+        # The error text may quote the value; only the masked rendering is shown.
+        return f"is {ctx.shown}, which is not a valid rate (write it like '3/hour' or '100 per minute')"
     if worst.per_second > limit.per_second + 1e-12:
         return f"allows {worst}; must be at most {limit}"
     return None

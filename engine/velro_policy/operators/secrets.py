@@ -11,7 +11,7 @@ from velro_policy.operators._base import Context, operator
 def not_placeholder(value: object, param: object, ctx: Context) -> Optional[str]:
     """Pass when the value is not a template placeholder."""
     if isinstance(value, str) and sq.is_placeholder(value):
-        return f"is {ctx.shown}, a placeholder that was never replaced"
+        return f"is {ctx.shown} that was never replaced" if ctx.shown.startswith("a placeholder") else f"is {ctx.shown}, a placeholder that was never replaced"
     return None
 
 

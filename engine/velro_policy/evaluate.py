@@ -70,6 +70,7 @@ class Evaluator:
         self.unknown_severity = unknown_severity
         self.cache: dict[str, object] = {"aliases": aliases or {}}
         self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
+        self.applied: set[str] = set()  # rules that judged at least one value (for `velro-policy test`)
 
     def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
         """(include, exclude) patterns; a selector starting with ``!`` excludes."""
@@ -95,6 +96,8 @@ class Evaluator:
             and not any(selectors.matches(p, e.parts or (e.key,)) for p in exclude)
         ]
         check: dict[str, object] = rule["check"]  # type: ignore[assignment]
+        if picked or check.get("required"):
+            self.applied.add(str(rule["id"]))
         if not picked:
             if check.get("required"):
                 names = ", ".join(s for s in rule["select"] if not s.startswith("!"))  # type: ignore[attr-defined]

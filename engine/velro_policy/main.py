@@ -145,6 +145,18 @@ def explain(rule_id: str, extra: tuple[str, ...], config: Optional[str]) -> None
         raise SystemExit(explain_rule(rule_id, list(extra), config))
 
 
+@cli.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--coverage", is_flag=True, help="Show, per rule, whether some case makes it fail and some case makes it pass.")
+@click.option("--require-coverage", is_flag=True, help="Exit 1 when a rule lacks a failing or a passing case.")
+def test_policies(paths: tuple[str, ...], coverage: bool, require_coverage: bool) -> None:
+    """Run declarative policy tests (*.test.yaml) against the policies in PATHS."""
+    with error_handler():
+        from velro_policy.commands.policytest import run_tests
+
+        raise SystemExit(run_tests(list(paths), coverage=coverage, require_coverage=require_coverage))
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     try:
         cli.main(args=argv, prog_name="velro-policy", standalone_mode=True)

@@ -120,3 +120,4 @@ class RunResult(NamedTuple):
     fail_on: str = "low"
     notes: tuple[str, ...] = ()
     fixed: tuple[dict[str, str], ...] = ()  # baseline entries no longer found
+    applied: tuple[str, ...] = ()  # rule ids that judged at least one value

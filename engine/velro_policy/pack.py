@@ -91,7 +91,7 @@ def collect(config_path: Optional[Path], extra: list[str], *, use_builtin: Optio
     return files, h.hexdigest()
 
 
-def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = True) -> Pack:
+def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = True, builtin: Optional[bool] = None) -> Pack:
     """The pack for this run, from the cache when its key matches."""
     config: dict[str, Any] = {}
     if config_path is not None:
@@ -99,7 +99,7 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
         # both are inputs to the key, so they are read from the cached config when possible.
         cached_config = _read_cached_config(config_path) if use_cache else None
         config = cached_config if cached_config is not None else _parse_config(config_path)
-    files, key = collect(config_path, [*config.get("policies", []), *extra], use_builtin=config.get("builtin", True))
+    files, key = collect(config_path, [*config.get("policies", []), *extra], use_builtin=config.get("builtin", True) if builtin is None else builtin)
     entry = cache_dir() / f"pack-{key[:40]}.json"
     if use_cache:
         try:

@@ -57,9 +57,9 @@ def load_pack(opts: Options) -> pack_mod.Pack:
     return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
 
 
-def collect(opts: Options) -> RunResult:
+def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     """One run, as data.  Each step is one call; a new step slots in here."""
-    pack = load_pack(opts)
+    pack = pack or load_pack(opts)
     config = pack.config
     rules = select_rules(pack.rules, opts.only, opts.skip)
     sources = {n: s for n, s in SOURCES.items() if opts.targets is None or s.TARGET in opts.targets}
@@ -71,7 +71,8 @@ def collect(opts: Options) -> RunResult:
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     ctx = LoadContext(config, rules, opts.environment, root, display_path)
     documents = load_documents(found.files, ctx)
-    findings = evaluate_documents(documents, rules, config)
+    applied: set[str] = set()
+    findings = evaluate_documents(documents, rules, config, applied)
     problems = [p for doc in documents for p in doc.problems]
     findings.extend(problem_findings(problems))
     files = [
@@ -86,6 +87,7 @@ def collect(opts: Options) -> RunResult:
         root=root,
         fail_on=opts.fail_on or config.get("fail_on", "low"),
         notes=tuple(found.skipped),
+        applied=tuple(sorted(applied)),
     )
 
 
@@ -97,10 +99,15 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Docume
     return documents
 
 
-def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any]) -> list[Finding]:
+def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any],
+                       applied: Optional[set[str]] = None) -> list[Finding]:
+    """Findings of every document; ``applied`` collects the ids of rules that judged a value."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
                           aliases={**config.get("environment_aliases", {})} or None)
-    return [f for doc in documents for f in evaluator.evaluate(doc)]
+    findings = [f for doc in documents for f in evaluator.evaluate(doc)]
+    if applied is not None:
+        applied.update(evaluator.applied)
+    return findings
 
 
 def run(opts: Options) -> int:

@@ -1,0 +1,143 @@
+"""``velro-policy test``: declarative policy tests with rule coverage.
+
+A test file (``*.test.yaml``, schema ``policy-test.schema.json``) lists
+cases: an input (inline env text, inline Python, fixture files) and the
+expected result per rule id: ``fail`` (optionally at given lines), ``pass``
+(the rule judged a value and found nothing) or ``skip`` (the rule did not
+apply).  The policies under test are the policy files found in PATHS.
+``--coverage`` shows, for every loaded rule, whether some case makes it
+fail and some case makes it pass; ``--require-coverage`` fails without both.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from velro_policy import pack as pack_mod
+from velro_policy.errors import PolicyError
+
+
+def _test_files(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.test.y*ml") if q.is_file()))
+        else:
+            raise PolicyError("no such file or directory", path=str(p))
+    return out
+
+
+def _load_tests(path: Path) -> list[dict[str, Any]]:
+    from velro_policy import yamlio
+    from velro_policy.policy import schema_errors
+
+    rel = os.path.relpath(path)
+    display = rel if not rel.startswith("..") else str(path)
+    root = yamlio.load(path.read_text(encoding="utf-8"), display)
+    data = yamlio.plain(root)
+    errors = schema_errors(data, "policy-test.schema.json")
+    if errors:
+        where, msg = errors[0]
+        line, col = yamlio.locate(root, where)
+        raise PolicyError(f"{'.'.join(map(str, where)) or '(top level)'}: {msg}; fix the test file", path=display, line=line, col=col)
+    cases = data["cases"]
+    for i, case in enumerate(cases):
+        case["_file"] = display
+        case["_dir"] = str(path.parent)
+        case["_line"] = yamlio.locate(root, ["cases", i])[0]
+    return cases
+
+
+def _materialise(case: dict[str, Any], folder: Path) -> None:
+    if "env" in case:
+        env = case.get("environment")
+        default = f".env.{env}" if env and env != "template" else (".env.example" if env == "template" else ".env")
+        (folder / case.get("filename", default)).write_text(case["env"], encoding="utf-8")
+    if "python" in case:
+        name = case.get("filename") if "env" not in case and case.get("filename") else "settings.py"
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(case["python"], encoding="utf-8")
+    for dest, src in case.get("files", {}).items():
+        source = Path(case["_dir"]) / src
+        if not source.is_file():
+            raise PolicyError(f"fixture {src!r} not found", path=case["_file"], line=case["_line"])
+        target = folder / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def _outcome(rule_id: str, result: Any) -> tuple[str, list[int]]:
+    lines = sorted(f.line for f in result.findings if f.rule_id == rule_id and not f.suppressed)
+    if lines:
+        return "fail", lines
+    return ("pass" if rule_id in result.applied else "skip"), []
+
+
+def run_tests(paths: list[str], *, coverage: bool, require_coverage: bool, out: Any = None) -> int:
+    from velro_policy.commands.run import Options, collect
+
+    out = out or sys.stdout
+    policy_paths = [p for p in paths if Path(p).is_dir() or not p.endswith((".test.yaml", ".test.yml"))]
+    pack = pack_mod.load(None, policy_paths, builtin=False)
+    known = {r["id"] for r in pack.rules}
+    files = _test_files(paths)
+    if not files:
+        raise PolicyError("no *.test.yaml files found; write test cases beside the policies", path=paths[0])
+    failed_cases = 0
+    total = 0
+    seen: dict[str, set[str]] = {rid: set() for rid in known}
+    for tf in files:
+        for case in _load_tests(tf):
+            total += 1
+            with tempfile.TemporaryDirectory(prefix="velro-test-") as tmp:
+                folder = Path(tmp)
+                _materialise(case, folder)
+                opts = Options(paths=[str(folder)], environment=case.get("environment"), formats=[], use_cache=True)
+                result = collect(opts, pack)
+            problems = [f"{p.message}" for p in result.problems]
+            diffs: list[str] = []
+            if problems:
+                diffs.append("input could not be checked: " + "; ".join(problems))
+            for rid, expected in case["expect"].items():
+                if rid not in known:
+                    diffs.append(f"{rid}: no such rule in the loaded policies")
+                    continue
+                got, lines = _outcome(rid, result)
+                seen[rid].add(got)
+                want = "fail" if isinstance(expected, dict) else expected
+                want_lines = expected["fail"] if isinstance(expected, dict) else None
+                if got != want or (want_lines is not None and sorted(want_lines) != lines):
+                    at = f" at lines {lines}" if lines else ""
+                    diffs.append(f"{rid}: expected {want}{f' at lines {sorted(want_lines)}' if want_lines else ''}, got {got}{at}")
+            where = f"{case['_file']}:{case['_line']}"
+            if diffs:
+                failed_cases += 1
+                out.write(f"FAIL {where} {case['name']}\n")
+                for d in diffs:
+                    out.write(f"     {d}\n")
+            else:
+                out.write(f"ok   {where} {case['name']}\n")
+    uncovered = []
+    if coverage or require_coverage:
+        out.write("\ncoverage (a failing case and a passing case per rule):\n")
+        for rid in sorted(known):
+            has_fail, has_pass = "fail" in seen[rid], "pass" in seen[rid]
+            mark = "ok  " if has_fail and has_pass else "MISS"
+            if not (has_fail and has_pass):
+                uncovered.append(rid)
+            out.write(f"  {mark} {rid}: fail={'yes' if has_fail else 'no'} pass={'yes' if has_pass else 'no'}\n")
+        out.write(f"{len(known) - len(uncovered)} of {len(known)} rules covered\n")
+    out.write(f"\n{total - failed_cases} passed, {failed_cases} failed\n")
+    if failed_cases:
+        return 1
+    if require_coverage and uncovered:
+        out.write(f"coverage required: {len(uncovered)} rule(s) lack a failing or passing case: {', '.join(uncovered)}\n")
+        return 1
+    return 0

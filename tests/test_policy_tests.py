@@ -1,0 +1,68 @@
+"""`velro-policy test` on the shipped pack (with coverage) and its failure modes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import REPO, velro, write
+
+
+def test_shipped_pack_passes_with_required_coverage() -> None:
+    res = velro(["test", str(REPO / "policies"), "--require-coverage"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert " 0 failed" in res.stdout
+    assert "MISS" not in res.stdout
+
+
+def _drop_failing_cases(pack: Path, rule_id: str) -> None:
+    """Remove every expectation that ``rule_id`` fails, as a careless edit would."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    for test_file in pack.glob("*.test.yaml"):
+        data = yaml.load(test_file.read_text())
+        for case in list(data["cases"]):
+            exp = case["expect"].get(rule_id)
+            if exp is not None and (exp == "fail" or isinstance(exp, dict)):
+                del case["expect"][rule_id]
+                if not case["expect"]:
+                    data["cases"].remove(case)
+        with test_file.open("w") as fh:
+            yaml.dump(data, fh)
+
+
+def test_losing_a_failing_case_breaks_required_coverage(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(REPO / "policies" / "velro", pack)
+    _drop_failing_cases(pack, "velro/debug-disabled")
+    res = velro(["test", str(pack), "--require-coverage"])
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "MISS velro/debug-disabled: fail=no pass=yes" in res.stdout
+    assert "lack a failing or passing case: velro/debug-disabled" in res.stdout
+
+
+def test_mismatch_is_reported_and_fails(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(REPO / "policies" / "velro", pack)
+    write(pack / "wrong.test.yaml", """\
+apiVersion: velro-policy/v1
+kind: PolicyTest
+cases:
+  - name: claims DEBUG=true passes
+    environment: production
+    env: "DEBUG=true\\n"
+    expect:
+      velro/debug-disabled: pass
+""")
+    res = velro(["test", str(pack)])
+    assert res.returncode == 1
+    assert "FAIL" in res.stdout and "expected pass, got fail at lines [1]" in res.stdout
+
+
+def test_bad_test_file_is_exit_2_with_location(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(REPO / "policies" / "velro", pack)
+    write(pack / "bad.test.yaml", "apiVersion: velro-policy/v1\nkind: PolicyTest\ncases:\n  - name: x\n    env: 'A=1'\n    expect: {velro/debug-disabled: maybe}\n")
+    res = velro(["test", str(pack)])
+    assert res.returncode == 2
+    assert "bad.test.yaml:6" in res.stderr and "Traceback" not in res.stderr

@@ -6,6 +6,8 @@ Masking rule (documented in the README):
   marked ``secret: true`` is never shown: output gives its length and, only
   when it is longer than 16 characters, its first 2 and last 2 characters;
 - a known placeholder (``REPLACE_WITH_...``) is named as a placeholder;
+- any other value that looks like a real secret (16+ characters, random-looking,
+  not a placeholder) is masked the same way whatever its key;
 - a URL's password is replaced by ``***`` whatever the key;
 - any other value is shown quoted, cut to 60 characters.
 """
@@ -41,12 +43,14 @@ def show(key: str, value: object, *, secret: bool = False) -> str:
     if isinstance(value, Unknown):
         return f"<unknown: {value.why}>"
     if isinstance(value, str):
-        from velro_policy.secret_quality import is_placeholder
+        from velro_policy.secret_quality import is_placeholder, looks_like_real_secret
 
         if (secret or is_secret_key(key)) and value:
             if is_placeholder(value):
                 return f"a placeholder ({len(value)} chars)"
             return mask_secret(value)
+        if looks_like_real_secret(value, min_length=16):
+            return mask_secret(value)  # a credential under an innocent name is still a credential
         text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", value)
         if len(text) > 60:
             text = text[:57] + "..."

@@ -1,0 +1,135 @@
+"""The command line: exit codes, errors without tracebacks, options, user policies."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import EXAMPLES, REPO, velro, write
+
+CUSTOM_POLICY = REPO / "tests" / "fixtures" / "custom-policy" / "acme-log-level.yaml"
+
+
+def test_must_show_insecure_production_file(tmp_path: Path) -> None:
+    env = write(tmp_path / ".env.production",
+                "ENVIRONMENT=production\nDEBUG=true\nJWT_SECRET=Xk9mP2vL8qR4tY7wZ1aB3cD5eF6gH0jK2lM4nP6q\nALLOWED_ORIGINS=[\"*\"]\n")
+    res = velro(["lint", str(env), "-f", "json"])
+    assert res.returncode == 1
+    found = sorted((f["line"], f["rule_id"]) for f in json.loads(res.stdout)["findings"])
+    assert found == [(2, "velro/debug-disabled"), (3, "velro/jwt-secret-strength"), (4, "velro/cors-no-wildcard")]
+
+
+def test_examples() -> None:
+    secure = velro(["lint", str(EXAMPLES / "secure")])
+    assert secure.returncode == 0, secure.stdout
+    insecure = velro(["lint", str(EXAMPLES / "insecure")])
+    assert insecure.returncode == 1
+    assert "velro/debug-disabled" in insecure.stdout
+
+
+def test_broken_policy_is_exit_2_with_location(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.yaml", """\
+apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/bad, title: Bad}
+target: env
+rules:
+  - id: acme/x
+    title: x
+    severity: high
+    remediation: x
+    select: DEBUG
+    check: {no_such_operator: true}
+""")
+    res = velro(["lint", str(EXAMPLES / "secure"), "--policy", str(bad)])
+    assert res.returncode == 2
+    assert "bad.yaml:11:" in res.stderr and "no_such_operator" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_invalid_yaml_and_bad_regex_and_python_tag(tmp_path: Path) -> None:
+    yaml_err = write(tmp_path / "y.yaml", "apiVersion: velro-policy/v1\nkind: [unclosed\n")
+    res = velro(["policies", "validate", str(yaml_err)])
+    assert res.returncode == 2 and "y.yaml:" in res.stderr and "Traceback" not in res.stderr
+    tag = write(tmp_path / "t.yaml", "apiVersion: !!python/object/apply:os.system ['touch pwned']\n")
+    res = velro(["policies", "validate", str(tag)], cwd=tmp_path)
+    assert res.returncode == 2 and not (tmp_path / "pwned").exists()
+    regex = write(tmp_path / "r.yaml", CUSTOM_POLICY.read_text().replace("check: {one_of: [info, warning, error]}", "check: {matches: '(a)\\1'}"))
+    res = velro(["policies", "validate", str(regex)])
+    assert res.returncode == 2 and "r.yaml:" in res.stderr and "RE2" in res.stderr
+
+
+def test_user_policy_is_listed_and_applied(tmp_path: Path) -> None:
+    listed = velro(["policies", "list", "--policy", str(CUSTOM_POLICY)])
+    assert listed.returncode == 0
+    assert "acme/log-level-not-debug" in listed.stdout
+    env = write(tmp_path / ".env.production", "LOG_LEVEL=debug\n")
+    res = velro(["lint", str(env), "--policy", str(CUSTOM_POLICY)])
+    assert res.returncode == 1 and "acme/log-level-not-debug" in res.stdout
+
+
+def test_user_policy_from_project_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "policies" / "log.yaml", CUSTOM_POLICY.read_text())
+    write(tmp_path / "velro-policy.yaml", "policies: [policies]\nseverity: {velro/debug-disabled: medium}\n")
+    env = write(tmp_path / ".env.production", "LOG_LEVEL=debug\nDEBUG=true\n")
+    listed = velro(["policies", "list"], cwd=tmp_path)
+    assert "acme/log-level-not-debug" in listed.stdout
+    res = velro(["lint", ".", "-f", "json"], cwd=tmp_path)
+    sev = {f["rule_id"]: f["severity"] for f in json.loads(res.stdout)["findings"]}
+    assert sev == {"acme/log-level-not-debug": "medium", "velro/debug-disabled": "medium"}
+    assert env.exists()
+
+
+def test_pyproject_config_and_bad_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pyproject.toml", '[tool.velro-policy]\ndisable = ["velro/debug-disabled"]\n')
+    write(tmp_path / ".env.production", "DEBUG=true\n")
+    assert velro(["lint", "."], cwd=tmp_path).returncode == 0
+    write(tmp_path / "velro-policy.yaml", "fail_on: sometimes\n")
+    res = velro(["lint", "."], cwd=tmp_path)
+    assert res.returncode == 2 and "velro-policy.yaml:1:" in res.stderr
+
+
+def test_only_skip_fail_on_and_output(tmp_path: Path) -> None:
+    env = write(tmp_path / ".env.production", "DEBUG=true\nAUTH_RATE_LIMIT_LOGIN=10/minute\n")
+    only = json.loads(velro(["lint", str(env), "--only", "velro/rate-*", "-f", "json"]).stdout)
+    assert [f["rule_id"] for f in only["findings"]] == ["velro/rate-limit-login"]
+    skip = json.loads(velro(["lint", str(env), "--skip", "velro/debug-disabled", "-f", "json"]).stdout)
+    assert [f["rule_id"] for f in skip["findings"]] == ["velro/rate-limit-login"]
+    assert velro(["lint", str(env), "--only", "velro/rate-*", "--fail-on", "critical"]).returncode == 0
+    out = tmp_path / "report.json"
+    res = velro(["lint", str(env), "-f", "json", "-o", str(out)])
+    assert res.returncode == 1 and res.stdout == "" and json.loads(out.read_text())["findings"]
+
+
+def test_usage_errors_are_exit_2(tmp_path: Path) -> None:
+    assert velro(["lint", str(tmp_path / "missing.env")]).returncode == 2
+    assert velro(["lint", "--format", "yaml", str(tmp_path)]).returncode == 2
+    assert velro(["lint", "--nope"]).returncode == 2
+    res = velro(["explain", "velro/nope"])
+    assert res.returncode == 2 and "unknown rule id" in res.stderr
+
+
+def test_version_help_and_explain() -> None:
+    from velro_policy import __version__
+
+    assert __version__ in velro(["--version"]).stdout
+    helptext = velro(["lint", "--help"]).stdout
+    for opt in ("--policy", "--only", "--skip", "--environment", "--format", "--output", "--fail-on"):
+        assert opt in helptext
+    ex = velro(["explain", "velro/debug-disabled"]).stdout
+    assert "Critical Environment Variables" in ex and "DEBUG=false" in ex and "violation:" in ex
+
+
+def test_directory_walk_skips_vendor_and_ignored_dirs(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    write(tmp_path / ".gitignore", "build/\n.env.production\n")
+    write(tmp_path / ".env.production", "DEBUG=true\n")  # ignored by git, but still linted
+    for skipped in ("node_modules/pkg/.env.production", ".venv/.env.production", "build/.env.production",
+                    "vendor_env/.env.production"):
+        write(tmp_path / skipped, "DEBUG=true\n")
+    (tmp_path / "vendor_env" / "pyvenv.cfg").write_text("home = /usr\n")
+    data = json.loads(velro(["lint", str(tmp_path), "-f", "json"]).stdout)
+    assert sorted({f["path"].split(str(tmp_path))[-1] for f in data["findings"]}) == ["/.env.production"]

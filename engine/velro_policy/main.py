@@ -114,13 +114,14 @@ def policies() -> None:
 @policies.command("list")
 @click.option("--policy", "extra", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
+@click.option("--no-config", is_flag=True, help="Ignore any project config (list the built-in pack and --policy only).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-def policies_list(extra: tuple[str, ...], config: Optional[str], fmt: str) -> None:
+def policies_list(extra: tuple[str, ...], config: Optional[str], no_config: bool, fmt: str) -> None:
     """List every rule in force: built-in, configured and --policy ones."""
     with error_handler():
         from velro_policy.commands.policies import list_rules
 
-        raise SystemExit(list_rules(list(extra), config, fmt))
+        raise SystemExit(list_rules(list(extra), config, fmt, use_config=not no_config))
 
 
 @policies.command("validate")

@@ -11,8 +11,8 @@ from velro_policy import pack as pack_mod
 from velro_policy.errors import VelroError
 
 
-def _pack(extra: list[str], config: Optional[str]) -> pack_mod.Pack:
-    cfg = Path(config) if config else config_mod.find(".")
+def _pack(extra: list[str], config: Optional[str], use_config: bool = True) -> pack_mod.Pack:
+    cfg = Path(config) if config else (config_mod.find(".") if use_config else None)
     return pack_mod.load(cfg, extra)
 
 
@@ -20,8 +20,8 @@ def _envs(rule: dict[str, Any]) -> str:
     return ", ".join(rule["environments"])
 
 
-def list_rules(extra: list[str], config: Optional[str], fmt: str) -> int:
-    pack = _pack(extra, config)
+def list_rules(extra: list[str], config: Optional[str], fmt: str, *, use_config: bool = True) -> int:
+    pack = _pack(extra, config, use_config)
     rules = sorted(pack.rules, key=lambda r: r["id"])
     out = sys.stdout
     if fmt == "json":

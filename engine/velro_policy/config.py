@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "exclude": [],
     "fail_on": "low",
     "unknown_severity": "low",
+    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "*/tests/*", "test/*", "*/test/*"],
+    "semgrep_timeout": 300,
 }
 
 

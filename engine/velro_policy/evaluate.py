@@ -85,7 +85,11 @@ class Evaluator:
 
     def evaluate(self, doc: Document) -> Iterator[Finding]:
         for rule in self.rules:
-            if _applies(rule, doc):
+            if _applies(rule, doc) and doc.target == "code":
+                from velro_policy.sources.code import rule_findings  # Semgrep matches, judged by their source
+
+                yield from rule_findings(rule, doc, self.cache, self.unknown_severity)  # type: ignore[arg-type]
+            elif _applies(rule, doc):
                 yield from self._evaluate_rule(rule, doc)
 
     def _evaluate_rule(self, rule: dict[str, object], doc: Document) -> Iterator[Finding]:

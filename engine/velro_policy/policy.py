@@ -44,6 +44,8 @@ class Rule(BaseModel):
     select: list[str] = Field(default_factory=list)
     check: dict[str, Any] = Field(default_factory=dict)
     semgrep: Optional[dict[str, Any]] = None
+    semgrep_file: Optional[str] = None
+    message: str = ""
     environments: Optional[EnvList] = None
     guide_section: str = ""
     secret: bool = False
@@ -163,6 +165,7 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, 
         line, _ = yamlio.locate(root, ["rules", index])
         if model.target != "code" and not rule.select:
             raise PolicyError(f"rule {rule.id} needs `select` and `check`", path=display, line=line, col=1)
+        semgrep_file = _code_rule(rule, model.target, path, display, line)
         rules.append(
             {
                 "id": rule.id,
@@ -174,6 +177,8 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, 
                 "select": rule.select,
                 "check": rule.check,
                 "semgrep": rule.semgrep,
+                "semgrep_file": semgrep_file,
+                "message": rule.message,
                 "remediation": rule.remediation.strip(),
                 "guide_section": rule.guide_section or model.metadata.guide_section,
                 "secret": rule.secret,
@@ -187,6 +192,26 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, 
     summary = {"name": model.metadata.name, "title": model.metadata.title, "file": display, "target": model.target,
                "guide_section": model.metadata.guide_section, "rules": [r["id"] for r in rules]}
     return summary, rules
+
+
+def _code_rule(rule: Rule, target: str, path: Path, display: str, line: int) -> Optional[str]:
+    """Checks of a code rule the schema cannot express; its semgrep_file as an absolute path."""
+    if target != "code":
+        if rule.semgrep is not None or rule.semgrep_file is not None:
+            raise PolicyError(f"rule {rule.id}: `semgrep`/`semgrep_file` need `target: code`", path=display, line=line, col=1)
+        return None
+    if (rule.semgrep is None) == (rule.semgrep_file is None):
+        raise PolicyError(f"rule {rule.id} needs exactly one of `semgrep` (inline) or `semgrep_file`", path=display, line=line, col=1)
+    if rule.semgrep is not None and not any(k.startswith("pattern") or k in ("match", "taint") for k in rule.semgrep):
+        raise PolicyError(f"rule {rule.id}: `semgrep` needs a pattern (pattern, patterns, pattern-either, pattern-regex...)", path=display, line=line, col=1)
+    if bool(rule.select) != bool(rule.check) or any(not s.startswith("$") for s in rule.select):
+        raise PolicyError(f"rule {rule.id}: in a code rule, `select` names Semgrep metavariables ($LIMIT) and comes with a `check`", path=display, line=line, col=1)
+    if rule.semgrep_file is None:
+        return None
+    file = (path.parent / rule.semgrep_file).resolve()
+    if not file.is_file():
+        raise PolicyError(f"rule {rule.id}: semgrep_file {rule.semgrep_file} does not exist next to the policy; fix the path", path=display, line=line, col=1)
+    return str(file)
 
 
 def _joined(lines: list[str], advice: str) -> str:

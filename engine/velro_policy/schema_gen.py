@@ -76,6 +76,8 @@ def build() -> dict[str, object]:
             "select": selector,
             "check": {"$ref": "#/$defs/check"},
             "semgrep": {"type": "object", "description": "code target: one Semgrep rule (without `id`, `message`, `severity`, which come from this rule)."},
+            "semgrep_file": {"type": "string", "minLength": 1, "description": "code target: a Semgrep rule file (`rules:` list), relative to this policy; a match of any of its rules is a finding of this rule. Name it *.semgrep.yaml so it is not loaded as a policy."},
+            "message": {"type": "string", "minLength": 1, "description": "code target: the finding's message; $METAVARIABLES are replaced by the matched code (masked like any value). Default: the title."},
             "environments": env_list,
             "remediation": {"type": "string", "minLength": 1, "description": "What to do; for a secret, the command that generates one."},
             "guide_section": {"type": "string"},
@@ -89,7 +91,8 @@ def build() -> dict[str, object]:
             },
         },
         "allOf": [
-            {"if": {"required": ["semgrep"]}, "then": {"not": {"anyOf": [{"required": ["select"]}, {"required": ["check"]}]}},
+            {"if": {"anyOf": [{"required": ["semgrep"]}, {"required": ["semgrep_file"]}]},
+             "then": {"not": {"required": ["semgrep", "semgrep_file"]}, "dependentRequired": {"select": ["check"], "check": ["select"]}},
              "else": {"required": ["select", "check"]}},
         ],
     }

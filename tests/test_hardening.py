@@ -142,3 +142,32 @@ def test_unicode_and_spaces_in_paths(tmp_path: Path) -> None:
     f = write(tmp_path / "dossier été" / ("d" * 120) / ".env.production", "DEBUG=true\n")
     res = velro(["lint", str(tmp_path)])
     assert res.returncode == 1 and "dossier été" in res.stdout and str(f.name) in res.stdout
+
+
+def test_unreadable_input_fails_closed_unless_downgraded_by_name(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".env.production", 'DEBUG=false\nBROKEN="unterminated\n')
+    res = velro(["lint", "."], cwd=tmp_path)
+    assert res.returncode == 2 and ".env.production:2:1" in res.stderr
+    write(tmp_path / "velro-policy.yaml", "downgrade_problems: [parse-error]\n")
+    res = velro(["lint", "."], cwd=tmp_path)
+    assert res.returncode == 1, res.stderr  # still a (high) finding, no longer exit 2
+    assert "velro/parse-error" in res.stdout
+
+
+def test_rule_that_cannot_be_evaluated_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from velro_policy import operators
+    from velro_policy.evaluate import Evaluator
+    from velro_policy.model import Document, Entry, Location
+
+    def broken(value: object, param: object, ctx: object) -> str | None:
+        raise TypeError("cannot compare")
+
+    monkeypatch.setitem(operators.OPERATORS, "equals", broken)
+    rule = {"id": "acme/x", "title": "x", "severity": "high", "target": "env", "environments": ["production"],
+            "select": ["DEBUG"], "check": {"equals": "x"}, "remediation": "x", "secret": False, "file": "acme.yaml"}
+    doc = Document("f.env", "env", (Entry("DEBUG", "true", Location("f.env", 1, 1), ("DEBUG",)),))
+    ev = Evaluator([rule])
+    assert list(ev.evaluate(doc)) == []
+    assert [p.kind for p in ev.problems] == ["evaluation-error"]
+    assert "acme/x" in ev.problems[0].message and "acme.yaml" in ev.problems[0].message

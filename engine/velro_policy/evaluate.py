@@ -71,6 +71,7 @@ class Evaluator:
         self.cache: dict[str, object] = {"aliases": aliases or {}}
         self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
         self.applied: set[str] = set()  # rules that judged at least one value (for `velro-policy test`)
+        self.problems: list[Problem] = []  # rules that could not be evaluated (fail closed: exit 2)
 
     def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
         """(include, exclude) patterns; a selector starting with ``!`` excludes."""
@@ -85,12 +86,26 @@ class Evaluator:
 
     def evaluate(self, doc: Document) -> Iterator[Finding]:
         for rule in self.rules:
-            if _applies(rule, doc) and doc.target == "code":
-                from velro_policy.sources.code import rule_findings  # Semgrep matches, judged by their source
+            if not _applies(rule, doc):
+                continue
+            try:
+                if doc.target == "code":
+                    from velro_policy.sources.code import rule_findings  # Semgrep matches, judged by their source
 
-                yield from rule_findings(rule, doc, self.cache, self.unknown_severity)  # type: ignore[arg-type]
-            elif _applies(rule, doc):
-                yield from self._evaluate_rule(rule, doc)
+                    found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))  # type: ignore[arg-type]
+                else:
+                    found = list(self._evaluate_rule(rule, doc))
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+                # A policy/input mismatch (e.g. a value of a type the operator cannot
+                # judge): the rule was not checked, so the run must not pass.
+                self.problems.append(Problem(
+                    doc.display_path or doc.path, 1, 1,
+                    f"rule {rule['id']} ({rule.get('file', '?')}) could not be evaluated ({exc.__class__.__name__}); "
+                    "fix the policy's selector or operator for this kind of value",
+                    "evaluation-error",
+                ))
+                continue
+            yield from found
 
     def _evaluate_rule(self, rule: dict[str, object], doc: Document) -> Iterator[Finding]:
         include, exclude = self._patterns(rule)

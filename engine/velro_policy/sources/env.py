@@ -28,8 +28,20 @@ TARGET = "env"
 # Basename patterns: `.env`, `.env.<anything>`, `<name>.env`.
 FILE_RE = re.compile(r"^(\.env(\..+)?|.+\.env)$")
 
-_SIMPLE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)=([^\s'\"#$\\`]*)[ \t]*")
-_SKIP = re.compile(r"[ \t]*(?:#.*)?")
+_KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
+# One row per line of a text without "\r": a plain binding (groups: prefix,
+# key, unquoted value, single-quoted value, double-quoted value), a blank or
+# comment line (all groups empty), or any other line (last group).  Only the
+# shapes where python-dotenv's result is evident are plain: an unquoted value
+# without whitespace (only whitespace then "#" starts a comment after it), a
+# quoted value without backslashes or newlines (a "#" right after the closing
+# quote starts a comment).
+_ROWS = re.compile(
+    r"^(?:([ \t]*(?:export[ \t]+)?)(" + _KEY + r")="
+    r"""(?:([^\s'"]\S*)|'([^'\\\n]*)'[ \t]*(?:#.*)?|"([^"\\\n]*)"[ \t]*(?:#.*)?|)(?:[ \t]+#.*)?[ \t]*"""
+    r"|[ \t]*(?:#.*)?|(.+))$",
+    re.MULTILINE,
+)
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 
 
@@ -45,10 +57,14 @@ def is_env_file(basename: str) -> bool:
 
 
 def _dotenv_bindings(text: str, first_line: int, problems: list[Problem], path: str) -> list[Binding]:
+    """python-dotenv's own parser for ``text`` (the rest of a file from line ``first_line``)."""
     import io
 
     from dotenv.parser import parse_stream
 
+    if text.startswith("\ufeff"):
+        # parse_stream drops one leading BOM; this one is content (the file's BOM is gone already).
+        text = "\ufeff" + text
     out: list[Binding] = []
     for b in parse_stream(io.StringIO(text)):
         raw = b.original.string
@@ -69,69 +85,109 @@ def _dotenv_bindings(text: str, first_line: int, problems: list[Problem], path: 
     return out
 
 
-def parse_bindings(text: str, path: str = "") -> tuple[list[Binding], list[Problem]]:
-    """All bindings in file order (duplicates kept), plus parse problems."""
+def _line_offset(text: str, line: int) -> int:
+    """Offset of the start of 1-based ``line`` (python-dotenv's newlines)."""
+    pos = 0
+    for _ in range(line - 1):
+        m = _NEWLINE.search(text, pos)
+        if m is None:
+            return len(text)
+        pos = m.end()
+    return pos
+
+
+def parse_bindings(text: str, path: str = "", *, bom: bool = True) -> tuple[list[Binding], list[Problem]]:
+    """All bindings in file order (duplicates kept), plus parse problems.
+
+    Plain lines are read by one regex pass; from the first line that is
+    anything else, the rest of the file goes to python-dotenv's parser.
+    Like python-dotenv, one leading BOM is dropped (``bom=False``: the
+    caller has dropped it already, as ``read_text`` does).
+    """
     problems: list[Problem] = []
     out: list[Binding] = []
-    pos = 0
-    line = 1
-    n = len(text)
-    while pos < n:
-        m = _NEWLINE.search(text, pos)
-        end = m.start() if m else n
-        nxt = m.end() if m else n
-        simple = _SIMPLE.fullmatch(text, pos, end)
-        if simple:
-            out.append(Binding(simple.group(1), simple.group(2), line, simple.start(1) - pos + 1))
-        elif not _SKIP.fullmatch(text, pos, end):
-            out.extend(_dotenv_bindings(text[pos:], line, problems, path))
+    if bom and text.startswith("\ufeff"):
+        text = text[1:]
+    scan = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    line = 0
+    for pre, key, bare, single, double, other in _ROWS.findall(scan):
+        line += 1
+        if key:
+            out.append(Binding(key, bare or single or double, line, len(pre) + 1))
+        elif other:
+            rest = scan if scan is text else text
+            out.extend(_dotenv_bindings(rest[_line_offset(rest, line):], line, problems, path))
             break
-        pos, line = nxt, line + 1
     return out, problems
+
+
+# python-dotenv's variable syntax (dotenv.variables._posix_variable).
+_VARIABLE = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
 
 
 def _interpolate(bindings: list[Binding]) -> dict[str, object]:
     """dotenv_values' interpolation, against the file's own earlier values only.
 
-    A reference to a variable the file does not define comes from the process
-    environment at run time: the value is ``Unknown``, never guessed.
+    pydantic-settings calls ``dotenv_values`` (``override=True``): a ``${NAME}``
+    that an earlier line of the file sets resolves to that value (a bare
+    ``NAME`` line counts as ""), whatever the process environment holds.  A
+    name the file does not set comes from the process environment at run
+    time: the value is ``Unknown``, never guessed (not even its default).
     """
     values: dict[str, object] = {}
-    plain: dict[str, str | None] = {}
     for b in bindings:
-        if b.value is None:
-            values[b.key] = None
-            plain[b.key] = None
+        value = b.value
+        if value is None or "${" not in value:
+            values[b.key] = value
             continue
-        if "$" not in b.value:
-            values[b.key] = plain[b.key] = b.value
-            continue
-        from dotenv.variables import Variable, parse_variables
-
-        atoms = list(parse_variables(b.value))
-        missing = [a.name for a in atoms if isinstance(a, Variable) and plain.get(a.name) is None]
-        if missing:
-            values[b.key] = Unknown(f"${{{missing[0]}}} is not defined in this file (set at run time?)")
-            plain[b.key] = None
+        parts: list[str] = []
+        pos = 0
+        unknown = None
+        for m in _VARIABLE.finditer(value):
+            name = m.group("name")
+            known = values.get(name, _MISSING)
+            if known is _MISSING or isinstance(known, Unknown):
+                unknown = name
+                break
+            parts.append(value[pos : m.start()])
+            parts.append(known or "")  # type: ignore[arg-type]
+            pos = m.end()
+        if unknown is not None:
+            values[b.key] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
         else:
-            values[b.key] = plain[b.key] = "".join(a.resolve(plain) for a in atoms)  # type: ignore[arg-type]
+            parts.append(value[pos:])
+            values[b.key] = "".join(parts)
     return values
+
+
+_MISSING = object()
+
+
+def _entries(text: str, path: str, bom: bool = True) -> tuple[tuple[Entry, ...], list[Problem], dict[str, Entry]]:
+    """(entries, problems, entries by upper-cased key)."""
+    bindings, problems = parse_bindings(text, path, bom=bom)
+    values = _interpolate(bindings)
+    uppers = [b.key.upper() for b in bindings]
+    if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
+        last: dict[str, Binding] = {}
+        for upper, b in zip(uppers, bindings):
+            last.pop(upper, None)
+            last[upper] = b
+        uppers, bindings = list(last), list(last.values())
+    entries = tuple([
+        Entry(b.key, values[b.key], Location(path, b.line, b.col), (b.key,)) for b in bindings if b.value is not None
+    ])
+    if len(entries) == len(uppers):
+        by_upper = dict(zip(uppers, entries))
+    else:
+        by_upper = {e.key.upper(): e for e in entries}
+    return entries, problems, by_upper
 
 
 def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:
     """Entries as the application sees them: last assignment of a key wins
     (keys compared case-insensitively, as pydantic-settings does)."""
-    bindings, problems = parse_bindings(text, path)
-    values = _interpolate(bindings)
-    last: dict[str, Binding] = {}
-    for b in bindings:
-        last.pop(b.key.upper(), None)
-        last[b.key.upper()] = b
-    entries = tuple(
-        Entry(b.key, values.get(b.key), Location(path, b.line, b.col), (b.key,))
-        for b in sorted(last.values(), key=lambda b: b.line)
-        if b.value is not None
-    )
+    entries, problems, _ = _entries(text, path)
     return entries, tuple(problems)
 
 
@@ -159,14 +215,21 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     text, problem = read_text(path)
     if problem is not None:
         return Document(path, TARGET, (), problems=(problem._replace(path=display_path),), display_path=display_path)
-    entries, problems = parse_env(text or "", display_path)
-    values = {e.key.upper(): e.value for e in entries if isinstance(e.value, str)}
+    text = text or ""
+    if "\r" in text:  # pydantic-settings opens the file in text mode: universal newlines
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    entries, problems, by_upper = _entries(text, display_path, bom=False)
+    values = {}
+    for key in settings.keys:
+        entry = by_upper.get(key)
+        if entry is not None and isinstance(entry.value, str):
+            values[key] = entry.value
     decision = environments.decide(
         os.path.basename(path), values, flag=flag_environment, aliases=settings.aliases, keys=settings.keys
     )
     source = decision.source + (f"; {decision.conflict}" if decision.conflict else "")
     return Document(
-        path, TARGET, entries, decision.environment, source, decision.is_template, problems, display_path
+        path, TARGET, entries, decision.environment, source, decision.is_template, tuple(problems), display_path
     )
 
 

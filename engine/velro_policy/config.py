@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "exclude": [],
     "fail_on": "low",
     "unknown_severity": "low",
+    "exceptions": [],
     "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "*/tests/*", "test/*", "*/test/*"],
     "semgrep_timeout": 300,
 }
@@ -94,6 +95,10 @@ def parse(path: Path) -> dict[str, Any]:
         dotted = ".".join(str(p) for p in where) or "(top level)"
         raise ConfigError(f"{dotted}: {msg}; fix the config (schema: config.schema.json)", path=display, line=line, col=col)
     merged = {**DEFAULTS, **data}
+    if root is not None:  # exceptions remember their line, for findings about them (suppress)
+        from velro_policy import yamlio
+
+        merged["exceptions"] = [{**e, "line": yamlio.locate(root, ["exceptions", i])[0]} for i, e in enumerate(merged["exceptions"])]
     base = path.parent
     merged["policies"] = [str((base / p).resolve()) for p in merged["policies"]]
     merged["root"] = str(base)

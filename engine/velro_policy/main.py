@@ -48,6 +48,10 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache."),
         click.option("--color/--no-color", default=None, help="Force colour on or off (default: on a terminal unless NO_COLOR is set)."),
         click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of unexpected errors."),
+        click.option("--staged", is_flag=True, help="Check the staged (index) version of each staged file, not the working tree (git hooks)."),
+        click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
+        click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
+        click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -70,7 +74,15 @@ def _run(paths: tuple[str, ...], targets: Optional[list[str]], **kw: Any) -> Non
             targets=targets,
             use_cache=not kw["no_cache"],
             color=kw["color"],
+            staged=kw.get("staged", False),
+            changed_since=kw.get("changed_since"),
+            inline_ignores=not kw.get("no_inline_ignores", False),
+            baseline=kw.get("baseline"),
         )
+        if opts.staged and opts.changed_since:
+            from velro_policy.errors import InputError
+
+            raise InputError("--staged and --changed-since cannot be combined; pick one")
         raise SystemExit(run(opts))
 
 
@@ -86,15 +98,16 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all). Used by the pre-commit hooks.")
 @run_options
-def lint(paths: tuple[str, ...], **kw: Any) -> None:
+def lint(paths: tuple[str, ...], targets: tuple[str, ...], **kw: Any) -> None:
     """Lint env files (and any other file given) against the policies.
 
     PATHS are files or directories (default: .). Directories are walked for
     .env, .env.* and *.env files, skipping .git, node_modules, virtualenvs and
     gitignored directories.
     """
-    _run(paths, None, **kw)
+    _run(paths, list(targets) or None, **kw)
 
 
 @cli.command()
@@ -156,6 +169,67 @@ def test_policies(paths: tuple[str, ...], coverage: bool, require_coverage: bool
         from velro_policy.commands.policytest import run_tests
 
         raise SystemExit(run_tests(list(paths), coverage=coverage, require_coverage=require_coverage))
+
+
+@cli.group("baseline")
+def baseline_group() -> None:
+    """Adopt velro-policy on an existing codebase: record today's findings."""
+
+
+@baseline_group.command("create")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=".velro-policy-baseline.json", show_default=True, help="Baseline file to write.")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
+@click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES), help="Judge every env file as this environment.")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
+@click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+def baseline_create(paths: tuple[str, ...], output: str, targets: tuple[str, ...], policies: tuple[str, ...],
+                    environment: Optional[str], config: Optional[str], no_cache: bool) -> None:
+    """Write the current findings' fingerprints (never values) to the baseline file.
+
+    Then `velro-policy check --baseline .velro-policy-baseline.json` fails only
+    on new findings and reports baselined ones that are gone as fixed.
+    Findings of non-suppressible (critical) rules are not baselined.
+    """
+    with error_handler():
+        from velro_policy.commands.baseline_cmd import create
+
+        raise SystemExit(create(list(paths) or ["."], output, targets=list(targets) or None, policies=list(policies),
+                                environment=environment, config=config, use_cache=not no_cache))
+
+
+@cli.group("hooks")
+def hooks_group() -> None:
+    """Install plain git hooks (for teams without the pre-commit framework)."""
+
+
+HOOK_CHOICES = click.Choice(["pre-commit", "pre-push"])
+
+
+@hooks_group.command("install")
+@click.option("--hook", "hooks", multiple=True, type=HOOK_CHOICES, help="Hook to install (repeatable; default: pre-commit).")
+@click.option("--force", is_flag=True, help="Replace a hook velro-policy did not write (it is kept as <hook>.pre-velro-policy).")
+def hooks_install(hooks: tuple[str, ...], force: bool) -> None:
+    """Install hooks into the repository's hooks folder (respects core.hooksPath).
+
+    pre-commit checks the staged content (`check --staged`); pre-push checks
+    the files changed against the upstream (`check --changed-since`).
+    """
+    with error_handler():
+        from velro_policy.commands.hooks import install
+
+        raise SystemExit(install(list(hooks) or ["pre-commit"], force=force))
+
+
+@hooks_group.command("uninstall")
+@click.option("--hook", "hooks", multiple=True, type=HOOK_CHOICES, help="Hook to remove (repeatable; default: every velro-policy hook).")
+def hooks_uninstall(hooks: tuple[str, ...]) -> None:
+    """Remove velro-policy's hooks (never a hook it did not write); restore a hook --force replaced."""
+    with error_handler():
+        from velro_policy.commands.hooks import uninstall
+
+        raise SystemExit(uninstall(list(hooks) or ["pre-commit", "pre-push"]))
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -71,6 +71,12 @@ def _materialise(case: dict[str, Any], folder: Path) -> None:
         target = folder / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+    if case.get("git"):  # a git work tree; "staged": the case's files are in its index
+        import subprocess
+
+        subprocess.run(["git", "init", "-q", "."], cwd=folder, check=True, capture_output=True)
+        if case["git"] == "staged":
+            subprocess.run(["git", "add", "-A", "."], cwd=folder, check=True, capture_output=True)
 
 
 def _outcome(rule_id: str, result: Any) -> tuple[str, list[int]]:

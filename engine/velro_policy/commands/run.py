@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
+from velro_policy import committed, suppress
 from velro_policy import config as config_mod
 from velro_policy import pack as pack_mod
 from velro_policy.discover import discover
@@ -32,6 +33,10 @@ class Options(NamedTuple):
     targets: Optional[list[str]] = None  # None: every target
     use_cache: bool = True
     color: Optional[bool] = None
+    staged: bool = False  # check the staged versions of staged files (diffscope)
+    changed_since: Optional[str] = None  # check files changed since this git ref (diffscope)
+    inline_ignores: bool = True  # False: --no-inline-ignores (suppress)
+    baseline: Optional[str] = None  # --baseline FILE (baseline)
 
 
 def display_path(path: str) -> str:
@@ -67,10 +72,17 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     def classify(path: str, explicit: bool) -> list[str]:
         return [name for name, src in sources.items() if src.claims(path, explicit, config)]
 
-    found = discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
+    scope = None
+    if opts.staged or opts.changed_since:
+        from velro_policy.diffscope import open_scope
+
+        scope = open_scope(opts.paths or ["."], classify, config, staged=opts.staged, changed_since=opts.changed_since)
+    found = scope.found if scope else discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
-    ctx = LoadContext(config, rules, opts.environment, root, display_path)
+    shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
+    ctx = LoadContext(config, rules, opts.environment, root, shown)
     documents = load_documents(found.files, ctx)
+    documents = committed.mark(documents, in_index=opts.staged, real_path=scope.real_path if scope else str)
     applied: set[str] = set()
     findings = evaluate_documents(documents, rules, config, applied)
     problems = [p for doc in documents for p in doc.problems]
@@ -79,6 +91,11 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
         FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
         for doc in documents
     ]
+    findings, notes, fixed = suppress.settle(
+        findings, documents, files, rules=rules, known_ids=[r["id"] for r in pack.rules], config=config,
+        config_path=pack.config_path, inline=opts.inline_ignores, baseline_path=opts.baseline)
+    if scope:
+        scope.close()
     return RunResult(
         findings=tuple(sorted(set(findings))),
         problems=tuple(sorted(set(problems))),
@@ -86,7 +103,8 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
         rules=tuple(rules),
         root=root,
         fail_on=opts.fail_on or config.get("fail_on", "low"),
-        notes=tuple(found.skipped),
+        notes=tuple(found.skipped) + tuple(notes),
+        fixed=tuple(fixed),
         applied=tuple(sorted(applied)),
     )
 

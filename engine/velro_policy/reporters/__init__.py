@@ -17,6 +17,9 @@ from velro_policy.model import RunResult
 REPORTERS: dict[str, str] = {
     "text": "velro_policy.reporters.text",
     "json": "velro_policy.reporters.json_",
+    "sarif": "velro_policy.reporters.sarif",
+    "junit": "velro_policy.reporters.junit",
+    "github": "velro_policy.reporters.github",
 }
 
 

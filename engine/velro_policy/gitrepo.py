@@ -1,0 +1,136 @@
+"""Asking git what is staged, changed or tracked, with as few processes as possible.
+
+Imported lazily: only ``--staged``, ``--changed-since`` and the
+committed-secrets step need git, and ``lint .env`` must not pay for
+``subprocess`` + git unless an env file holds a real-looking secret.
+Every call runs ``git`` with ``-z`` output and a timeout; a failure is a
+``ScanError`` naming what to do (fail closed), except ``tracked`` which
+answers "not tracked" outside a work tree (no git, nothing committed).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import NamedTuple, Optional
+
+from velro_policy.errors import ScanError
+
+TIMEOUT = 60
+_REGULAR_MODES = ("100644", "100755")  # symlinks (120000) and submodules (160000) are not read
+
+
+class StagedFile(NamedTuple):
+    """One staged regular file: its path relative to cwd, and its blob id."""
+
+    path: str
+    blob: str
+
+
+def _git(args: list[str], cwd: str, *, stdin: Optional[bytes] = None, what: str = "") -> bytes:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise ScanError(f"{what or 'this run'} needs git, which is not installed; install git or drop the option") from None
+    except subprocess.TimeoutExpired:
+        raise ScanError(f"git {args[0]} took longer than {TIMEOUT}s; rerun") from None
+    if out.returncode != 0:
+        err = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ScanError(f"git {args[0]} failed ({err[-1] if err else 'exit ' + str(out.returncode)}); {what or 'check the repository'}")
+    return out.stdout
+
+
+def _split(raw: bytes) -> list[str]:
+    return [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]
+
+
+def toplevel(cwd: str = ".") -> str:
+    """The work tree root, or a ScanError when cwd is not in one."""
+    raw = _git(["rev-parse", "--show-toplevel"], cwd, what="run it inside a git work tree")
+    return os.path.normpath(raw.decode("utf-8", "surrogateescape").strip())
+
+
+def _rel(top: str, name: str) -> str:
+    return os.path.relpath(os.path.join(top, name))
+
+
+def staged(cwd: str = ".") -> list[StagedFile]:
+    """Staged added/copied/modified/renamed regular files, with the index blob of each.
+
+    Two calls: ``git diff --cached`` names what the commit changes,
+    ``git ls-files --stage`` gives the blob the index holds for it.
+    """
+    top = toplevel(cwd)
+    what = "--staged needs a git repository"
+    names = _split(_git(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--no-renames"], top, what=what))
+    if not names:
+        return []
+    raw = _git(["ls-files", "--stage", "-z", "--", *[":(literal)" + n for n in names]], top, what=what)
+    out = []
+    for rec in _split(raw):
+        meta, _, name = rec.partition("\t")
+        mode, blob, stage = meta.split(" ")
+        if mode in _REGULAR_MODES and stage == "0":
+            out.append(StagedFile(_rel(top, name), blob))
+    return out
+
+
+def read_blobs(blobs: list[str], cwd: str = ".") -> dict[str, bytes]:
+    """The content of many blobs with one ``git cat-file --batch``."""
+    if not blobs:
+        return {}
+    raw = _git(["cat-file", "--batch"], cwd, stdin="".join(b + "\n" for b in blobs).encode(), what="cannot read staged content")
+    out: dict[str, bytes] = {}
+    pos = 0
+    for blob in blobs:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split(b" ")
+        if len(header) != 3:
+            raise ScanError(f"git cat-file cannot read blob {blob}; run `git fsck`")
+        size = int(header[2])
+        out[blob] = raw[nl + 1: nl + 1 + size]
+        pos = nl + 1 + size + 1
+    return out
+
+
+def changed_since(ref: str, cwd: str = ".") -> list[str]:
+    """Files (relative to cwd) added or modified since the merge base of REF and HEAD,
+    committed or not: what a pull request from this branch into REF changes."""
+    top = toplevel(cwd)
+    what = f"check that {ref!r} is a branch, tag or commit (in CI: fetch it, e.g. fetch-depth: 0)"
+    _git(["rev-parse", "--verify", "--quiet", ref + "^{commit}"], top, what=what)
+    try:
+        base = _git(["merge-base", ref, "HEAD"], top, what=what).decode().strip()
+    except ScanError:
+        base = ref  # unrelated histories: compare with REF itself
+    names = _split(_git(["diff", "--name-only", "-z", "--diff-filter=ACMR", "--no-renames", base, "--"], top, what=what))
+    return [_rel(top, n) for n in names if os.path.isfile(os.path.join(top, n))]
+
+
+def tracked(paths: list[str]) -> set[str]:
+    """Which of ``paths`` (returned as real paths) the index holds: tracked, or staged to be added.
+
+    Normally one ``git ls-files`` call; when the paths span work trees, one
+    per directory.  Paths outside any work tree, or a missing git, count as
+    not tracked (nothing can have been committed).
+    """
+    real = sorted({os.path.realpath(p) for p in paths})
+    if not real:
+        return set()
+
+    def ask(folder: str, group: list[str]) -> set[str] | None:
+        try:
+            raw = _git(["ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in group]], folder)
+        except ScanError:
+            return None
+        return {os.path.realpath(os.path.join(folder, n)) for n in _split(raw)}
+
+    first = ask(os.path.dirname(real[0]), real)
+    if first is not None:
+        return first
+    out: set[str] = set()
+    by_dir: dict[str, list[str]] = {}
+    for p in real:
+        by_dir.setdefault(os.path.dirname(p), []).append(p)
+    for folder, group in by_dir.items():
+        out.update(ask(folder, group) or ())
+    return out

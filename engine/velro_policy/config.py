@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "exceptions": [],
     "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "*/tests/*", "test/*", "*/test/*"],
     "semgrep_timeout": 300,
+    "parity_keys": [],
+    "fix": {},
 }
 
 

@@ -83,7 +83,7 @@ class PolicyFile(BaseModel):
     api_version: Literal["velro-policy/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
     metadata: Metadata
-    target: Literal["env", "settings", "code"]
+    target: Literal["env", "settings", "code", "project"]
     environments: EnvList = "all"
     rules: list[Rule]
 
@@ -166,6 +166,7 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, 
         if model.target != "code" and not rule.select:
             raise PolicyError(f"rule {rule.id} needs `select` and `check`", path=display, line=line, col=1)
         semgrep_file = _code_rule(rule, model.target, path, display, line)
+        _project_rule(rule, model.target, display, line)
         rules.append(
             {
                 "id": rule.id,
@@ -212,6 +213,17 @@ def _code_rule(rule: Rule, target: str, path: Path, display: str, line: int) -> 
     if not file.is_file():
         raise PolicyError(f"rule {rule.id}: semgrep_file {rule.semgrep_file} does not exist next to the policy; fix the path", path=display, line=line, col=1)
     return str(file)
+
+
+def _project_rule(rule: Rule, target: str, display: str, line: int) -> None:
+    """A project rule's check is exactly one project check (crossfile.CHECKS); other rules use none."""
+    from velro_policy.crossfile import CHECKS
+
+    used = [k for k in rule.check if k in CHECKS]
+    if target == "project" and (len(rule.check) != 1 or not used):
+        raise PolicyError(f"rule {rule.id}: a project rule's check is exactly one of {', '.join(CHECKS)}", path=display, line=line, col=1)
+    if target != "project" and used:
+        raise PolicyError(f"rule {rule.id}: {used[0]} is a project check; it needs `target: project`", path=display, line=line, col=1)
 
 
 def _joined(lines: list[str], advice: str) -> str:

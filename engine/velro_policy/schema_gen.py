@@ -10,12 +10,13 @@ import json
 import sys
 from pathlib import Path
 
+from velro_policy.crossfile import CHECKS as PROJECT_CHECKS
 from velro_policy.environments import ENVIRONMENTS
 from velro_policy.model import SEVERITIES
 from velro_policy.operators import OPERATORS
 
 SCHEMA_ID = "https://velro-policy.dev/schemas/policy.schema.json"
-TARGETS = ["env", "settings", "code"]
+TARGETS = ["env", "settings", "code", "project"]
 
 
 def _by_environment(param: dict[str, object]) -> dict[str, object]:
@@ -41,6 +42,8 @@ def build() -> dict[str, object]:
         param = dict(func.param_schema)
         desc = str(param.pop("description", "")) or (func.__doc__ or "").strip()
         ops[name] = {"description": desc, "anyOf": [param, _by_environment(param)]}
+    for name, (_, param) in PROJECT_CHECKS.items():  # target: project only (policy.py enforces it)
+        ops[name] = {k: v for k, v in param.items() if k != "description"} | {"description": param.get("description", "")}
     check_props: dict[str, object] = {
         **ops,
         "all": {"type": "array", "items": {"$ref": "#/$defs/check"}, "minItems": 1, "description": "Every sub-check passes."},
@@ -118,7 +121,7 @@ def build() -> dict[str, object]:
                     "guide_section": {"type": "string", "description": "The section of the security guide this policy encodes."},
                 },
             },
-            "target": {"enum": TARGETS, "description": "What the rules read: env files, settings modules (Python read with ast) or code (Semgrep)."},
+            "target": {"enum": TARGETS, "description": "What the rules read: env files, settings modules (Python read with ast), code (Semgrep), or project: every env file and settings module at once (cross-file checks)."},
             "environments": {**env_list, "description": "Environments the rules apply to unless a rule says otherwise (default: all)."},
             "rules": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/rule"}},
         },

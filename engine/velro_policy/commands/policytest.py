@@ -65,6 +65,11 @@ def _materialise(case: dict[str, Any], folder: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(case["python"], encoding="utf-8")
     for dest, src in case.get("files", {}).items():
+        if "\n" in src:  # inline content (several files of one project, for project rules)
+            target = folder / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(src, encoding="utf-8")
+            continue
         source = Path(case["_dir"]) / src
         if not source.is_file():
             raise PolicyError(f"fixture {src!r} not found", path=case["_file"], line=case["_line"])

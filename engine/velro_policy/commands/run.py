@@ -85,6 +85,12 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     documents = committed.mark(documents, in_index=opts.staged, real_path=scope.real_path if scope else str)
     applied: set[str] = set()
     findings = evaluate_documents(documents, rules, config, applied)
+    if any(r["target"] == "project" for r in rules):  # cross-file rules (crossfile)
+        from velro_policy import crossfile
+
+        partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
+        findings.extend(crossfile.run(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
+                                      partial=partial, targets=opts.targets, display=display_path))
     problems = [p for doc in documents for p in doc.problems]
     findings.extend(problem_findings(problems))
     files = [

@@ -1,0 +1,471 @@
+"""Project-wide (cross-file) rules: checks that see every env file and
+settings module of a project at once.
+
+A policy with ``target: project`` declares them like any rule (id,
+severity, remediation, ``select``, can be disabled); its ``check`` names one
+of the project checks in ``CHECKS``:
+
+- ``distinct_secrets``: the same secret value is used by two environments.
+  Values are compared by HMAC-SHA256 under a key drawn at random for each
+  run, so no digest can be looked up or compared across runs, and the value
+  itself is never shown;
+- ``template_lists_keys``: a key that a production or staging env file sets
+  is missing from the template (``.env.example`` and friends) beside it;
+- ``template_keys_used``: a template key that no environment beside it sets;
+- ``environment_parity``: the environments named by the parameter (production
+  and staging) define the same set of security keys (the rule's ``select``,
+  or the config's ``parity_keys`` when set);
+- ``settings_read``: a variable an env file sets that no settings module
+  reads (``ALLOWED_ORIGINS`` set while the app reads ``CORS_ORIGINS``): the
+  setting silently has no effect.  Only where settings modules with env-backed
+  fields (pydantic-settings) or env reads exist.
+
+How files form a project: env files are grouped by their directory (the
+template lives beside the files it describes); the settings modules of a
+group are the ones in that directory or below it.  Secrets are compared
+across every env file of the run.
+
+Partial runs (files named on the command line, ``--staged``, ``--changed-since``,
+the pre-commit framework passing filenames): ``context_documents`` reads the
+other env files and settings modules of the project (see its docstring) and
+only findings that involve at least one of the checked files are reported.
+
+Stdlib only: ``lint .env`` pays for one dictionary pass over its entries.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+
+from velro_policy import selectors
+from velro_policy.model import Document, Entry, Finding
+
+GIT_PREFIX = "__git__"
+ENV_TARGETS = ("env",)
+SETTINGS_TARGET = "settings"
+
+
+class Hit(NamedTuple):
+    """What a project check reports: the file and entry to point at, the key,
+    the message, and every other file involved."""
+
+    doc: Document
+    entry: Optional[Entry]
+    key: str
+    message: str
+    related: tuple[str, ...]
+
+
+class Project(NamedTuple):
+    env: list[Document]  # env files (templates included) that parsed cleanly
+    settings: list[Document]  # settings modules that parsed cleanly
+    config: dict[str, Any]
+
+
+def shown(doc: Document) -> str:
+    return doc.display_path or doc.path
+
+
+def _where(doc: Document, entry: Optional[Entry]) -> str:
+    return f"{shown(doc)}:{entry.loc.line}" if entry else shown(doc)
+
+
+class Picker:
+    """A rule's ``select`` (with ``!`` exclusions) over env entries."""
+
+    def __init__(self, select: list[str]) -> None:
+        self.include = [selectors.compile_selector(s) for s in select if not s.startswith("!")]
+        self.exclude = [selectors.compile_selector(s[1:]) for s in select if s.startswith("!")]
+
+    def __call__(self, key: str) -> bool:
+        parts = (key,)
+        return any(selectors.matches(p, parts) for p in self.include) and not any(selectors.matches(p, parts) for p in self.exclude)
+
+
+def env_entries(doc: Document) -> Iterator[Entry]:
+    """The document's own variables (not the ``__git__`` copies)."""
+    for e in doc.entries:
+        if not e.parts or e.parts[0] != GIT_PREFIX:
+            yield e
+
+
+def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
+    out: dict[str, list[Document]] = {}
+    for d in docs:
+        out.setdefault(os.path.dirname(os.path.abspath(shown(d))), []).append(d)
+    return out
+
+
+def _under(doc: Document, folder: str) -> bool:
+    path = os.path.abspath(shown(doc))
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _names(docs: Iterable[Document]) -> str:
+    return ", ".join(shown(d) for d in docs)
+
+
+# --- the checks ------------------------------------------------------------
+
+def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """The same secret value must not serve two environments."""
+    from velro_policy.secret_quality import is_placeholder
+
+    key = secrets.token_bytes(32)  # per run: digests mean nothing outside it
+    envs = set(rule["environments"])
+    seen: dict[bytes, list[tuple[Document, Entry]]] = {}
+    for doc in project.env:
+        if doc.is_template or doc.environment not in envs:
+            continue
+        for e in env_entries(doc):
+            if not pick(e.key) or not isinstance(e.value, str) or not e.value.strip() or is_placeholder(e.value):
+                continue
+            digest = hmac.new(key, e.value.encode("utf-8", "surrogatepass"), "sha256").digest()
+            seen.setdefault(digest, []).append((doc, e))
+    if sum(len(v) for v in seen.values()) and len({d.environment for d in project.env if not d.is_template and d.environment in envs}) > 1:
+        applied()
+    for uses in seen.values():
+        if len({d.environment for d, _ in uses}) < 2:
+            continue
+        uses.sort(key=lambda u: (-_STRICT.get(u[0].environment, 0), shown(u[0]), u[1].loc.line))
+        doc, entry = uses[0]
+        others = [(d, e) for d, e in uses[1:]]
+        where = "; ".join(f"{e.key} in {_where(d, e)} ({d.environment})" for d, e in others)
+        message = (f"{entry.key} in {_where(doc, entry)} ({doc.environment}) has the same value as {where}; "
+                   "each environment needs its own secret (compared by keyed hash, value not shown)")
+        yield Hit(doc, entry, entry.key, message, tuple(dict.fromkeys(shown(d) for d, _ in others if shown(d) != shown(doc))))
+
+
+_STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
+
+
+def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every key of a production/staging env file is listed in the template beside it."""
+    envs = set(rule["environments"])
+    for _, docs in sorted(_groups(project.env).items()):
+        templates = [d for d in docs if d.is_template]
+        real = [d for d in docs if not d.is_template and d.environment in envs]
+        if not templates or not real:
+            continue
+        applied()
+        listed = {e.key.upper() for t in templates for e in env_entries(t)}
+        reported: set[str] = set()
+        for doc in sorted(real, key=lambda d: (-_STRICT.get(d.environment, 0), shown(d))):
+            for e in env_entries(doc):
+                k = e.key.upper()
+                if k in listed or k in reported or not pick(e.key):
+                    continue
+                reported.add(k)
+                also = [d for d in real if d is not doc and any(x.key.upper() == k for x in env_entries(d))]
+                more = f" (also set in {_names(also)})" if also else ""
+                message = (f"{e.key} is set in {_where(doc, e)}{more} but missing from the template {_names(templates)}; "
+                           f"add {e.key}=<placeholder> to the template so every environment knows it exists")
+                yield Hit(doc, e, e.key, message, tuple(shown(d) for d in templates + also))
+
+
+def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every template key is set by at least one environment beside it.
+
+    A key whose template value is empty or a placeholder is one the platform
+    injects (railway variables set JWT_SECRET=...): not reported."""
+    from velro_policy.secret_quality import is_placeholder
+
+    envs = set(rule["environments"])
+    for _, docs in sorted(_groups(project.env).items()):
+        templates = [d for d in docs if d.is_template]
+        real = [d for d in docs if not d.is_template and d.environment in envs]
+        if not templates or not real:
+            continue
+        applied()
+        used = {e.key.upper() for d in real for e in env_entries(d)}
+        reported: set[str] = set()
+        for t in templates:
+            for e in env_entries(t):
+                k = e.key.upper()
+                if k in used or k in reported or not pick(e.key):
+                    continue
+                if not isinstance(e.value, str) or not e.value.strip() or is_placeholder(e.value):
+                    continue
+                reported.add(k)
+                message = (f"{e.key} is in the template {_where(t, e)} but no environment file beside it sets it "
+                           f"({_names(real)}); remove it from the template, or set it where it is needed")
+                yield Hit(t, e, e.key, message, tuple(shown(d) for d in real))
+
+
+def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """The environments named by ``param`` define the same set of security keys."""
+    names = list(param) if isinstance(param, list) else ["production", "staging"]
+    keys = project.config.get("parity_keys") or []
+    if keys:
+        pick = Picker(list(keys))
+    for _, docs in sorted(_groups(project.env).items()):
+        by_env = {n: [d for d in docs if not d.is_template and d.environment == n] for n in names}
+        if not all(by_env.values()):
+            continue
+        applied()
+        sets = {n: {e.key.upper(): (d, e) for d in by_env[n] for e in env_entries(d) if pick(e.key)} for n in names}
+        for n in names:
+            for k, (doc, e) in sorted(sets[n].items()):
+                lacking = [m for m in names if m != n and k not in sets[m]]
+                if not lacking:
+                    continue
+                other = [d for m in lacking for d in by_env[m]]
+                message = (f"{e.key} is set for {n} in {_where(doc, e)} but not for {', '.join(lacking)} in {_names(other)}; "
+                           "production and staging must define the same security keys")
+                yield Hit(doc, e, e.key, message, tuple(shown(d) for d in other))
+
+
+def settings_reads(doc: Document) -> dict[str, Entry]:
+    """Env variable names a settings module reads (upper-cased) -> the entry reading it."""
+    out: dict[str, Entry] = {}
+    for e in doc.entries:
+        for name in getattr(e, "env", ()) or ():
+            out.setdefault(str(name).upper(), e)
+    return out
+
+
+def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every variable an env file sets is read by some settings module."""
+    readers = [(d, settings_reads(d)) for d in project.settings]
+    readers = [(d, r) for d, r in readers if r]
+    if not readers:
+        return
+    envs = set(rule["environments"]) | {"template"}
+    for folder, docs in sorted(_groups(project.env).items()):
+        mine = [(d, r) for d, r in readers if _under(d, folder)]
+        if not mine:
+            continue
+        read = {k for _, r in mine for k in r}
+        relevant = [d for d in docs if d.environment in envs or d.is_template]
+        if not relevant:
+            continue
+        applied()
+        setters: dict[str, list[tuple[Document, Entry]]] = {}
+        for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
+            for e in env_entries(doc):
+                if e.key.upper() not in read and pick(e.key):
+                    setters.setdefault(e.key.upper(), []).append((doc, e))
+        modules = [d for d, _ in mine]
+        for k, uses in sorted(setters.items()):
+            doc, entry = uses[0]
+            others = [d for d, _ in uses[1:]]
+            near = _near_miss(k, read)
+            hint = f" (the app reads {near}: rename the variable?)" if near else ""
+            also = f" (also set in {_names(others)})" if others else ""
+            message = (f"{entry.key} is set in {_where(doc, entry)}{also} but no settings module reads it "
+                       f"({_names(modules)}){hint}; the setting has no effect")
+            yield Hit(doc, entry, entry.key, message, tuple(shown(d) for d in others + modules))
+
+
+def _near_miss(key: str, read: set[str]) -> str:
+    """A read variable that shares the key's last word (ALLOWED_ORIGINS ~ CORS_ORIGINS)."""
+    last = key.rsplit("_", 1)[-1]
+    close = sorted(r for r in read if r != key and len(last) >= 4 and r.rsplit("_", 1)[-1] == last)
+    return ", ".join(close[:3])
+
+
+CheckFunc = Callable[[dict[str, Any], Project, Picker, Any, Callable[[], None]], Iterator[Hit]]
+
+# name -> (function, JSON Schema of its parameter).  One line per check.
+CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
+    "distinct_secrets": (distinct_secrets, {"const": True, "description": "project target: no secret value (selected keys) is shared by two environments; compared by keyed hash, never shown."}),
+    "template_lists_keys": (template_lists_keys, {"const": True, "description": "project target: every selected key of an env file of the rule's environments is listed in the template beside it."}),
+    "template_keys_used": (template_keys_used, {"const": True, "description": "project target: every selected template key is set by some env file (of the rule's environments) beside it."}),
+    "environment_parity": (environment_parity, {"type": "array", "items": {"enum": ["production", "staging", "test", "development"]}, "minItems": 2, "uniqueItems": True,
+                                                "description": "project target: these environments define the same set of selected keys (config parity_keys overrides select)."}),
+    "settings_read": (settings_read, {"const": True, "description": "project target: every selected key an env file sets is read by a settings module in or below its folder (only where such modules exist)."}),
+}
+
+
+# --- running ---------------------------------------------------------------
+
+def project_rules(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rules if r.get("target") == "project"]
+
+
+def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config: dict[str, Any], *,
+             primary: Optional[set[str]] = None, applied: Optional[set[str]] = None) -> list[Finding]:
+    """Findings of the project rules over ``documents``.
+
+    ``primary``: display paths of the files the run checks; when given, only
+    findings involving one of them are kept (partial runs and hooks).
+    """
+    from velro_policy.evaluate import fingerprint
+
+    docs = [d for d in documents if not d.problems]
+    project = Project([d for d in docs if d.target in ENV_TARGETS], [d for d in docs if d.target == SETTINGS_TARGET], config)
+    out: list[Finding] = []
+    for rule in project_rules(rules):
+        name, param = next(iter(rule["check"].items()))
+        func = CHECKS[name][0]
+        rid = str(rule["id"])
+
+        def mark(rid: str = rid) -> None:
+            if applied is not None:
+                applied.add(rid)
+
+        for hit in func(rule, project, Picker(rule["select"] or ["*"]), param, mark):
+            path = shown(hit.doc)
+            involved = {path, *hit.related}
+            if primary is not None and not involved & primary:
+                continue
+            loc = hit.entry.loc if hit.entry else None
+            out.append(Finding(
+                path=loc.path if loc else path, line=loc.line if loc else 1, col=loc.col if loc else 1,
+                rule_id=rid, severity=str(rule["severity"]), message=hit.message, key=hit.key,
+                environment=hit.doc.environment, title=str(rule["title"]), remediation=str(rule["remediation"]),
+                fingerprint=fingerprint(rid, path, hit.key, *sorted(hit.related)),
+                guide_section=str(rule.get("guide_section", "")), related=hit.related,
+            ))
+    return out
+
+
+# --- partial runs: reading the rest of the project ----------------------------
+
+ROOT_MARKERS = (".git", "velro-policy.yaml", ".velro-policy.yaml", "velro-policy.yml", "pyproject.toml")
+
+
+def project_top(path: str) -> str:
+    """The nearest folder above ``path`` holding .git, a velro-policy config or
+    pyproject.toml; else the file's own folder."""
+    here = os.path.dirname(os.path.abspath(path))
+    for folder in (here, *_parents(here)):
+        if any(os.path.exists(os.path.join(folder, m)) for m in ROOT_MARKERS):
+            return folder
+    return here
+
+
+def _parents(folder: str) -> Iterator[str]:
+    while True:
+        up = os.path.dirname(folder)
+        if up == folder:
+            return
+        yield up
+        folder = up
+
+
+def context_roots(documents: Iterable[Document]) -> list[str]:
+    """Folders to read the rest of the project from.
+
+    An env file: its own folder (its siblings, the template beside it, and
+    the settings modules in or below it).  A settings module: the project
+    top above it (env files anywhere above the module may be the ones it is
+    read with).
+    """
+    roots: set[str] = set()
+    for d in documents:
+        if d.target in ENV_TARGETS:
+            roots.add(os.path.dirname(os.path.abspath(shown(d))))
+        elif d.target == SETTINGS_TARGET:
+            roots.add(project_top(shown(d)))
+    ordered = sorted(roots, key=len)
+    kept: list[str] = []
+    for r in ordered:  # a root inside another is walked with it
+        if not any(r == k or r.startswith(k.rstrip(os.sep) + os.sep) for k in kept):
+            kept.append(r)
+    return kept
+
+
+def load_context(documents: list[Document], *, config: dict[str, Any], rules: list[dict[str, Any]],
+                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str]]:
+    """The env files and settings modules of the checked files' projects that
+    the run did not load itself, and notes.
+
+    Files are found as ``check DIR`` finds them (same sources, same
+    ``exclude`` globs, gitignored directories skipped, env files read even
+    when gitignored).  Under ``--staged`` a file that git tracks is read from
+    the index (what the commit will hold), an untracked one (a gitignored
+    ``.env.production``) from the working tree, where it only ever exists.
+    """
+    from velro_policy.discover import discover
+    from velro_policy.sources import SOURCES, LoadContext
+
+    wanted = {n: s for n, s in SOURCES.items() if s.TARGET in (*ENV_TARGETS, SETTINGS_TARGET)}
+    have = {os.path.abspath(shown(d)) for d in documents}
+
+    def classify(path: str, explicit: bool) -> list[str]:
+        return [n for n, s in wanted.items() if s.claims(path, False, config)]
+
+    roots = context_roots(documents)
+    if not roots:
+        return [], []
+    found = discover(roots, classify, exclude=list(config.get("exclude", [])))
+    files = {n: [p for p in ps if os.path.abspath(p) not in have] for n, ps in found.files.items()}
+    files = {n: ps for n, ps in files.items() if ps}
+    if not files:
+        return [], []
+    tmp = None
+    real: dict[str, str] = {}
+    if staged:
+        files, real, tmp = _from_index(files)
+    try:
+        ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
+        out: list[Document] = []
+        for name, paths in files.items():
+            out.extend(SOURCES[name].load(paths, ctx))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    count = sum(len(p) for p in files.values())
+    where = "the index for tracked files, the working tree otherwise" if staged else "the working tree"
+    return out, [f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"]
+
+
+def _from_index(files: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, str], Any]:
+    """Tracked files swapped for copies of their index version."""
+    import tempfile
+
+    from velro_policy import gitrepo
+
+    every = sorted({p for ps in files.values() for p in ps})
+    top = gitrepo.toplevel(os.path.dirname(os.path.abspath(every[0])))
+    raw = gitrepo._git(["ls-files", "--stage", "-z", "--", *[":(literal)" + os.path.abspath(p) for p in every]], top,
+                       what="project rules read the other files of the project from the index")
+    blobs: dict[str, str] = {}
+    for rec in raw.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, name = rec.decode("utf-8", "surrogateescape").partition("\t")
+        mode, blob, stage = meta.split(" ")
+        if mode in ("100644", "100755") and stage == "0":
+            blobs[os.path.realpath(os.path.join(top, name))] = blob
+    tracked = {p: blobs[os.path.realpath(p)] for p in every if os.path.realpath(p) in blobs}
+    if not tracked:
+        return files, {}, None
+    content = gitrepo.read_blobs(sorted(set(tracked.values())), top)
+    tmp = tempfile.TemporaryDirectory(prefix="velro-policy-context-")
+    swap: dict[str, str] = {}
+    real: dict[str, str] = {}
+    for p, blob in sorted(tracked.items()):
+        rel = os.path.relpath(os.path.abspath(p), top).replace("..", "__up__")
+        target = os.path.join(tmp.name, rel)  # same relative path: names decide environments and settings modules
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(content[blob])
+        swap[p] = target
+        real[target] = p
+    return {n: [swap.get(p, p) for p in ps] for n, ps in files.items()}, real, tmp
+
+
+def run(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any], *, applied: set[str],
+        notes: list[str], staged: bool, partial: bool, targets: Optional[list[str]],
+        display: Callable[[str], str]) -> list[Finding]:
+    """The project step of a run (``commands.run.collect``).
+
+    A whole-project run (directories) judges its own documents.  A partial
+    run (named files, ``--staged``, ``--changed-since``, a hook) also reads
+    the rest of the project and keeps only findings involving a checked file.
+    """
+    if not project_rules(rules) or (targets is not None and not {*ENV_TARGETS, SETTINGS_TARGET} & set(targets)):
+        return []
+    mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
+    if not partial:
+        return evaluate(mine, rules, config, applied=applied)
+    if not mine:
+        return []
+    context, more = load_context(mine, config=config, rules=rules, display=display, staged=staged)
+    notes.extend(more)
+    primary = {shown(d) for d in mine}
+    return evaluate(mine + context, rules, config, primary=primary, applied=applied)

@@ -41,7 +41,7 @@ TARGET = "code"
 SUPPORTED = ((1, 80), (2, 0))  # Semgrep versions: at least 1.80, below 2.0
 DEFAULT_TIMEOUT = 300  # seconds for the whole Semgrep run (config: semgrep_timeout)
 FILE_TIMEOUT = 30  # seconds per rule and file, passed to Semgrep's --timeout
-DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "*/tests/*", "test/*", "*/test/*")
+DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*")
 ENV_EXECUTABLE = "VELRO_POLICY_SEMGREP"  # an env var, not a config key: a repo must not pick the binary we run
 SEP = "\x1e"
 _METAVAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
@@ -59,23 +59,28 @@ class CodeMatch(NamedTuple):
 def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     """Python files, minus ``code_exclude`` globs (test files by default).
 
-    The globs apply to files named explicitly too: pre-commit passes every
-    staged file by name.
+    A glob matches the file's path relative to the project (the config's
+    folder, else the current directory) or any tail of it, so ``tests/*``
+    excludes ``tests/`` folders at any depth.  The globs apply to files
+    named explicitly too: pre-commit passes every staged file by name.
     """
     if not path.endswith(".py"):
         return False
     patterns = config.get("code_exclude", DEFAULT_EXCLUDE)
-    rel = _relative(path, config.get("root")).replace(os.sep, "/")
-    base = os.path.basename(path)
-    return not any(fnmatch(rel, p) or fnmatch(base, p) for p in patterns)
+    if not patterns:
+        return True
+    parts = _relative(path, config.get("root")).replace(os.sep, "/").split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    return not any(fnmatch(tail, p) for p in patterns for tail in tails)
 
 
 def _relative(path: str, root: str | None) -> str:
-    if root:
-        rel = os.path.relpath(os.path.abspath(path), root)
-        if not rel.startswith(".."):
-            return rel
-    return os.path.normpath(path)
+    for base in (root, os.getcwd()):
+        if base:
+            rel = os.path.relpath(os.path.abspath(path), base)
+            if not rel.startswith(".."):
+                return rel
+    return os.path.abspath(path).lstrip(os.sep)
 
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
@@ -243,10 +248,16 @@ def _file_problems(data: dict[str, Any], paths: list[str]) -> dict[str, list[Pro
     for err in data.get("errors") or ():
         path = err.get("path")
         if path and os.path.normpath(path) in known:
-            spans = err.get("spans") or [{}]
-            line = int((spans[0].get("start") or {}).get("line") or 0)
-            kind = str(err.get("type") or "error")
-            what = "took too long" if "timeout" in kind.lower() else f"could not be analysed ({kind})"
+            kind = err.get("type") or "error"
+            spans = err.get("spans") or (kind[1] if isinstance(kind, list) and len(kind) > 1 and isinstance(kind[1], list) else None) or [{}]
+            line = int(((spans[0] if isinstance(spans[0], dict) else {}).get("start") or {}).get("line") or 0)
+            kind = str(kind[0] if isinstance(kind, list) and kind else kind)  # e.g. ["PartialParsing", [spans]]
+            if "timeout" in kind.lower():
+                what = "took too long on this file"
+            elif "pars" in kind.lower() or "syntax" in kind.lower():
+                what = f"could not parse it as Python ({kind}), so its code rules were not fully checked"
+            else:
+                what = f"could not analyse it ({kind})"
             out.setdefault(known[os.path.normpath(path)], []).append(
                 Problem(path, line, 1 if line else 0, f"semgrep: {what}; fix the file or exclude it (code_exclude)", "scan-error"))
         elif not err.get("rule_id"):
@@ -278,9 +289,13 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
                     raw = fh.read()
             except OSError:
                 raw = b""
+            spans: set[tuple[str, object, object]] = set()
             for res in results[path]:
                 rule = by_id[_sid(str(res["check_id"]))]
-                entries.append(_entry(res, rule, raw, display))
+                span = (str(rule["id"]), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
+                if span not in spans:  # one finding per rule and matched code, however many ways it matched
+                    spans.add(span)
+                    entries.append(_entry(res, rule, raw, display))
         file_problems = tuple(p._replace(path=display) for p in problems.get(path, ()))
         yield Document(path, TARGET, tuple(entries), "production", "code", False, file_problems, display)
 
@@ -328,8 +343,9 @@ def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object],
         if entry.key != rid or not isinstance(entry.value, CodeMatch):
             continue
         match: CodeMatch = entry.value
-        values = {name: literal(text) for name, text in match.metavars}
-        shown = {name: masking.show(name, value, secret=secret) for name, value in values.items()}
+        bound = [(name, text) for name, text in match.metavars if text != name]  # Semgrep leaves unbound ones as-is
+        values = {name: literal(text) for name, text in bound}
+        shown = {name: _show(name, values[name], text, secret) for name, text in bound}
         message = _message(rule, shown)
         severity = str(rule["severity"])
         if check and select:
@@ -337,7 +353,7 @@ def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object],
             for var in select:
                 value = values.get(var, Unknown(f"{var} was not captured"))
                 if isinstance(value, Unknown):
-                    unknowns.append(f"cannot verify {var}: it is {shown.get(var, value.why)}, not a literal")
+                    unknowns.append("cannot verify it: not a literal value (the value it has at run time is not checked here)")
                     continue
                 reason = run_check(check, value, Context(var, shown[var], doc.environment, cache, secret), doc.environment)
                 if reason:
@@ -346,8 +362,9 @@ def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object],
                 # Only values that cannot be known statically: said for high/critical rules, at unknown_severity.
                 if not unknowns or SEVERITY_RANK[severity] < SEVERITY_RANK["high"]:
                     continue
-                reasons, severity = unknowns, unknown_severity
-            message = f"{message}: {'; '.join(reasons)}"
+                message, severity = f"{message}: {unknowns[0]}", unknown_severity
+            elif not str(rule.get("message") or "").strip():
+                message = f"{message}: {'; '.join(reasons)}"  # a rule's own message says it all
         n = seen.get(match.code, 0)
         seen[match.code] = n + 1
         yield Finding(
@@ -356,6 +373,20 @@ def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object],
             fingerprint=fingerprint(rid, entry.loc.path, match.code, *((n,) if n else ())),
             guide_section=str(rule.get("guide_section", "")),
         )
+
+
+def _show(name: str, value: object, text: str, secret: bool) -> str:
+    """A metavariable for a message: a literal as a value, an expression as `code`;
+    both through ``masking.show`` (a secret-looking piece of code is masked too)."""
+    from velro_policy import masking
+
+    if not isinstance(value, Unknown):
+        return masking.show(name, value, secret=secret)
+    code = " ".join(text.split())
+    if not secret and not re.search(r"[\"'0-9]", code) and len(code) <= 80:
+        return f"`{code}`"  # names, attributes, calls without literals: code, never a credential
+    shown = masking.show(name, code, secret=secret)
+    return f"`{code}`" if shown == repr(code) else shown
 
 
 def _message(rule: dict[str, Any], shown: dict[str, str]) -> str:

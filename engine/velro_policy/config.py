@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "fail_on": "low",
     "unknown_severity": "low",
     "exceptions": [],
-    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "*/tests/*", "test/*", "*/test/*"],
+    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
     "semgrep_timeout": 300,
     "parity_keys": [],
     "fix": {},

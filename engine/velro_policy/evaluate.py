@@ -93,6 +93,7 @@ class Evaluator:
                     from velro_policy.sources.code import rule_findings  # Semgrep matches, judged by their source
 
                     found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))  # type: ignore[arg-type]
+                    self.applied.add(str(rule["id"]))  # Semgrep judged the whole file
                 else:
                     found = list(self._evaluate_rule(rule, doc))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:

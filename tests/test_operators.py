@@ -52,6 +52,20 @@ CASES = [
     ({"any": [{"equals": "a"}, {"equals": "b"}]}, ["a", "b"], ["c"]),
     ({"not": {"equals": "a"}}, ["b"], ["a"]),
     ({"min_length": {"by_environment": {"production": 10, "default": 2}}}, ["0123456789"], ["abc"]),
+    # settings target (tests/test_settings_operators.py has more)
+    ({"header_one_of": ["DENY"]}, ["DENY", "deny", " Deny ", True], ["SAMEORIGIN", "ALLOW-FROM https://x"]),
+    ({"header_one_of": ["1; mode=block"]}, ["1; mode=block", "1;mode=block", "1; MODE = block"], ["1", "0"]),
+    ({"hsts": {"min_max_age": 31536000, "include_subdomains": True, "preload": True}},
+     ["max-age=31536000; includeSubDomains; preload", "max-age=63072000;includesubdomains;preload", 5],
+     ["max-age=3600; includeSubDomains; preload", "max-age=31536000; preload", "max-age=31536000; includeSubDomains", "includeSubDomains", "max-age=abc"]),
+    ({"csp": {"require": {"default-src": ["'self'", "'none'"]}, "forbid": {"script-src": ["'unsafe-inline'", "'unsafe-eval'", "*", "data:"]}}},
+     ["default-src 'self'; script-src 'self'", "default-src 'none'; script-src 'self' https://cdn.example", {"default-src": ["'self'"]}],
+     ["default-src 'self'; script-src 'self' 'unsafe-inline'", "default-src 'self' 'unsafe-eval'", "script-src 'self'", "default-src *",
+      "default-src 'self'; script-src data:", "", 5, "not a policy at all"]),
+    ({"requires_keys": {"keys": ["A", "B"]}}, [{"a": 1, "B": 2}, "not a dict"], [{"a": 1}, {}]),
+    ({"requires_keys": {"keys": {"login": ["*login*"], "reset": ["*reset*"], "api": ["api"]}, "recognise": 2}},
+     [{"auth_login": 1, "password_reset": 1, "api": 1}, {"auth_login": 1}, {"x": 1}], [{"auth_login": 1, "API": 1}]),
+    ({"no_literal": True}, ["", None, True], ["dev-secret", "x", 12345]),
 ]
 
 

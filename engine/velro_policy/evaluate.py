@@ -112,8 +112,8 @@ class Evaluator:
         include, exclude = self._patterns(rule)
         picked = [
             e for e in doc.entries
-            if any(selectors.matches(p, e.parts or (e.key,)) for p in include)
-            and not any(selectors.matches(p, e.parts or (e.key,)) for p in exclude)
+            if any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
+            and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
         ]
         check: dict[str, object] = rule["check"]  # type: ignore[assignment]
         if picked or check.get("required"):
@@ -132,7 +132,8 @@ class Evaluator:
                 continue
             reason = run_check(check, entry.value, ctx, doc.environment)
             if reason:
-                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment})")
+                where = f"; {doc.display_path or doc.path} does not set it, so this default applies" if doc.target == "effective" else ""
+                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")
 
     def _finding(self, rule: dict[str, object], doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
         path = doc.display_path or doc.path

@@ -38,13 +38,18 @@ class Entry(NamedTuple):
     ``SECURITY_HEADERS["X-Frame-Options"]`` for a settings module);
     ``parts`` is the same path split into segments, the first being the
     variable name.  ``value`` is a ``str`` for env files and any Python
-    literal (or ``Unknown``) for settings modules.
+    literal (or ``Unknown``) for settings modules.  ``aliases`` are other
+    paths of the same value (a settings field is ``DEBUG`` and
+    ``Settings.debug``); ``env`` names the env variables that override a
+    settings default (empty for env files and for constants).
     """
 
     key: str
     value: object
     loc: Location
     parts: tuple[str | int, ...] = ()
+    aliases: tuple[tuple[str | int, ...], ...] = ()
+    env: tuple[str, ...] = ()
 
 
 class Problem(NamedTuple):

@@ -3,7 +3,7 @@
 Accepted: ``"3/hour"``, ``"100/minute"``, ``"10 per hour"``, ``"5/h"``,
 ``"5/15minutes"``, ``"10/2 hours"``, ``"3 per 1 hour"``, limits-library lists
 (``"10/minute;100/hour"``, every part counted), ``(count, window_seconds)``
-tuples and dicts such as ``{"requests": 5, "window": 300}`` or
+tuples, per-tier dicts (``{"free": "3/hour", "pro": "10/hour"}``) and dicts such as ``{"requests": 5, "window": 300}`` or
 ``{"limit": 10, "period": "hour"}``.
 """
 from __future__ import annotations
@@ -105,6 +105,9 @@ def parse_rates(value: object) -> list[Rate]:
             return parse_rates(count)
         if isinstance(count, (int, float)) and not isinstance(count, bool) and window is not None:
             return [Rate(int(count), _window(window))]
+        if count is None and window is None and value:
+            # A per-tier table ({"free": "3/hour", "pro": "10/hour"}): every tier counts.
+            return [r for tier in value.values() for r in parse_rates(tier)]
         raise RateError(f"{value!r} has no recognisable count and window")
     raise RateError(f"{value!r} is not a rate")
 

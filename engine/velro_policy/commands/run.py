@@ -82,6 +82,9 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
     ctx = LoadContext(config, rules, opts.environment, root, shown)
     documents = load_documents(found.files, ctx)
+    from velro_policy.effective import derive  # settings defaults an env file does not set (stdlib only)
+
+    documents = derive(documents, rules, config)
     documents = committed.mark(documents, in_index=opts.staged, real_path=scope.real_path if scope else str)
     applied: set[str] = set()
     findings = evaluate_documents(documents, rules, config, applied)

@@ -6,7 +6,7 @@ then ``python -m velro_policy.schema_gen`` to refresh the policy schema.
 """
 from __future__ import annotations
 
-from velro_policy.operators import basic, environment, origins, rates, secrets
+from velro_policy.operators import basic, environment, headers, origins, rates, secrets, tables
 from velro_policy.operators._base import Context, OperatorFunc
 
 OPERATORS: dict[str, OperatorFunc] = {
@@ -32,6 +32,11 @@ OPERATORS: dict[str, OperatorFunc] = {
     "no_localhost": origins.no_localhost,
     "hosts_in": origins.hosts_in,
     "names_environment": environment.names_environment,
+    "header_one_of": headers.header_one_of,
+    "hsts": headers.hsts,
+    "csp": headers.csp,
+    "requires_keys": tables.requires_keys,
+    "no_literal": tables.no_literal,
 }
 
 COMBINATORS: tuple[str, ...] = ("all", "any", "not")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterator, NamedTuple, Protocol
 
 from velro_policy.model import Document
-from velro_policy.sources import code, env
+from velro_policy.sources import code, env, settings
 
 
 class LoadContext(NamedTuple):
@@ -38,4 +38,5 @@ class Source(Protocol):
 SOURCES: dict[str, Source] = {
     env.NAME: env,
     code.NAME: code,
+    settings.NAME: settings,
 }

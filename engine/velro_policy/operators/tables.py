@@ -1,0 +1,59 @@
+"""Table operators: what a dict (a header set, a rate-limit table) must
+hold, and values that must not be literals in code."""
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Optional
+
+from velro_policy.operators._base import Context, operator
+
+_KEYS_PARAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["keys"],
+    "properties": {
+        "keys": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1}, "minProperties": 1},
+            ],
+            "description": "Keys the dict must have (case-insensitive), or name -> key globs of which one must be present (e.g. auth_login: ['*login*', '*signin*']).",
+        },
+        "recognise": {
+            "type": "integer", "minimum": 0,
+            "description": "Judge only dicts that already have at least this many of the keys: that is how a header set or a rate-limit table is recognised by its keys (0: judge every dict).",
+        },
+    },
+    "description": "A dict has every listed key (groups of globs allowed). Non-dicts pass.",
+}
+
+
+def _groups(keys: object) -> dict[str, list[str]]:
+    if isinstance(keys, dict):
+        return {str(k): [str(g) for g in v] for k, v in keys.items()}
+    return {str(k): [str(k)] for k in keys}  # type: ignore[attr-defined]
+
+
+@operator(_KEYS_PARAM)
+def requires_keys(value: object, param: dict[str, object], ctx: Context) -> Optional[str]:
+    """Pass when every key group is present in the dict (or it is not this kind of dict)."""
+    if not isinstance(value, dict):
+        return None
+    present = [str(k).lower() for k in value]
+    groups = _groups(param["keys"])
+    missing = [name for name, globs in groups.items() if not any(fnmatchcase(k, g.lower()) for k in present for g in globs)]
+    if len(groups) - len(missing) < int(param.get("recognise", 0)):  # type: ignore[call-overload]
+        return None
+    if not missing:
+        return None
+    return f"has no entry for {', '.join(missing)}"
+
+
+@operator({"const": True, "description": "The value is not written in the code: a literal default (text or number, even a short one) is a finding; an empty default, no default, or a value read from the environment passes."})
+def no_literal(value: object, param: object, ctx: Context) -> Optional[str]:
+    """Fail when a literal (non-empty) value is written in the code."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (str, int, float, bytes)):
+        return f"has a literal default in the code ({ctx.shown}); anyone with the source has it"
+    return None

@@ -1,0 +1,166 @@
+"""The ``settings`` source: Python settings modules, read with ``ast`` and
+never imported (importing runs code; reading does not).
+
+Which files:
+- every ``.py`` file named on the command line;
+- in a directory: settings modules (``settings_modules`` globs, default
+  ``settings.py``, ``config.py``, ``config/*.py``, ``settings/*.py``,
+  ``*_settings.py``, and any module defining a ``BaseSettings`` subclass)
+  and, unless ``scan_python`` is false, every other Python module, for the
+  structures the settings policies recognise (header dicts, rate-limit
+  tables, origin lists) and env reads (``os.getenv("DEBUG", "true")``).
+  Path components matching ``python_exclude`` (default: tests folders and
+  test files) are skipped.
+
+Cheap by design: a module that is not a settings module is parsed only when
+its text contains a word that a settings rule's selector needs (``limit``,
+``x-frame-options``, ``origins``...) or an env read; the others cost one
+regex search.
+
+Entries: module constants (``SECURITY_HEADERS``), class attributes
+(``RateLimiter.LIMITS``), dicts returned by functions
+(``get_security_headers``), and pydantic-settings fields under their env
+variable name (``DEBUG``, with ``Settings.debug`` as an alias).  Every
+member of a dict or list is an entry of its own
+(``SECURITY_HEADERS["X-Frame-Options"]``), so a finding points at its line.
+In modules other than settings modules only containers and env-backed
+values are kept (a scalar ``DEBUG = settings.debug`` in a router is not a
+setting).
+"""
+from __future__ import annotations
+
+import os
+import re
+from fnmatch import fnmatch
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from velro_policy.model import Document, Entry, Problem, Unknown
+
+if TYPE_CHECKING:
+    from velro_policy.pyfold import Lit
+    from velro_policy.pyread import Binding
+    from velro_policy.sources import LoadContext
+
+NAME = "settings"
+TARGET = "settings"
+DEFAULT_MODULES = ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"]
+DEFAULT_EXCLUDE = ["tests", "test", "test_*.py", "*_test.py", "conftest.py"]
+ENVIRONMENT_SOURCE = "settings defaults: what production runs with when no production env file sets them"
+# Words that make any module worth parsing, whatever the policies select.
+_ALWAYS = ("basesettings", "getenv", "environ", "decouple", "environs", "starlette.config")
+
+
+def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
+    """Python files: named ones always; found ones unless excluded."""
+    if not path.endswith(".py"):
+        return False
+    if explicit:
+        return True
+    parts = path.replace(os.sep, "/").split("/")
+    excluded = config.get("python_exclude", DEFAULT_EXCLUDE)
+    if any(fnmatch(part, pat) for part in parts for pat in excluded):
+        return False
+    return bool(config.get("scan_python", True)) or is_settings_path(path, config)
+
+
+def is_settings_path(path: str, config: dict[str, Any]) -> bool:
+    """Does the path match a ``settings_modules`` glob (matched against its
+    last components: ``config/*.py`` matches ``app/config/base.py``)?"""
+    parts = path.replace(os.sep, "/").split("/")
+    for pattern in config.get("settings_modules", DEFAULT_MODULES):
+        depth = pattern.count("/") + 1
+        if fnmatch("/".join(parts[-depth:]), pattern):
+            return True
+    return False
+
+
+def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
+    """A regex of the words a module must contain for a settings rule to
+    possibly match in it (None: some rule matches anything, parse all)."""
+    from velro_policy import selectors
+
+    words = set(_ALWAYS)
+    for rule in rules:
+        if rule.get("target") != TARGET:
+            continue
+        for sel in rule.get("select", []):
+            if sel.startswith("!"):
+                continue
+            try:
+                segments = selectors.compile_selector(sel)
+            except selectors.SelectorError:
+                return None
+            fragments = [f for seg in segments for f in re.split(r"[*?\[\]]+", seg) if len(f) >= 3]
+            if not fragments:
+                return None
+            words.add(max(fragments, key=len))
+    return re.compile("|".join(re.escape(w) for w in sorted(words)), re.IGNORECASE)
+
+
+def read_python(path: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 like every file, or the encoding a PEP 263 cookie declares."""
+    from velro_policy.sources._files import read_text
+
+    text, problem = read_text(path)
+    if problem is None or "UTF-8" not in problem.message:
+        return text, problem
+    import io
+    import tokenize
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        if encoding.replace("-", "_").lower() in ("utf_8", "utf_8_sig"):
+            return None, problem
+        return data.decode(encoding), None
+    except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
+        return None, problem
+
+
+def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+    markers = _markers(ctx.rules)
+    for path in paths:
+        yield load_file(path, display_path=ctx.display(path), config=ctx.config, markers=markers)
+
+
+def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: re.Pattern[str] | None = None) -> Document:
+    text, problem = read_python(path)
+    if problem is not None:
+        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, problems=(problem._replace(path=display_path),), display_path=display_path)
+    assert text is not None
+    settings_module = is_settings_path(path, config)
+    if not settings_module and markers is not None and not markers.search(text):
+        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path)
+    from velro_policy.pyread import read_module
+
+    read = read_module(text, display_path)
+    settings_module = settings_module or bool(read.settings_classes)
+    entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
+    return Document(path, TARGET, entries, "production", ENVIRONMENT_SOURCE, problems=tuple(read.problems), display_path=display_path)
+
+
+def _keep(binding: "Binding", settings_module: bool) -> bool:
+    value = binding.lit.value
+    if binding.env and value is None:
+        return False  # os.getenv("X") with no default: nothing is set until the env sets it
+    if settings_module or binding.env:
+        return True
+    return isinstance(value, (dict, list, tuple, set, frozenset)) or (isinstance(value, Unknown) and bool(binding.lit.items))
+
+
+def _entries(binding: "Binding") -> Iterator[Entry]:
+    """The binding and each of its members, recursively."""
+    yield from _walk(binding.display, binding.lit, binding.parts, binding.aliases, binding.env)
+
+
+def _segment(key: object) -> str | int:
+    return key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+
+
+def _walk(display: str, lit: "Lit", parts: tuple[Any, ...], aliases: tuple[tuple[Any, ...], ...], env: tuple[str, ...]) -> Iterator[Entry]:
+    yield Entry(display, lit.value, lit.loc, parts, aliases, env)
+    for key, child in lit.items:
+        seg = _segment(key)
+        shown = f'["{seg}"]' if isinstance(seg, str) else f"[{seg}]"
+        yield from _walk(display + shown, child, (*parts, seg), tuple((*a, seg) for a in aliases), env)

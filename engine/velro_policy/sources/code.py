@@ -125,14 +125,25 @@ def _bodies(rule: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def build_config(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(Semgrep rules, Semgrep id -> velro rule).  Ids are ``vp<N>`` (no dots)."""
+    """(Semgrep rules, Semgrep id -> velro rule).
+
+    A rule's Semgrep id is its velro id with ``/`` as ``.`` (Semgrep allows
+    only ``[a-zA-Z0-9._-]``), so ``# nosemgrep: velro.code-fastapi-debug`` or
+    just ``# nosemgrep: code-fastapi-debug`` silences one rule.  The rules of
+    a ``semgrep_file`` get ``<id>.<their own id>``.
+    """
     out: list[dict[str, Any]] = []
     by_id: dict[str, dict[str, Any]] = {}
     for rule in rules:
         wanted = metavariables(rule)
         message = "m" + "".join(SEP + v for v in wanted)
-        for body in _bodies(rule):
-            sid = f"vp{len(out)}"
+        base = re.sub(r"[^a-zA-Z0-9._-]", ".", str(rule["id"]).replace("/", "."))
+        bodies = _bodies(rule)
+        for index, body in enumerate(bodies):
+            own = re.sub(r"[^a-zA-Z0-9_-]", "-", str(body.get("id") or index))
+            sid = base if rule.get("semgrep") else f"{base}.{own}"
+            while sid in by_id:
+                sid += "-"
             for key in _STRIP_KEYS:
                 body.pop(key, None)
             body.setdefault("languages", ["python"])
@@ -190,7 +201,8 @@ def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: d
     with tempfile.TemporaryDirectory(prefix="velro-semgrep-") as tmp:
         cfg = os.path.join(tmp, "rules.yaml")
         with open(cfg, "w", encoding="utf-8") as fh:
-            json.dump({"rules": semgrep_rules}, fh)  # JSON is YAML
+            # JSON is YAML; one rule per line (rule N on line N + 2) so a schema error's line names its rule.
+            fh.write('{"rules": [\n' + ",\n".join(json.dumps(r) for r in semgrep_rules) + "\n]}\n")
         cmd = [
             exe, "scan", "--config", cfg, "--json", "--metrics=off", "--disable-version-check",
             # Scope is decided by discovery (.gitignore, exclude, code_exclude); Semgrep scans what it is given.
@@ -225,21 +237,34 @@ def _last_line(raw: bytes) -> str:
 # --- results -> documents ---------------------------------------------------------
 
 
-def _sid(check_id: str) -> str:
-    return check_id.rsplit(".", 1)[-1]
+def _rule_of(check_id: str, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The velro rule of a Semgrep check id (Semgrep may prefix the config's dotted path)."""
+    parts = check_id.split(".")
+    for i in range(len(parts)):
+        rule = by_id.get(".".join(parts[i:]))
+        if rule is not None:
+            return rule
+    return None
 
 
 def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
     """A rule Semgrep rejects stops the run, naming the policy file and line."""
+    line_rule = dict(enumerate(by_id.values(), start=2))  # config line -> rule (one rule per line)
     for err in data.get("errors") or ():
-        sid = _sid(str(err.get("rule_id") or ""))
-        if sid in by_id:
-            rule = by_id[sid]
-            first = " ".join(str(err.get("message") or err.get("type") or "rejected").split())[:200]
-            raise ScanError(
-                f"rule {rule['id']}: semgrep rejected its pattern: {first}; fix the rule's `semgrep` block",
-                path=str(rule.get("file", "")), line=int(rule.get("line") or 0),
-            )
+        rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
+        if rule is None and not err.get("path"):
+            for span in err.get("spans") or ():
+                if isinstance(span, dict) and str(span.get("file", "")).endswith("rules.yaml"):
+                    rule = line_rule.get(int((span.get("start") or {}).get("line") or 0))
+        if rule is None:
+            continue
+        text = err.get("long_msg") or err.get("message") or err.get("short_msg") or err.get("type") or "rejected"
+        first = " ".join(str(text).split())[:200]
+        raise ScanError(
+            f"rule {rule['id']}: semgrep rejected it: {first}; fix the rule's `semgrep` block"
+            + (f" or its semgrep_file {rule['semgrep_file']}" if rule.get("semgrep_file") else ""),
+            path=str(rule.get("file", "")), line=int(rule.get("line") or 0),
+        )
 
 
 def _file_problems(data: dict[str, Any], paths: list[str]) -> dict[str, list[Problem]]:
@@ -278,7 +303,7 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
     results: dict[str, list[dict[str, Any]]] = {}
     for res in data["results"]:
         path = known.get(os.path.normpath(str(res.get("path"))))
-        if path is not None and _sid(str(res.get("check_id"))) in by_id:
+        if path is not None and _rule_of(str(res.get("check_id")), by_id) is not None:
             results.setdefault(path, []).append(res)
     for path in paths:
         display = ctx.display(path)
@@ -291,7 +316,8 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
                 raw = b""
             spans: set[tuple[str, object, object]] = set()
             for res in results[path]:
-                rule = by_id[_sid(str(res["check_id"]))]
+                rule = _rule_of(str(res["check_id"]), by_id)
+                assert rule is not None
                 span = (str(rule["id"]), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
                 if span not in spans:  # one finding per rule and matched code, however many ways it matched
                     spans.add(span)

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "effective_pairing": "project",
     "project_markers": [],
     "exceptions": [],
+    "probe_plan": None,
+    "probe_allowed_origins": [],
     "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
     "semgrep_timeout": 300,
     "parity_keys": [],

@@ -232,6 +232,47 @@ def hooks_uninstall(hooks: tuple[str, ...]) -> None:
         raise SystemExit(uninstall(list(hooks) or ["pre-commit", "pre-push"]))
 
 
+@cli.command()
+@click.argument("base_url")
+@click.option("--plan", type=click.Path(dir_okay=False), help="Probe plan (default: probe_plan in the config, else the built-in velro plan).")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True, help="Seconds each request may take.")
+@click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate (a self-signed staging certificate).")
+@click.option("--follow-redirects", is_flag=True, help="Follow redirects on BASE_URL's host (never to another host).")
+@click.option("--rate-limit-check", is_flag=True, help="Send up to limit+2 fake logins and expect a 429 (spends the real login quota).")
+@click.option("--allowed-origin", "allowed_origins", multiple=True, metavar="ORIGIN", help="An origin CORS must accept (repeatable; default: probe_allowed_origins in the config).")
+@click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES[:4]), help="Judge the service as this environment (default: production).")
+@click.option("--record", type=click.Path(dir_okay=False), metavar="FILE.probe.json", help="Also save the exchanges (no cookies) for `velro-policy lint FILE.probe.json`.")
+@click.option("--verbose", "-v", is_flag=True, help="Log every request to stderr.")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
+@click.option("--format", "-f", "formats", multiple=True, metavar="FORMAT[=FILE]",
+              help=f"Output format: {', '.join(sorted(REPORTERS))} (default text). Repeatable; FORMAT=FILE writes that format to FILE.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the last --format without =FILE to this file.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that makes the exit code 1 (default: low, or fail_on in the config).")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest velro-policy.yaml or [tool.velro-policy]).")
+@click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@click.option("--debug", is_flag=True, hidden=True)
+def probe(base_url: str, **kw: Any) -> None:
+    """Check a running service against the http policies (post-deployment).
+
+    Requests the probe plan's paths on BASE_URL (and nothing on any other
+    host): security headers on every response, CORS from an untrusted
+    origin, invalid and mock bearer tokens, error responses, and with
+    --rate-limit-check the login rate limit.  No request carries real
+    credentials.
+    """
+    with error_handler(kw["debug"]):
+        from velro_policy.commands.probe import ProbeOptions, probe as run_probe
+
+        raise SystemExit(run_probe(ProbeOptions(
+            base_url=base_url, plan=kw["plan"], timeout=kw["timeout"], insecure=kw["insecure"],
+            follow_redirects=kw["follow_redirects"], rate_limit_check=kw["rate_limit_check"],
+            allowed_origins=list(kw["allowed_origins"]), verbose=kw["verbose"], environment=kw["environment"],
+            formats=_parse_formats(kw["formats"], kw["output"]), fail_on=kw["fail_on"], config=kw["config"],
+            policies=list(kw["policies"]), record=kw["record"], use_cache=not kw["no_cache"], color=kw["color"],
+        )))
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     try:
         cli.main(args=argv, prog_name="velro-policy", standalone_mode=True)

@@ -48,7 +48,7 @@ def _policy_files(folder: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         for name in sorted(filenames):
-            if name.endswith(POLICY_SUFFIXES) and not name.endswith((".test.yaml", ".test.yml", ".semgrep.yaml", ".semgrep.yml")):
+            if name.endswith(POLICY_SUFFIXES) and not name.endswith((".test.yaml", ".test.yml", ".semgrep.yaml", ".semgrep.yml", ".plan.yaml", ".plan.yml")):
                 found.append(Path(dirpath) / name)
     return found
 

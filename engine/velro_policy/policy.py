@@ -83,7 +83,7 @@ class PolicyFile(BaseModel):
     api_version: Literal["velro-policy/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
     metadata: Metadata
-    target: Literal["env", "settings", "code", "project"]
+    target: Literal["env", "settings", "code", "project", "http"]
     environments: EnvList = "all"
     rules: list[Rule]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterator, NamedTuple, Protocol
 
 from velro_policy.model import Document
-from velro_policy.sources import code, env, settings
+from velro_policy.sources import code, env, http, settings
 
 
 class LoadContext(NamedTuple):
@@ -39,4 +39,5 @@ SOURCES: dict[str, Source] = {
     env.NAME: env,
     code.NAME: code,
     settings.NAME: settings,
+    http.NAME: http,
 }

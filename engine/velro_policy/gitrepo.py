@@ -43,9 +43,9 @@ def _split(raw: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]
 
 
-def toplevel(cwd: str = ".") -> str:
+def toplevel(cwd: str = ".", what: str = "run it inside a git work tree") -> str:
     """The work tree root, or a ScanError when cwd is not in one."""
-    raw = _git(["rev-parse", "--show-toplevel"], cwd, what="run it inside a git work tree")
+    raw = _git(["rev-parse", "--show-toplevel"], cwd, what=what)
     return os.path.normpath(raw.decode("utf-8", "surrogateescape").strip())
 
 
@@ -59,8 +59,8 @@ def staged(cwd: str = ".") -> list[StagedFile]:
     Two calls: ``git diff --cached`` names what the commit changes,
     ``git ls-files --stage`` gives the blob the index holds for it.
     """
-    top = toplevel(cwd)
-    what = "--staged needs a git repository"
+    what = "--staged needs a git repository: run it inside one"
+    top = toplevel(cwd, what)
     names = _split(_git(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--no-renames"], top, what=what))
     if not names:
         return []
@@ -95,7 +95,7 @@ def read_blobs(blobs: list[str], cwd: str = ".") -> dict[str, bytes]:
 def changed_since(ref: str, cwd: str = ".") -> list[str]:
     """Files (relative to cwd) added or modified since the merge base of REF and HEAD,
     committed or not: what a pull request from this branch into REF changes."""
-    top = toplevel(cwd)
+    top = toplevel(cwd, f"--changed-since {ref} needs a git repository: run it inside one")
     what = f"check that {ref!r} is a branch, tag or commit (in CI: fetch it, e.g. fetch-depth: 0)"
     _git(["rev-parse", "--verify", "--quiet", ref + "^{commit}"], top, what=what)
     try:

@@ -1,0 +1,102 @@
+"""Baseline round trip: create; lines inserted above stay baselined; only a new
+violation fails; a fixed one is reported fixed.  Never a value in the file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import velro, write
+
+SECRET = "Zq8vK2mP9xR4tY7wB3nL6cF1hJ5gD0sA8eU2iO4pQ"
+ENV = ("ENVIRONMENT=production\nDEBUG=false\nENABLE_DEBUG_ENDPOINTS=true\n"
+       f"AUTH_RATE_LIMIT_LOGIN=1000/minute\nSUPABASE_SERVICE_ROLE_KEY={SECRET}\n")
+
+
+def run_json(root: Path, *extra: str, cwd: Path | None = None) -> tuple[int, dict]:
+    res = velro(["check", str(root) if cwd else ".", "-f", "json", *extra], cwd=cwd or root)
+    assert res.returncode in (0, 1), res.stderr
+    return res.returncode, json.loads(res.stdout)
+
+
+def active(doc: dict) -> list[tuple[str, int]]:
+    return sorted((f["rule_id"], f["line"]) for f in doc["findings"] if not f["suppressed"])
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    env = write(tmp_path / ".env.production", ENV)
+    rc, before = run_json(tmp_path)
+    assert rc == 1 and len(active(before)) >= 2
+    res = velro(["baseline", "create"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    base = tmp_path / ".velro-policy-baseline.json"
+    data = json.loads(base.read_text(encoding="utf-8"))
+    assert {e["rule_id"] for e in data["entries"]} == {r for r, _ in active(before)}
+    assert all(set(e) == {"fingerprint", "rule_id", "path"} and e["path"] == ".env.production" for e in data["entries"])
+    assert SECRET not in base.read_text(encoding="utf-8") and SECRET[:6] not in base.read_text(encoding="utf-8")
+
+    # 1. everything known: the run passes, findings are shown as suppressed by the baseline
+    rc, doc = run_json(tmp_path, "--baseline", str(base))
+    assert rc == 0 and active(doc) == []
+    assert {f["suppressed"] for f in doc["findings"]} == {"baseline"}
+
+    # 2. lines inserted above: still baselined (fingerprints ignore line numbers)
+    env.write_text("# moved down\nAPP_NAME=velro\nLOG_LEVEL=info\n" + ENV, encoding="utf-8")
+    rc, doc = run_json(tmp_path, "--baseline", str(base))
+    assert rc == 0 and active(doc) == []
+    assert min(f["line"] for f in doc["findings"]) >= 4
+
+    # 3. a new violation: only it fails
+    env.write_text(env.read_text(encoding="utf-8") + "VERBOSE_ERROR_MESSAGES=true\n", encoding="utf-8")
+    rc, doc = run_json(tmp_path, "--baseline", str(base))
+    assert rc == 1 and active(doc) == [("velro/verbose-errors-disabled", 9)]
+    assert doc["fixed"] == []
+
+    # 4. an old violation fixed: reported as fixed
+    env.write_text(env.read_text(encoding="utf-8").replace("ENABLE_DEBUG_ENDPOINTS=true", "ENABLE_DEBUG_ENDPOINTS=false"), encoding="utf-8")
+    res = velro(["check", ".", "--baseline", str(base)], cwd=tmp_path)
+    assert res.returncode == 1
+    assert "fixed since the baseline" in res.stdout and "velro/debug-endpoints-disabled in .env.production" in res.stdout
+    rc, doc = run_json(tmp_path, "--baseline", str(base))
+    assert [e["rule_id"] for e in doc["fixed"]] == ["velro/debug-endpoints-disabled"]
+
+
+def test_baseline_matches_from_another_working_directory(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write(project / "config" / ".env.production", ENV)
+    assert velro(["baseline", "create"], cwd=project).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    res = velro(["check", str(project), "-f", "json", "--baseline", str(project / ".velro-policy-baseline.json")], cwd=elsewhere)
+    assert res.returncode == 0, res.stdout
+    assert json.loads(res.stdout)["fixed"] == []
+
+
+def test_non_suppressible_findings_are_not_baselined(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\nENABLE_DEBUG_ENDPOINTS=true\n")
+    res = velro(["baseline", "create"], cwd=tmp_path)
+    assert res.returncode == 0 and "1 finding(s) of non-suppressible rules were not baselined" in res.stdout
+    entries = json.loads((tmp_path / ".velro-policy-baseline.json").read_text())["entries"]
+    assert [e["rule_id"] for e in entries] == ["velro/debug-endpoints-disabled"]
+    rc, doc = run_json(tmp_path, "--baseline", ".velro-policy-baseline.json")
+    assert rc == 1 and active(doc) == [("velro/debug-disabled", 2)]
+
+
+def test_entries_of_files_not_checked_are_not_reported_fixed(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", ENV)
+    write(tmp_path / ".env.staging", "ENVIRONMENT=staging\nVERBOSE_ERROR_MESSAGES=true\n")
+    assert velro(["baseline", "create"], cwd=tmp_path).returncode == 0
+    res = velro(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
+    assert res.returncode == 0 and json.loads(res.stdout)["fixed"] == []
+
+
+def test_bad_baseline_files_exit_2_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", ENV)
+    missing = velro(["check", ".", "--baseline", "nope.json"], cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "nope.json: baseline file not found; create it with `velro-policy baseline create`" in missing.stderr
+    write(tmp_path / "broken.json", '{"version": 1,\n "entries": [}\n')
+    broken = velro(["check", ".", "--baseline", "broken.json"], cwd=tmp_path)
+    assert broken.returncode == 2 and "broken.json:2:" in broken.stderr and "Traceback" not in broken.stderr
+    write(tmp_path / "other.json", '{"results": []}')
+    other = velro(["check", ".", "--baseline", "other.json"], cwd=tmp_path)
+    assert other.returncode == 2 and "not a velro-policy baseline" in other.stderr

@@ -1,0 +1,168 @@
+"""The pre-commit framework hooks (.pre-commit-hooks.yaml), run by the real
+pre-commit against a temporary clone of this checkout (working tree included).
+
+pre-commit builds the hook's virtualenv once per session (``language: python``:
+pip installs this package and its dependencies), in a session-wide
+PRE_COMMIT_HOME, so the cost is paid once.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, write
+
+
+
+def hooks() -> dict[str, dict]:
+    return {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """Hermetic git: no global/system config (a global core.hooksPath would break
+    hook installation), fixed identity."""
+    return {
+        **os.environ,
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1",
+    }
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    res = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{args} failed: {res.stdout}\n{res.stderr}")
+    return res
+
+
+@pytest.mark.parametrize("path", [
+    ".env", ".env.production", "deploy/.env.staging.secure", "a/b/.env.example", "prod.env", "config/railway.env", ".env.local",
+])
+def test_env_hook_files_pattern_matches_env_files(path: str) -> None:
+    assert re.search(hooks()["velro-policy-env"]["files"], path)
+
+
+@pytest.mark.parametrize("path", [
+    "docs/index.en.md", ".envrc", "environment.py", "env", "src/env/config.py", ".env/", "x.env.bak", "README.env.md",
+    "docs/.environment", "notes.envelope",
+])
+def test_env_hook_files_pattern_rejects_everything_else(path: str) -> None:
+    assert not re.search(hooks()["velro-policy-env"]["files"], path)
+    assert "\\.env*" not in hooks()["velro-policy-env"]["files"]
+
+
+def test_hook_manifest_is_valid_and_multi_file_hooks_run_serially() -> None:
+    from pre_commit.clientlib import load_manifest
+
+    loaded = {h["id"]: h for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
+    assert set(loaded) == {"velro-policy-env", "velro-policy-settings", "velro-policy-code", "velro-policy"}
+    for hid in ("velro-policy-settings", "velro-policy-code", "velro-policy"):
+        assert loaded[hid]["require_serial"] is True, hid
+    assert all(h["entry"].startswith("velro-policy lint") and h["pass_filenames"] for h in loaded.values())
+    assert loaded["velro-policy-code"]["types"] == ["python"]
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """A git repo holding this checkout's files as they are now, and its commit."""
+    src = tmp_path_factory.mktemp("velro-policy-src")
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    env = git_env(home)
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, env=env,
+                            capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            target = src / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            os.chmod(target, source.stat().st_mode)
+    run(["git", "init", "-q", "."], src, env)
+    run(["git", "add", "-A", "."], src, env)
+    run(["git", "commit", "-q", "-m", "snapshot"], src, env)
+    sha = run(["git", "rev-parse", "HEAD"], src, env).stdout.strip()
+    return src, sha, home
+
+
+@pytest.fixture()
+def project(tmp_path: Path, hook_repo: tuple[Path, str, Path]) -> tuple[Path, dict[str, str]]:
+    src, sha, home = hook_repo
+    env = git_env(home)
+    root = tmp_path / "project"
+    root.mkdir()
+    run(["git", "init", "-q", "."], root, env)
+    write(root / ".pre-commit-config.yaml",
+          f"repos:\n  - repo: {src.as_posix()}\n    rev: {sha}\n    hooks:\n      - id: velro-policy-env\n")
+    run(["git", "add", ".pre-commit-config.yaml"], root, env)
+    run([sys.executable, "-m", "pre_commit", "install"], root, env)
+    return root, env
+
+
+BAD = "ENVIRONMENT=production\nDEBUG=true\n"
+GOOD = "ENVIRONMENT=production\nDEBUG=false\n"
+
+
+def commit(root: Path, env: dict[str, str], message: str) -> subprocess.CompletedProcess[str]:
+    return run(["git", "commit", "-m", message], root, env, check=False)
+
+
+def test_commit_of_a_bad_production_env_file_fails_and_a_compliant_one_passes(project: tuple[Path, dict[str, str]]) -> None:
+    root, env = project
+    write(root / ".env.production", BAD)
+    run(["git", "add", ".env.production"], root, env)
+    res = commit(root, env, "bad")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    assert "velro-policy (env files)" in out and "Failed" in out
+    assert ".env.production:2:1: critical velro/debug-disabled: DEBUG is 'true'; must be false (production)" in out
+    write(root / ".env.production", GOOD)
+    run(["git", "add", ".env.production"], root, env)
+    res = commit(root, env, "good")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Passed" in res.stdout + res.stderr
+
+
+def test_the_staged_content_is_judged_not_the_working_tree(project: tuple[Path, dict[str, str]]) -> None:
+    root, env = project
+    # staged fix, working tree still bad: passes (pre-commit stashes unstaged changes)
+    write(root / ".env.production", GOOD)
+    run(["git", "add", ".env.production"], root, env)
+    write(root / ".env.production", BAD)
+    res = commit(root, env, "staged fix")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (root / ".env.production").read_text() == BAD  # the unstaged change is given back
+    # the reverse: bad staged, good working tree: fails
+    run(["git", "add", ".env.production"], root, env)
+    write(root / ".env.production", GOOD + "# edited\n")
+    res = commit(root, env, "staged bad")
+    assert res.returncode != 0
+    assert "velro/debug-disabled" in res.stdout + res.stderr
+
+
+def test_files_that_are_not_env_files_are_not_checked(project: tuple[Path, dict[str, str]]) -> None:
+    root, env = project
+    write(root / "docs" / "index.en.md", "DEBUG=true\n")
+    run(["git", "add", "docs/index.en.md"], root, env)
+    res = commit(root, env, "docs")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "(no files to check)" in res.stdout + res.stderr
+
+
+def test_a_real_secret_in_a_production_env_file_blocks_the_commit(project: tuple[Path, dict[str, str]]) -> None:
+    root, env = project
+    secret = "q8Zt3VnR6wXy1Lp4Kd7Hs0Bf2Gj5Mc9Na3Qe6Tu8Wv1Yx4Zb7Ck0Dm2Fn5Hp8Jr1"
+    write(root / "deploy" / ".env.production", GOOD + f"SUPABASE_SERVICE_ROLE_KEY={secret}\n")
+    run(["git", "add", "deploy/.env.production"], root, env)
+    res = commit(root, env, "secret")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "velro/env-secret-committed" in out and "git rm --cached" in out
+    assert secret not in out and secret[4:-4] not in out

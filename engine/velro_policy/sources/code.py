@@ -201,8 +201,9 @@ def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: d
     with tempfile.TemporaryDirectory(prefix="velro-semgrep-") as tmp:
         cfg = os.path.join(tmp, "rules.yaml")
         with open(cfg, "w", encoding="utf-8") as fh:
-            # JSON is YAML; one rule per line (rule N on line N + 2) so a schema error's line names its rule.
-            fh.write('{"rules": [\n' + ",\n".join(json.dumps(r) for r in semgrep_rules) + "\n]}\n")
+            # Each rule a JSON (= YAML flow) mapping on its own line: rule N is on line N + 2, so the
+            # line of a schema error names its rule.
+            fh.write("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in semgrep_rules))
         cmd = [
             exe, "scan", "--config", cfg, "--json", "--metrics=off", "--disable-version-check",
             # Scope is decided by discovery (.gitignore, exclude, code_exclude); Semgrep scans what it is given.
@@ -212,21 +213,39 @@ def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: d
         ]
         env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
         try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            raise ScanError(f"semgrep did not finish within {timeout} s; raise semgrep_timeout in the config or exclude large files (code_exclude)") from None
+            # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                    env=env, start_new_session=True)
         except OSError as exc:
             raise ScanError(f"cannot start semgrep ({exe}): {exc.strerror or exc}; reinstall it (pip install semgrep)") from None
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ScanError(f"semgrep did not finish within {timeout} s; raise semgrep_timeout in the config or exclude large files (code_exclude)") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
     try:
-        data = json.loads(proc.stdout.decode("utf-8", "replace"))
+        data = json.loads(stdout.decode("utf-8", "replace"))
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise ValueError
     except ValueError:
-        raise ScanError(f"semgrep failed (exit {proc.returncode}) without a report: {_last_line(proc.stderr)}; rerun with the same files to see why") from None
+        raise ScanError(f"semgrep failed (exit {proc.returncode}) without a report: {_last_line(stderr)}; rerun with the same files to see why") from None
     _check_version(str(data.get("version", "")))
     if proc.returncode not in (0, 1) and not data.get("errors"):
-        raise ScanError(f"semgrep failed (exit {proc.returncode}): {_last_line(proc.stderr)}")
+        raise ScanError(f"semgrep failed (exit {proc.returncode}): {_last_line(stderr)}")
     return data
+
+
+def _kill_group(proc: Any) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        proc.kill()
+    proc.communicate()
 
 
 def _last_line(raw: bytes) -> str:

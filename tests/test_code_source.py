@@ -1,0 +1,275 @@
+"""The code source around Semgrep: one process per run, fail-closed errors,
+user policies (inline and semgrep_file), scope, fingerprints.  Real semgrep
+throughout; a counting wrapper (VELRO_POLICY_SEMGREP) only logs each start
+and execs the real binary."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import velro, write
+from velro_policy.errors import ScanError
+from velro_policy.sources import code
+
+REAL_SEMGREP = str(Path(sys.executable).parent / "semgrep")
+
+APP = '''\
+from fastapi import FastAPI
+
+app = FastAPI(debug=True)
+
+
+def handler(data):
+    return eval(data)
+
+
+def other(data):
+    return compile(data, "x", "exec")
+'''
+
+USER_INLINE = '''\
+apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/no-eval, title: No eval}
+target: code
+rules:
+  - id: acme/no-eval
+    title: No eval on input
+    severity: high
+    message: eval() runs $ARG as code
+    remediation: Parse the input instead.
+    semgrep:
+      pattern: eval($ARG)
+'''
+
+USER_FILE = '''\
+apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/no-compile, title: No compile}
+target: code
+rules:
+  - id: acme/no-compile
+    title: No compile() of input
+    severity: medium
+    remediation: Do not compile input.
+    semgrep_file: rules/compile.semgrep.yaml
+'''
+
+SEMGREP_FILE = '''\
+rules:
+  - id: compile-call
+    message: ignored (velro uses the rule's title)
+    severity: ERROR
+    languages: [python]
+    pattern: compile(...)
+'''
+
+
+def counting_shim(folder: Path, target: str = REAL_SEMGREP, extra: str = "") -> tuple[Path, Path]:
+    """A wrapper that appends one line per start to a log, then runs the real semgrep."""
+    log = folder / "semgrep-starts.log"
+    shim = folder / "semgrep-shim"
+    shim.write_text(f'#!/bin/sh\necho start >> "{log}"\nexec "{target}" {extra} "$@"\n', encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    return shim, log
+
+
+def starts(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    write(root / "app" / "main.py", APP)
+    write(root / "tests" / "test_main.py", "from app.main import app\napp2 = FastAPI(debug=True)\n")
+    write(root / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    write(root / "policies" / "no-eval.yaml", USER_INLINE)
+    write(root / "policies" / "no-compile.yaml", USER_FILE)
+    write(root / "policies" / "rules" / "compile.semgrep.yaml", SEMGREP_FILE)
+    write(root / "velro-policy.yaml", "policies: [policies]\ncode_exclude: []\n")
+    return root
+
+
+def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(project: Path, tmp_path: Path) -> None:
+    shim, log = counting_shim(tmp_path)
+    env = {"VELRO_POLICY_SEMGREP": str(shim)}
+    res = velro(["check", ".", "--format", "json"], cwd=project, env=env)
+    assert res.returncode == 1, res.stderr
+    assert starts(log) == 1  # 7 built-in code policies + 2 user policies, env and code together
+    data = json.loads(res.stdout)
+    got = {(f["path"], f["line"], f["rule_id"]) for f in data["findings"]}
+    assert ("app/main.py", 3, "velro/code-fastapi-debug") in got
+    assert ("app/main.py", 7, "acme/no-eval") in got  # inline user rule
+    assert ("app/main.py", 11, "acme/no-compile") in got  # rule from a semgrep_file
+    assert ("tests/test_main.py", 2, "velro/code-fastapi-debug") in got  # code_exclude: [] scans tests
+    assert any(f["path"] == ".env.production" for f in data["findings"])  # env rules in the same report
+    msg = {f["rule_id"]: f["message"] for f in data["findings"]}
+    assert msg["acme/no-eval"] == "eval() runs `data` as code"
+    assert msg["acme/no-compile"] == "No compile() of input"
+
+    # Semgrep is not started when no Python file or no code rule is in scope.
+    assert velro(["lint", ".env.production"], cwd=project, env=env).returncode == 1
+    assert velro(["check", ".", "--target", "env"], cwd=project, env=env).returncode == 1
+    assert velro(["check", ".", "--only", "velro/debug*"], cwd=project, env=env).returncode in (0, 1)
+    assert starts(log) == 1
+
+    # --target code: only code findings.
+    only_code = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+    assert starts(log) == 2
+    code_findings = json.loads(only_code.stdout)["findings"]
+    assert code_findings and all(f["path"].endswith(".py") for f in code_findings)
+    before = {f["rule_id"]: (f["fingerprint"], f["line"]) for f in code_findings if f["path"] == "app/main.py"}
+
+    # Fingerprints do not depend on line numbers.
+    main = project / "app" / "main.py"
+    main.write_text("\n\n\n" + main.read_text())
+    moved = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+    after = {f["rule_id"]: (f["fingerprint"], f["line"]) for f in json.loads(moved.stdout)["findings"] if f["path"] == "app/main.py"}
+    assert set(after) == set(before)
+    for rid, (fp, line) in before.items():
+        assert after[rid] == (fp, line + 3)
+
+
+def test_semgrep_missing_is_exit_2_with_one_line(project: Path, tmp_path: Path) -> None:
+    """A Python whose folder has no semgrep, and a PATH without one."""
+    venv = tmp_path / "bare"
+    (venv / "bin").mkdir(parents=True)
+    cfg = Path(sys.prefix) / "pyvenv.cfg"
+    shutil.copy(cfg, venv / "pyvenv.cfg")
+    (venv / "bin" / "python").symlink_to(os.path.realpath(sys.executable))
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    lib = venv / "lib" / site.parent.name
+    lib.mkdir(parents=True)
+    (lib / "site-packages").symlink_to(site)
+    env = {k: v for k, v in os.environ.items() if k != "VELRO_POLICY_SEMGREP"}
+    env["PATH"] = "/usr/bin:/bin"
+    assert shutil.which("semgrep", path=env["PATH"]) is None
+    run = lambda *args: subprocess.run([str(venv / "bin" / "python"), "-m", "velro_policy", *args],  # noqa: E731
+                                       cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    res = run("check", ".", "--target", "code")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert "semgrep" in lines[0] and "PATH" in lines[0] and "pip install" in lines[0]
+    # Env files never need semgrep.
+    assert run("lint", ".env.production").returncode == 1
+
+
+def test_semgrep_override_that_is_not_executable_is_exit_2(project: Path, tmp_path: Path) -> None:
+    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(tmp_path / "nope")})
+    assert res.returncode == 2
+    assert "VELRO_POLICY_SEMGREP" in res.stderr and "Traceback" not in res.stderr
+
+
+BROKEN = '''\
+apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/broken, title: Broken}
+target: code
+rules:
+  - id: acme/fine
+    title: Fine
+    severity: low
+    remediation: x
+    semgrep:
+      pattern: print(...)
+  - id: acme/broken
+    title: Broken
+    severity: low
+    remediation: x
+    semgrep:
+      %s
+'''
+
+
+@pytest.mark.parametrize("body,why", [
+    ('pattern: "foo("', "pattern that does not parse"),
+    ("patterns: not-a-list", "body that breaks Semgrep's rule schema"),
+])
+def test_broken_semgrep_rule_in_a_user_policy_names_the_policy_file(project: Path, body: str, why: str) -> None:
+    write(project / "policies" / "broken.yaml", BROKEN % body)
+    res = velro(["check", ".", "--target", "code"], cwd=project)
+    assert res.returncode == 2, why
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert "policies/broken.yaml:12" in lines[0] and "acme/broken" in lines[0] and "semgrep" in lines[0]
+
+
+@pytest.mark.parametrize("rule,expected", [
+    ("    select: DEBUG\n    check: {equals: x}\n    semgrep: {pattern: x}\n", "names Semgrep metavariables"),
+    ("    semgrep_file: missing.semgrep.yaml\n", "does not exist"),
+    ("    semgrep: {pattern: x}\n    semgrep_file: x.semgrep.yaml\n", "broken.yaml:"),
+    ("    semgrep: {languages: [python]}\n", "needs a pattern"),
+])
+def test_invalid_code_rules_are_policy_errors_before_semgrep_runs(project: Path, tmp_path: Path, rule: str, expected: str) -> None:
+    shim, log = counting_shim(tmp_path)
+    write(project / "policies" / "broken.yaml",
+          "apiVersion: velro-policy/v1\nkind: Policy\nmetadata: {name: acme/b, title: B}\ntarget: code\nrules:\n"
+          "  - id: acme/b\n    title: B\n    severity: low\n    remediation: x\n" + rule)
+    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
+    assert res.returncode == 2
+    assert "broken.yaml" in res.stderr and expected in res.stderr and "Traceback" not in res.stderr
+    assert starts(log) == 0
+
+
+def test_file_semgrep_cannot_parse_is_exit_2_naming_it(project: Path) -> None:
+    write(project / "app" / "broken.py", "def f(:\n    return 1\n\nx = = 2\n")
+    res = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project)
+    assert res.returncode == 2
+    problems = json.loads(res.stdout)["problems"]
+    assert [p["path"] for p in problems] == ["app/broken.py"]
+    assert "semgrep" in problems[0]["message"] and "exclude" in problems[0]["message"]
+
+
+def test_semgrep_failing_without_a_report_is_exit_2(project: Path, tmp_path: Path) -> None:
+    shim, _ = counting_shim(tmp_path, extra="--no-such-option")  # the real binary, refusing its arguments
+    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
+    assert res.returncode == 2
+    assert "semgrep failed" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_timeout_stops_semgrep_and_exits_2(project: Path, tmp_path: Path) -> None:
+    write(project / "velro-policy.yaml", "policies: [policies]\nsemgrep_timeout: 1\n")
+    slow = tmp_path / "slow-semgrep"
+    slow.write_text(f'#!/bin/sh\nsleep 20\nexec "{REAL_SEMGREP}" "$@"\n')
+    slow.chmod(0o755)
+    import time
+
+    began = time.monotonic()
+    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(slow)})
+    assert time.monotonic() - began < 15  # the whole process group was stopped, not waited for
+    assert res.returncode == 2
+    assert "did not finish within 1 s" in res.stderr and "semgrep_timeout" in res.stderr
+
+
+def test_semgrep_version_range() -> None:
+    code._check_version("1.185.0")
+    code._check_version("1.80.0")
+    for bad in ("1.79.9", "2.0.0", "0.120.1", "unknown"):
+        with pytest.raises(ScanError):
+            code._check_version(bad)
+
+
+def test_semgrep_next_to_python_is_preferred(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VELRO_POLICY_SEMGREP", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert code.find_semgrep() == REAL_SEMGREP
+
+
+def test_claims_python_files_minus_test_files() -> None:
+    cfg: dict[str, object] = {}
+    assert code.claims("app/main.py", False, cfg)
+    assert not code.claims("app/main.pyi", False, cfg)
+    assert not code.claims(".env", True, cfg)
+    for test_file in ("tests/test_api.py", "app/tests/helpers.py", "app/test_api.py", "app/api_test.py", "conftest.py"):
+        assert not code.claims(test_file, True, cfg), test_file
+    assert code.claims("tests/test_api.py", False, {"code_exclude": []})
+    assert code.claims("app/contest.py", False, cfg)

@@ -23,6 +23,10 @@ _KEYS_PARAM = {
             "type": "integer", "minimum": 0,
             "description": "Judge only dicts that already have at least this many of the keys: that is how a header set or a rate-limit table is recognised by its keys (0: judge every dict).",
         },
+        "text_values": {
+            "type": "boolean",
+            "description": "Only keys whose value is text count towards `recognise` (a header set maps names to strings; {\"X-Frame-Options\": True} is a dict of flags).",
+        },
     },
     "description": "A dict has every listed key (groups of globs allowed). Non-dicts pass.",
 }
@@ -42,7 +46,9 @@ def requires_keys(value: object, param: dict[str, object], ctx: Context) -> Opti
     present = [str(k).lower() for k in value]
     groups = _groups(param["keys"])
     missing = [name for name, globs in groups.items() if not any(fnmatchcase(k, g.lower()) for k in present for g in globs)]
-    if len(groups) - len(missing) < int(param.get("recognise", 0)):  # type: ignore[call-overload]
+    counted = [str(k).lower() for k, v in value.items() if isinstance(v, str)] if param.get("text_values") else present
+    recognised = sum(1 for globs in groups.values() if any(fnmatchcase(k, g.lower()) for k in counted for g in globs))
+    if recognised < int(param.get("recognise", 0)):  # type: ignore[call-overload]
         return None
     if not missing:
         return None

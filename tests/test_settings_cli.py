@@ -1,0 +1,267 @@
+"""The settings target through the real command line, on fixtures written
+for it (tests/fixtures/settings/): each violation at its exact line, the
+compliant twin clean, modules never imported, effective configuration."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, velro, write
+
+FIXTURES = REPO / "tests" / "fixtures" / "settings"
+EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
+
+
+def copy(name: str, tmp_path: Path) -> Path:
+    """A copy outside the repository's tests/ folder (tests folders are excluded by default)."""
+    dest = tmp_path / name
+    src = FIXTURES / name
+    if src.is_dir():
+        shutil.copytree(src, dest)
+    else:
+        shutil.copy(src, dest)
+    return dest
+
+
+def expected(root: Path) -> set[tuple[str, int, str]]:
+    out = set()
+    for path in sorted(root.rglob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = EXPECT.search(line)
+            if m:
+                out.add((path.relative_to(root).as_posix(), n, m.group(1)))
+    return out
+
+
+def run_json(args: list[str], cwd: Path) -> tuple[int, dict, str]:
+    res = velro([*args, "-f", "json"], cwd=cwd)
+    assert "Traceback" not in res.stderr
+    data = json.loads(res.stdout) if res.stdout.strip() else {}
+    return res.returncode, data, res.stderr
+
+
+def found(data: dict) -> set[tuple[str, int, str]]:
+    return {(f["path"], f["line"], f["rule_id"]) for f in data["findings"]}
+
+
+def test_weak_project_reports_each_violation_at_its_line(tmp_path: Path) -> None:
+    root = copy("weak", tmp_path)
+    want = expected(root)
+    assert len(want) == 5  # DEBUG default, login rate default, CSP 'unsafe-inline', X-Frame-Options, loose generation limit
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], root)
+    assert rc == 1
+    assert found(data) == want
+
+
+def test_compliant_twin_passes(tmp_path: Path) -> None:
+    root = copy("compliant", tmp_path)
+    assert expected(root) == set()
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], root)
+    assert (rc, data["findings"]) == (0, [])
+    checked = {f["path"] for f in data["files"]}
+    assert {"app/core/config.py", "app/middleware/security_enhanced.py", "app/middleware/rate_limiting_enhanced.py"} <= checked
+
+
+def test_fixture_settings_module_has_forty_plus_fields() -> None:
+    from velro_policy.pyread import read_module
+
+    read = read_module((FIXTURES / "weak" / "app" / "core" / "config.py").read_text(encoding="utf-8"), "config.py")
+    assert len(read.fields) >= 40
+    by_name = {f.name: f for f in read.fields}
+    assert by_name["url"].env == ("SUPABASE_URL",) and by_name["url"].required
+    assert by_name["jwt_secret"].env == ("JWT_SECRET", "JWT_SECRET_KEY") and by_name["jwt_secret"].required
+    assert by_name["sentry_dsn"].default is not None and by_name["sentry_dsn"].default.value is None
+    assert by_name["hsts_max_age"].default.value == 31536000  # type: ignore[union-attr]
+
+
+def test_lint_reads_a_module_without_importing_it(tmp_path: Path) -> None:
+    module = copy("side_effect_settings.py", tmp_path)  # a settings module by name (*_settings.py)
+    rc, data, _ = run_json(["lint", module.name], tmp_path)
+    assert not (tmp_path / "IMPORTED.marker").exists()
+    assert not (tmp_path / "SUBPROCESS.marker").exists()
+    assert rc == 1
+    assert found(data) == {(p, n, r) for p, n, r in expected(tmp_path)}
+
+
+def test_lint_of_a_single_settings_file_text_output(tmp_path: Path) -> None:
+    root = copy("weak", tmp_path)
+    res = velro(["lint", "app/core/config.py"], cwd=root)
+    assert res.returncode == 1
+    assert "app/core/config.py:38:33: critical velro/settings-debug-default: DEBUG is True; must be false" in res.stdout
+    assert "app/core/config.py:76:34: high velro/rate-table-login: AUTH_RATE_LIMIT_LOGIN allows 5/hour; must be at most 3/hour" in res.stdout
+
+
+# -- effective configuration ----------------------------------------------------
+
+def _env(root: Path, name: str, *lines: str) -> None:
+    write(root / name, "\n".join(["ENVIRONMENT=" + name.split(".")[-1], "JWT_SECRET=" + secrets.token_urlsafe(96), *lines]) + "\n")
+
+
+def test_effective_config_production_env_without_debug(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    _env(root, ".env.production")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], root)
+    assert rc == 1
+    assert len(data["findings"]) == 1
+    f = data["findings"][0]
+    assert (f["path"], f["line"], f["rule_id"], f["environment"]) == ("app/config.py", 10, "velro/debug-disabled", "production")
+    assert f["related"] == [".env.production"]
+    assert ".env.production does not set it" in f["message"]
+
+
+def test_effective_config_production_env_with_debug_false(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    _env(root, ".env.production", "DEBUG=false")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], root)
+    assert (rc, data["findings"]) == (0, [])
+
+
+def test_no_env_file_settings_defaults_are_production(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], root)
+    assert rc == 1
+    assert found(data) == {("app/config.py", 10, "velro/settings-debug-default")}
+
+
+def test_only_a_development_env_file_leaves_production_to_the_defaults(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    _env(root, ".env.development")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], root)
+    # development may debug; production (configured elsewhere, e.g. on Railway) runs with the default
+    assert found(data) == {("app/config.py", 10, "velro/settings-debug-default")}
+
+
+def test_staging_env_file_without_debug_is_judged_too(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    _env(root, ".env.production", "DEBUG=false")
+    _env(root, ".env.staging")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings", "--skip", "velro/project-*"], root)
+    assert [(f["line"], f["rule_id"], f["environment"], f["related"]) for f in data["findings"]] == [
+        (10, "velro/debug-disabled", "staging", [".env.staging"])]
+
+
+def test_env_files_of_another_project_are_not_paired(tmp_path: Path) -> None:
+    root = copy("effective", tmp_path)
+    write(tmp_path / "frontend" / "package.json", "{}\n")
+    _env(tmp_path / "frontend", ".env.production")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], tmp_path)
+    # the frontend's production file says nothing about the backend: its defaults stay production's
+    assert found(data) == {("effective/app/config.py", 10, "velro/settings-debug-default")}
+    assert root.exists()
+
+
+@pytest.mark.parametrize(("pairing", "rule"), [("none", "velro/settings-debug-default"), ("run", "velro/debug-disabled")])
+def test_pairing_is_configurable(tmp_path: Path, pairing: str, rule: str) -> None:
+    copy("effective", tmp_path)
+    write(tmp_path / "frontend" / "package.json", "{}\n")
+    _env(tmp_path / "frontend", ".env.production")
+    write(tmp_path / "velro-policy.yaml", f"effective_pairing: {pairing}\n")
+    rc, data, _ = run_json(["check", ".", "--target", "env", "--target", "settings"], tmp_path)
+    assert {f["rule_id"] for f in data["findings"]} == {rule}
+
+
+# -- failing closed, masking, unknowns ------------------------------------------
+
+def test_python2_settings_module_is_exit_2_with_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path / "settings.py", 'DEBUG = False\nprint "deploying"\n')
+    res = velro(["check", ".", "--target", "settings"], cwd=tmp_path)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("velro-policy: error:")]
+    assert len(errors) == 1 and "settings.py:2" in errors[0] and "not valid Python 3" in errors[0]
+
+
+def test_deeply_nested_literal_is_exit_2(tmp_path: Path) -> None:
+    write(tmp_path / "config.py", "X = " + "[" * 150 + "]" * 150 + "\n")
+    res = velro(["lint", "config.py"], cwd=tmp_path)
+    assert res.returncode == 2 and "config.py:1" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_literal_jwt_secret_default_is_critical_and_masked(tmp_path: Path) -> None:
+    secret = "velro-dev-secret-key-change-me-" + secrets.token_hex(8)
+    write(tmp_path / "config.py", f'from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    jwt_secret: str = "{secret}"\n')
+    for fmt in ("text", "json"):
+        res = velro(["lint", "config.py", "-f", fmt], cwd=tmp_path)
+        assert res.returncode == 1
+        assert secret not in res.stdout and secret[5:-5] not in res.stdout
+    data = json.loads(res.stdout)
+    assert [(f["line"], f["rule_id"], f["severity"]) for f in data["findings"]] == [(4, "velro/settings-jwt-secret-literal", "critical")]
+
+
+def test_short_literal_secret_is_still_critical_and_required_field_is_fine(tmp_path: Path) -> None:
+    write(tmp_path / "config.py", 'import os\nJWT_SECRET = os.getenv("JWT_SECRET", "x1")\nJWT_SIGNING_KEY = os.environ["JWT_SIGNING_KEY"]\n')
+    rc, data, _ = run_json(["lint", "config.py"], tmp_path)
+    assert [(f["line"], f["rule_id"]) for f in data["findings"]] == [(2, "velro/settings-jwt-secret-literal")]
+
+
+def test_unknown_value_is_cannot_verify_at_low_severity(tmp_path: Path) -> None:
+    write(tmp_path / "settings.py", "from .flags import compute\n\nDEBUG = compute('debug')\nLEVEL = compute('level')\n")
+    rc, data, _ = run_json(["lint", "settings.py"], tmp_path)
+    assert [(f["line"], f["rule_id"], f["severity"]) for f in data["findings"]] == [(3, "velro/settings-debug-default", "low")]
+    assert "cannot verify DEBUG" in data["findings"][0]["message"]
+    assert rc == 1  # never counted as a pass (fail_on low)
+
+
+def test_tests_folders_are_skipped_unless_named(tmp_path: Path) -> None:
+    weak = '{"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff"}'
+    write(tmp_path / "tests" / "test_headers.py", f"HEADERS = {weak}\n")
+    write(tmp_path / "app" / "headers.py", f"HEADERS = {weak}\n")
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert {f["path"] for f in data["findings"]} == {"app/headers.py"}
+    rc, data, _ = run_json(["lint", "tests/test_headers.py"], tmp_path)
+    assert {f["path"] for f in data["findings"]} == {"tests/test_headers.py"}
+
+
+def test_other_modules_contribute_structures_and_env_reads_only(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "routes.py", "DEBUG = True\nTIMEOUT = 5\n")
+    write(tmp_path / "app" / "main.py", 'import os\nDEBUG = os.getenv("DEBUG", "true").lower() == "true"\n')
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert found(data) == {("app/main.py", 2, "velro/settings-debug-default")}
+
+
+def test_per_tier_tables_and_missing_entries(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "limits.py", '''\
+TIER_RATE_LIMITS = {
+    "free": {
+        "auth_login": "3/hour",
+        "auth_register": "2/hour",
+        "generation_create": (10, 3600),
+        "api_standard": {"requests": 100, "window": 60},
+        "password_reset": "3 per hour",
+    },
+    "pro": {
+        "auth_login": "10/hour",
+        "auth_register": "2/hour",
+        "generation_create": {"limit": 10, "period": "hour"},
+        "api_standard": "100/minute",
+    },
+}
+LOGIN_LIMITS = {"auth_login": {"free": "3/hour", "enterprise": "30/hour"}, "signup": "2/hour"}
+''')
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert sorted((f["line"], f["rule_id"]) for f in data["findings"]) == [
+        (9, "velro/rate-table-complete"),  # pro has no password_reset entry
+        (10, "velro/rate-table-login"),  # pro login 10/hour
+        (16, "velro/rate-table-complete"),  # LOGIN_LIMITS lacks generation, api, reset
+        (16, "velro/rate-table-login"),  # the enterprise tier
+    ]
+
+
+def test_single_header_dicts_in_unrelated_code_are_not_header_sets(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "errors.py", '''\
+from fastapi.responses import JSONResponse
+
+RETRY = {"Retry-After": "60", "Cache-Control": "no-store"}
+FRAME_OK = {"X-Frame-Options": "DENY"}
+FLAGS = {"X-Frame-Options": True, "Strict-Transport-Security": False}
+
+def too_many():
+    return JSONResponse({"detail": "Too many requests"}, status_code=429, headers={"Retry-After": "60"})
+''')
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert (rc, data["findings"]) == (0, [])

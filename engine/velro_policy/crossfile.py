@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
@@ -47,6 +48,9 @@ ENV_TARGETS = ("env",)
 SETTINGS_TARGET = "settings"
 
 
+Where = tuple[Document, Optional[Entry]]  # a file involved, and the line of the key in it when it has one
+
+
 class Hit(NamedTuple):
     """What a project check reports: the file and entry to point at, the key,
     the message, and every other file involved."""
@@ -55,7 +59,7 @@ class Hit(NamedTuple):
     entry: Optional[Entry]
     key: str
     message: str
-    related: tuple[str, ...]
+    others: tuple[Where, ...]
 
 
 class Project(NamedTuple):
@@ -78,10 +82,16 @@ class Picker:
     def __init__(self, select: list[str]) -> None:
         self.include = [selectors.compile_selector(s) for s in select if not s.startswith("!")]
         self.exclude = [selectors.compile_selector(s[1:]) for s in select if s.startswith("!")]
+        self._verdicts: dict[str, bool] = {}  # key -> picked (keys repeat in every file)
 
     def __call__(self, key: str) -> bool:
-        parts = (key,)
-        return any(selectors.matches(p, parts) for p in self.include) and not any(selectors.matches(p, parts) for p in self.exclude)
+        hit = self._verdicts.get(key)
+        if hit is None:
+            parts = (key,)
+            hit = self._verdicts[key] = (
+                any(selectors.matches(p, parts) for p in self.include) and not any(selectors.matches(p, parts) for p in self.exclude)
+            )
+        return hit
 
 
 def env_entries(doc: Document) -> Iterator[Entry]:
@@ -135,7 +145,7 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
         where = "; ".join(f"{e.key} in {_where(d, e)} ({d.environment})" for d, e in others)
         message = (f"{entry.key} in {_where(doc, entry)} ({doc.environment}) has the same value as {where}; "
                    "each environment needs its own secret (compared by keyed hash, value not shown)")
-        yield Hit(doc, entry, entry.key, message, tuple(dict.fromkeys(shown(d) for d, _ in others if shown(d) != shown(doc))))
+        yield Hit(doc, entry, entry.key, message, tuple((d, e) for d, e in others))
 
 
 _STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
@@ -158,11 +168,11 @@ def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, pa
                 if k in listed or k in reported or not pick(e.key):
                     continue
                 reported.add(k)
-                also = [d for d in real if d is not doc and any(x.key.upper() == k for x in env_entries(d))]
-                more = f" (also set in {_names(also)})" if also else ""
+                also = [(d, x) for d in real if d is not doc for x in env_entries(d) if x.key.upper() == k]
+                more = f" (also set in {_names(d for d, _ in also)})" if also else ""
                 message = (f"{e.key} is set in {_where(doc, e)}{more} but missing from the template {_names(templates)}; "
                            f"add {e.key}=<placeholder> to the template so every environment knows it exists")
-                yield Hit(doc, e, e.key, message, tuple(shown(d) for d in templates + also))
+                yield Hit(doc, e, e.key, message, tuple((t, None) for t in templates) + tuple(also))
 
 
 def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
@@ -191,7 +201,7 @@ def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, par
                 reported.add(k)
                 message = (f"{e.key} is in the template {_where(t, e)} but no environment file beside it sets it "
                            f"({_names(real)}); remove it from the template, or set it where it is needed")
-                yield Hit(t, e, e.key, message, tuple(shown(d) for d in real))
+                yield Hit(t, e, e.key, message, tuple((d, None) for d in real))
 
 
 def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
@@ -214,21 +224,55 @@ def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, par
                 other = [d for m in lacking for d in by_env[m]]
                 message = (f"{e.key} is set for {n} in {_where(doc, e)} but not for {', '.join(lacking)} in {_names(other)}; "
                            "production and staging must define the same security keys")
-                yield Hit(doc, e, e.key, message, tuple(shown(d) for d in other))
+                yield Hit(doc, e, e.key, message, tuple((d, None) for d in other))
 
 
-def settings_reads(doc: Document) -> dict[str, Entry]:
-    """Env variable names a settings module reads (upper-cased) -> the entry reading it."""
-    out: dict[str, Entry] = {}
+_SETTINGS_CLASS = re.compile(r"BaseSettings")
+_READ_HINT = re.compile(r"basesettings|getenv|environ|decouple|environs|starlette\.config", re.IGNORECASE)
+# An env read anywhere in a module: os.getenv("X"), os.environ["X"], environ.get("X"), config("X").
+_ENV_CALL = re.compile(r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Env variable names a Python module reads (upper-cased) -> a line reading it.
+
+    Read again from the file (with ``ast``, never imported) rather than from
+    the document's entries: a required pydantic-settings field (no default)
+    and ``os.getenv("X")`` without a default have no value, so the settings
+    source keeps no entry for them, yet the application reads them.
+    """
+    if doc.path in cache:
+        return cache[doc.path]
+    out: dict[str, int] = {}
     for e in doc.entries:
         for name in getattr(e, "env", ()) or ():
-            out.setdefault(str(name).upper(), e)
+            out.setdefault(str(name).upper(), e.loc.line)
+    try:
+        with open(doc.path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        text = ""
+    if _SETTINGS_CLASS.search(text):  # fields need the class read; other reads the regex finds
+        from velro_policy.pyread import read_module
+
+        read = read_module(text, shown(doc))
+        for f in read.fields:
+            for name in f.env:
+                out.setdefault(name.upper(), f.line)
+        for b in read.bindings:
+            for name in b.env:
+                out.setdefault(name.upper(), b.lit.loc.line)
+    if _READ_HINT.search(text):
+        for m in _ENV_CALL.finditer(text):
+            out.setdefault(m.group(1).upper(), text.count("\n", 0, m.start()) + 1)
+    cache[doc.path] = out
     return out
 
 
 def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every variable an env file sets is read by some settings module."""
-    readers = [(d, settings_reads(d)) for d in project.settings]
+    cache: dict[str, dict[str, int]] = {}
+    readers = [(d, settings_reads(d, cache)) for d in project.settings]
     readers = [(d, r) for d, r in readers if r]
     if not readers:
         return
@@ -250,13 +294,13 @@ def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: A
         modules = [d for d, _ in mine]
         for k, uses in sorted(setters.items()):
             doc, entry = uses[0]
-            others = [d for d, _ in uses[1:]]
+            others = uses[1:]
             near = _near_miss(k, read)
             hint = f" (the app reads {near}: rename the variable?)" if near else ""
-            also = f" (also set in {_names(others)})" if others else ""
+            also = f" (also set in {_names(d for d, _ in others)})" if others else ""
             message = (f"{entry.key} is set in {_where(doc, entry)}{also} but no settings module reads it "
                        f"({_names(modules)}){hint}; the setting has no effect")
-            yield Hit(doc, entry, entry.key, message, tuple(shown(d) for d in others + modules))
+            yield Hit(doc, entry, entry.key, message, tuple(others) + tuple((m, None) for m in modules))
 
 
 def _near_miss(key: str, read: set[str]) -> str:
@@ -307,17 +351,24 @@ def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config:
                 applied.add(rid)
 
         for hit in func(rule, project, Picker(rule["select"] or ["*"]), param, mark):
-            path = shown(hit.doc)
-            involved = {path, *hit.related}
-            if primary is not None and not involved & primary:
-                continue
-            loc = hit.entry.loc if hit.entry else None
+            involved = [(hit.doc, hit.entry), *hit.others]
+            paths = list(dict.fromkeys(shown(d) for d, _ in involved))
+            if primary is not None:
+                # anchored at a checked file: a hook reports on what is staged
+                anchored = [(d, e) for d, e in involved if shown(d) in primary]
+                if not anchored:
+                    continue
+                doc, entry = anchored[0]
+            else:
+                doc, entry = hit.doc, hit.entry
+            path = shown(doc)
+            loc = entry.loc if entry else None
             out.append(Finding(
-                path=loc.path if loc else path, line=loc.line if loc else 1, col=loc.col if loc else 1,
+                path=path, line=loc.line if loc else 1, col=loc.col if loc else 1,
                 rule_id=rid, severity=str(rule["severity"]), message=hit.message, key=hit.key,
-                environment=hit.doc.environment, title=str(rule["title"]), remediation=str(rule["remediation"]),
-                fingerprint=fingerprint(rid, path, hit.key, *sorted(hit.related)),
-                guide_section=str(rule.get("guide_section", "")), related=hit.related,
+                environment=doc.environment, title=str(rule["title"]), remediation=str(rule["remediation"]),
+                fingerprint=fingerprint(rid, hit.key, *sorted(paths)),
+                guide_section=str(rule.get("guide_section", "")), related=tuple(p for p in paths if p != path),
             ))
     return out
 
@@ -329,12 +380,14 @@ ROOT_MARKERS = (".git", "velro-policy.yaml", ".velro-policy.yaml", "velro-policy
 
 def project_top(path: str) -> str:
     """The nearest folder above ``path`` holding .git, a velro-policy config or
-    pyproject.toml; else the file's own folder."""
+    pyproject.toml; else the working directory when the file is below it;
+    else the file's own folder."""
     here = os.path.dirname(os.path.abspath(path))
     for folder in (here, *_parents(here)):
         if any(os.path.exists(os.path.join(folder, m)) for m in ROOT_MARKERS):
             return folder
-    return here
+    cwd = os.getcwd()
+    return cwd if here == cwd or here.startswith(cwd.rstrip(os.sep) + os.sep) else here
 
 
 def _parents(folder: str) -> Iterator[str]:
@@ -369,7 +422,7 @@ def context_roots(documents: Iterable[Document]) -> list[str]:
 
 
 def load_context(documents: list[Document], *, config: dict[str, Any], rules: list[dict[str, Any]],
-                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str]]:
+                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str], Callable[[], None]]:
     """The env files and settings modules of the checked files' projects that
     the run did not load itself, and notes.
 
@@ -390,27 +443,38 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
 
     roots = context_roots(documents)
     if not roots:
-        return [], []
+        return [], [], _nothing
     found = discover(roots, classify, exclude=list(config.get("exclude", [])))
     files = {n: [p for p in ps if os.path.abspath(p) not in have] for n, ps in found.files.items()}
     files = {n: ps for n, ps in files.items() if ps}
     if not files:
-        return [], []
+        return [], [], _nothing
     tmp = None
     real: dict[str, str] = {}
     if staged:
         files, real, tmp = _from_index(files)
+    ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
+    out: list[Document] = []
     try:
-        ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
-        out: list[Document] = []
         for name, paths in files.items():
-            out.extend(SOURCES[name].load(paths, ctx))
-    finally:
+            if SOURCES[name].TARGET == SETTINGS_TARGET:
+                # Only what a module reads from the environment matters here, and
+                # settings_reads finds that itself (most modules: one regex search).
+                out.extend(Document(p, SETTINGS_TARGET, (), display_path=ctx.display(p)) for p in paths)
+            else:
+                out.extend(SOURCES[name].load(paths, ctx))
+    except BaseException:
         if tmp is not None:
             tmp.cleanup()
+        raise
     count = sum(len(p) for p in files.values())
     where = "the index for tracked files, the working tree otherwise" if staged else "the working tree"
-    return out, [f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"]
+    note = f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"
+    return out, [note], (tmp.cleanup if tmp is not None else _nothing)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _from_index(files: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, str], Any]:
@@ -465,7 +529,10 @@ def run(documents: list[Document], rules: list[dict[str, Any]], config: dict[str
         return evaluate(mine, rules, config, applied=applied)
     if not mine:
         return []
-    context, more = load_context(mine, config=config, rules=rules, display=display, staged=staged)
+    context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
     notes.extend(more)
     primary = {shown(d) for d in mine}
-    return evaluate(mine + context, rules, config, primary=primary, applied=applied)
+    try:  # settings modules are read again by settings_read: index copies live until then
+        return evaluate(mine + context, rules, config, primary=primary, applied=applied)
+    finally:
+        cleanup()

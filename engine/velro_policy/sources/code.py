@@ -270,6 +270,8 @@ def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None
     """A rule Semgrep rejects stops the run, naming the policy file and line."""
     line_rule = dict(enumerate(by_id.values(), start=2))  # config line -> rule (one rule per line)
     for err in data.get("errors") or ():
+        if err.get("path"):
+            continue  # about one file (a parse error, a timeout, an engine error): that file was not checked
         rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
         if rule is None and not err.get("path"):
             for span in err.get("spans") or ():
@@ -286,7 +288,7 @@ def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None
         )
 
 
-def _file_problems(data: dict[str, Any], paths: list[str]) -> dict[str, list[Problem]]:
+def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]]) -> dict[str, list[Problem]]:
     out: dict[str, list[Problem]] = {}
     known = {os.path.normpath(p): p for p in paths}
     for err in data.get("errors") or ():
@@ -302,6 +304,9 @@ def _file_problems(data: dict[str, Any], paths: list[str]) -> dict[str, list[Pro
                 what = f"could not parse it as Python ({kind}), so its code rules were not fully checked"
             else:
                 what = f"could not analyse it ({kind})"
+            rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
+            if rule is not None:
+                what += f" with rule {rule['id']}"
             out.setdefault(known[os.path.normpath(path)], []).append(
                 Problem(path, line, 1 if line else 0, f"semgrep: {what}; fix the file or exclude it (code_exclude)", "scan-error"))
         elif not err.get("rule_id"):
@@ -317,7 +322,7 @@ def _file_problems(data: dict[str, Any], paths: list[str]) -> dict[str, list[Pro
 
 def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]], ctx: "LoadContext") -> Iterator[Document]:
     _rule_errors(data, by_id)
-    problems = _file_problems(data, paths)
+    problems = _file_problems(data, paths, by_id)
     known = {os.path.normpath(p): p for p in paths}
     results: dict[str, list[dict[str, Any]]] = {}
     for res in data["results"]:

@@ -31,6 +31,13 @@ LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 
 
+def _artifact(path: str, root: str) -> dict[str, str]:
+    """A file relative to %SRCROOT%; a URL (a probed endpoint) as the absolute URI it is."""
+    if "://" in path:
+        return {"uri": path}
+    return {"uri": _uri(path, root), "uriBaseId": "%SRCROOT%"}
+
+
 def _uri(path: str, root: str) -> str:
     rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
     return rel
@@ -89,14 +96,14 @@ def _result(f: Finding, index: int, root: str) -> dict[str, Any]:
         "ruleIndex": index,
         "level": LEVEL.get(f.severity, "warning"),
         "message": {"text": f.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path, root), "uriBaseId": "%SRCROOT%"},
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact(f.path, root),
                                             "region": region}}],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": {"severity": f.severity, "key": f.key, "environment": f.environment},
     }
     if f.related:
         result["relatedLocations"] = [
-            {"id": i + 1, "physicalLocation": {"artifactLocation": {"uri": _uri(p, root), "uriBaseId": "%SRCROOT%"}}}
+            {"id": i + 1, "physicalLocation": {"artifactLocation": _artifact(p, root)}}
             for i, p in enumerate(f.related)
         ]
     if f.suppressed:

@@ -199,7 +199,7 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     rel = path.replace(os.sep, "/")
     if any(fnmatch(rel, g) or fnmatch(base, g) for g in config.get("env_files", ())):
         return True
-    return explicit and not base.endswith((".py", ".pyi"))
+    return explicit and not base.endswith((".py", ".pyi", ".probe.json"))  # *.probe.json: the http source
 
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:

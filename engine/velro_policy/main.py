@@ -171,6 +171,28 @@ def test_policies(paths: tuple[str, ...], coverage: bool, require_coverage: bool
         raise SystemExit(run_tests(list(paths), coverage=coverage, require_coverage=require_coverage))
 
 
+@cli.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Show a unified diff (secrets masked) instead of writing; exit 1 when there is something to change.")
+@click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES), help="Treat every env file as this environment.")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one); fix.allowed_origins lets fix replace wildcard CORS origins.")
+@click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+def fix_cmd(paths: tuple[str, ...], dry_run: bool, environment: Optional[str], policies: tuple[str, ...],
+            config: Optional[str], no_cache: bool) -> None:
+    """Fix env files in place: the values the policies require (DEBUG=false, ...),
+    new secrets for placeholder or weak ones, wildcard origins (with an allowlist).
+
+    Comments, order, quoting and line endings are kept. A generated secret is
+    written to the file only, never printed. Run `lint` afterwards.
+    """
+    with error_handler():
+        from velro_policy.commands.fix import fix
+
+        raise SystemExit(fix(list(paths) or ["."], dry_run=dry_run, environment=environment, config=config,
+                             policies=list(policies), use_cache=not no_cache))
+
+
 @cli.group("baseline")
 def baseline_group() -> None:
     """Adopt velro-policy on an existing codebase: record today's findings."""

@@ -273,3 +273,26 @@ def test_claims_python_files_minus_test_files() -> None:
         assert not code.claims(test_file, True, cfg), test_file
     assert code.claims("tests/test_api.py", False, {"code_exclude": []})
     assert code.claims("app/contest.py", False, cfg)
+
+
+def test_file_list_is_one_batch_unless_it_overflows_a_command_line() -> None:
+    few = [f"app/m{i}.py" for i in range(2000)]
+    assert code._batches(few) == [few]
+    many = [f"app/{'x' * 200}/{i}.py" for i in range(10000)]  # ~2 MB of arguments
+    batches = code._batches(many)
+    assert len(batches) == 3 and sum(batches, []) == many
+    assert all(sum(len(p) + 1 for p in b) <= code.ARG_BYTES for b in batches)
+
+
+def test_build_config_ids_follow_rule_ids_and_map_back() -> None:
+    rules = [
+        {"id": "velro/code-x", "semgrep": {"pattern": "x()"}, "message": "bad $A and $B", "select": ["$LIMIT"]},
+        {"id": "acme/y.z", "semgrep": {"pattern": "y()", "id": "ignored", "message": "ignored", "severity": "INFO"}},
+    ]
+    config, by_id = code.build_config(rules)
+    assert [c["id"] for c in config] == ["velro.code-x", "acme.y.z"]
+    assert config[0]["message"] == "m\x1e$A\x1e$B\x1e$LIMIT" and config[0]["languages"] == ["python"]
+    assert config[1]["severity"] == "WARNING" and config[1]["message"] == "m"
+    assert code._rule_of("tmp.velro-semgrep-abc.velro.code-x", by_id) is rules[0]
+    assert code._rule_of("acme.y.z", by_id) is rules[1]
+    assert code._rule_of("tmp.other.rule", by_id) is None

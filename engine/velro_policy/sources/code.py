@@ -190,42 +190,78 @@ def _timeout(config: dict[str, Any]) -> int:
     return int(config.get("semgrep_timeout") or DEFAULT_TIMEOUT)
 
 
+ARG_BYTES = 1_000_000  # stay well under the OS limit on one command line (Linux: 2 MiB)
+
+
+def _batches(paths: list[str]) -> list[list[str]]:
+    """All paths in one batch, unless they would overflow one command line."""
+    out: list[list[str]] = [[]]
+    size = 0
+    for path in paths:
+        n = len(os.fsencode(path)) + 1
+        if out[-1] and size + n > ARG_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(path)
+        size += n
+    return out
+
+
 def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> dict[str, Any]:
-    """Run Semgrep once over all files; its parsed JSON output."""
+    """Run Semgrep over all files (one process; more only past the command-line limit)."""
     import json
-    import subprocess
     import tempfile
+    import time
 
     exe = find_semgrep()
     timeout = _timeout(config)
+    deadline = time.monotonic() + timeout
+    merged: dict[str, Any] = {"results": [], "errors": [], "paths": {"scanned": []}, "version": ""}
     with tempfile.TemporaryDirectory(prefix="velro-semgrep-") as tmp:
         cfg = os.path.join(tmp, "rules.yaml")
         with open(cfg, "w", encoding="utf-8") as fh:
             # Each rule a JSON (= YAML flow) mapping on its own line: rule N is on line N + 2, so the
             # line of a schema error names its rule.
             fh.write("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in semgrep_rules))
-        cmd = [
-            exe, "scan", "--config", cfg, "--json", "--metrics=off", "--disable-version-check",
-            # Scope is decided by discovery (.gitignore, exclude, code_exclude); Semgrep scans what it is given.
-            "--no-git-ignore", "--max-target-bytes", "0",
-            "--timeout", str(max(1, min(FILE_TIMEOUT, timeout))),
-            "--", *paths,
-        ]
-        env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
-        try:
-            # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                    env=env, start_new_session=True)
-        except OSError as exc:
-            raise ScanError(f"cannot start semgrep ({exe}): {exc.strerror or exc}; reinstall it (pip install semgrep)") from None
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise ScanError(f"semgrep did not finish within {timeout} s; raise semgrep_timeout in the config or exclude large files (code_exclude)") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
+        for batch in _batches(paths):
+            data = _run_once(exe, cfg, batch, max(1, int(deadline - time.monotonic())), timeout)
+            merged["results"] += data["results"]
+            merged["errors"] += data.get("errors") or []
+            merged["version"] = data.get("version", "")
+            scanned = (data.get("paths") or {}).get("scanned")
+            if isinstance(scanned, list) and isinstance(merged["paths"], dict):
+                merged["paths"]["scanned"] += scanned
+            else:
+                merged["paths"] = None  # an older Semgrep that does not list them: nothing to compare
+    return merged
+
+
+def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    cmd = [
+        exe, "scan", "--config", cfg, "--json", "--metrics=off", "--disable-version-check",
+        # Scope is decided by discovery (.gitignore, exclude, code_exclude); Semgrep scans what it is given.
+        "--no-git-ignore", "--max-target-bytes", "0",
+        "--timeout", str(max(1, min(FILE_TIMEOUT, timeout))),
+        "--", *paths,
+    ]
+    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+    try:
+        # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    except OSError as exc:
+        raise ScanError(f"cannot start semgrep ({exe}): {exc.strerror or exc}; reinstall it (pip install semgrep)") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=remaining)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise ScanError(f"semgrep did not finish within {timeout} s; raise semgrep_timeout in the config or exclude large files (code_exclude)") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
     try:
         data = json.loads(stdout.decode("utf-8", "replace"))
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -312,7 +348,7 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict
         elif not err.get("rule_id"):
             raise ScanError(f"semgrep reported an error: {' '.join(str(err.get('message') or err.get('type')).split())[:200]}")
     listing = data.get("paths") or {}
-    if isinstance(listing.get("scanned"), list):
+    if isinstance(listing, dict) and isinstance(listing.get("scanned"), list):
         scanned = {os.path.normpath(p) for p in listing["scanned"]}
         for norm, path in known.items():
             if norm not in scanned and path not in out:

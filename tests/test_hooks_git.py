@@ -219,3 +219,19 @@ def test_lint_of_an_env_file_without_real_secrets_never_starts_git(tmp_path: Pat
     write(tmp_path / ".env", f"ENVIRONMENT=production\nJWT_SECRET={SECRET}{SECRET}\n")
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.stderr.strip().endswith("GIT"), res.stderr  # a real-looking secret: git is asked, once
+
+
+def test_staged_secret_blocks_the_plain_hook_without_asking_git_about_tracking(repo: Path) -> None:
+    assert cli(repo, "hooks", "install").returncode == 0
+    write(repo / "deploy" / ".env.staging", f"ENVIRONMENT=staging\nJWT_SECRET_KEY={SECRET}\n")
+    git(repo, "add", "deploy/.env.staging")
+    res = git(repo, "commit", "-m", "secret", check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "deploy/.env.staging:2:1: critical velro/env-secret-committed: JWT_SECRET_KEY (in the git index) holds what looks like a real secret" in out
+    assert SECRET not in out
+    git(repo, "rm", "-q", "--cached", "deploy/.env.staging")
+    write(repo / ".gitignore", "deploy/.env.staging\n")
+    git(repo, "add", ".gitignore")
+    res = git(repo, "commit", "-m", "ignore it", check=False)
+    assert res.returncode == 0, res.stdout + res.stderr

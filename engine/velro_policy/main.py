@@ -193,6 +193,25 @@ def fix_cmd(paths: tuple[str, ...], dry_run: bool, environment: Optional[str], p
                              policies=list(policies), use_cache=not no_cache))
 
 
+@cli.command("init")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite velro-policy.yaml and the workflow, and update existing velro-policy hooks.")
+@click.option("--hook", "hooks", multiple=True, type=click.Choice(["velro-policy", "velro-policy-env", "velro-policy-settings", "velro-policy-code"]),
+              help="pre-commit hook id to add (repeatable; default: velro-policy, every target in one run).")
+@click.option("--no-pre-commit", is_flag=True, help="Do not touch .pre-commit-config.yaml.")
+@click.option("--no-workflow", is_flag=True, help="Do not write .github/workflows/velro-policy.yml.")
+def init_cmd(directory: str, force: bool, hooks: tuple[str, ...], no_pre_commit: bool, no_workflow: bool) -> None:
+    """Adopt velro-policy: a commented velro-policy.yaml, the pre-commit hooks
+    (merged into an existing .pre-commit-config.yaml, comments kept) and a
+    GitHub Actions pull-request gate. Refuses to overwrite without --force.
+    """
+    with error_handler():
+        from velro_policy.commands.init import init
+
+        raise SystemExit(init(directory, force=force, hooks=list(hooks) or None, pre_commit=not no_pre_commit,
+                              workflow=not no_workflow))
+
+
 @cli.group("baseline")
 def baseline_group() -> None:
     """Adopt velro-policy on an existing codebase: record today's findings."""

@@ -1,0 +1,245 @@
+"""``velro-policy init``: adopt velro-policy in a repository in one command.
+
+Writes three things into DIRECTORY (default: .):
+
+- ``velro-policy.yaml``: a commented config whose every key is optional and
+  valid against ``config.schema.json`` (a test parses it);
+- ``.pre-commit-config.yaml``: the velro-policy hooks, in a new file or
+  merged into an existing one through a ruamel.yaml round trip, so its
+  comments, key order and indentation stay as they were;
+- ``.github/workflows/velro-policy.yml``: the pull-request gate (text log,
+  annotations, SARIF uploaded to code scanning).
+
+It never overwrites: when ``velro-policy.yaml`` or the workflow exists, or
+the pre-commit config already lists the velro-policy repository, nothing
+is written unless ``--force`` is given (then those are replaced / updated).
+The check happens before any write, so a refusal leaves the tree untouched.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import IO, Any, Optional
+
+from velro_policy import __version__
+from velro_policy.errors import InputError
+
+REPO_URL = "https://github.com/velro/velro-policy"
+HOOK_IDS = ("velro-policy", "velro-policy-env", "velro-policy-settings", "velro-policy-code")
+CONFIG_NAME = "velro-policy.yaml"
+PRE_COMMIT_NAME = ".pre-commit-config.yaml"
+WORKFLOW_NAME = os.path.join(".github", "workflows", "velro-policy.yml")
+
+CONFIG_TEXT = """\
+# velro-policy.yaml: project config for velro-policy (written by `velro-policy init`).
+# Every key is optional. Schema: config.schema.json in the velro-policy package.
+# See the rules in force: velro-policy policies list; one rule: velro-policy explain RULE_ID.
+
+# Lowest severity that fails a run: info, low, medium, high or critical.
+fail_on: low
+
+# Extra policy files or folders (relative to this file), checked with `velro-policy test`.
+policies: []
+
+# Rule ids never evaluated (globs allowed), e.g. [velro/project-template-unused-key].
+disable: []
+
+# Severity overrides by rule id, e.g. {velro/project-environment-parity: high}.
+severity: {}
+
+# Paths never scanned, on top of what .gitignore ignores.
+exclude: []
+
+# Your environment names, mapped to production, staging, development or test.
+# environment_aliases: {live: production, preview: staging}
+
+# Security keys that production and staging must both define (project rules).
+# parity_keys: [DEBUG, "JWT_*", "*CORS*", ALLOWED_ORIGINS, "*RATE_LIMIT*"]
+
+# What `velro-policy fix` may do beyond the policy's own values: the exact CORS
+# origins that replace a wildcard. Without them fix leaves wildcards alone.
+# fix:
+#   allowed_origins:
+#     production: ["https://app.example.com"]
+#     staging: ["https://staging.example.com"]
+
+# Accepted findings, each with a reason and an expiry date (an expired one is a finding).
+# exceptions:
+#   - rule: velro/cors-https-only
+#     path: .env.staging
+#     reason: the staging front-end moves to https next sprint
+#     expires: 2026-12-31
+"""
+
+PRE_COMMIT_TEXT = """\
+# .pre-commit-config.yaml (velro-policy hooks added by `velro-policy init`).
+# Install once per clone: pre-commit install
+repos:
+"""
+
+WORKFLOW_TEXT = """\
+# The velro-policy gate on pull requests (written by `velro-policy init`).
+# Findings go to the log, to annotations on the diff and, as SARIF, to code scanning.
+name: velro-policy
+on:
+  pull_request:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  security-events: write   # upload SARIF
+jobs:
+  velro-policy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0   # --changed-since needs the base branch's history
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "velro-policy=={version}"
+      # Pull requests: the files the PR changes (project rules still read the rest
+      # of the project); pushes to main: everything.
+      - name: velro-policy check
+        run: |
+          scope=""
+          if [ "${{{{ github.event_name }}}}" = "pull_request" ]; then
+            scope="--changed-since origin/${{{{ github.base_ref }}}}"
+          fi
+          baseline=""
+          [ -f .velro-policy-baseline.json ] && baseline="--baseline .velro-policy-baseline.json"
+          velro-policy check $scope $baseline --no-inline-ignores \\
+            --format text --format github --format sarif=velro-policy.sarif
+      - name: Upload SARIF
+        if: always()   # upload even when the gate fails, so the alerts show
+        uses: github/codeql-action/upload-sarif@v3
+        with:
+          sarif_file: velro-policy.sarif
+          category: velro-policy
+"""
+
+
+def _entry(hooks: list[str]) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    seq = CommentedSeq()
+    for h in hooks:
+        seq.append(CommentedMap([("id", h)]))
+    entry = CommentedMap([("repo", REPO_URL), ("rev", f"v{__version__}"), ("hooks", seq)])
+    entry.yaml_add_eol_comment("security config policies (velro-policy init)", "repo")
+    return entry
+
+
+def _ours(item: Any) -> bool:
+    return isinstance(item, dict) and str(item.get("repo", "")).rstrip("/").removesuffix(".git").lower().endswith("/velro-policy")
+
+
+def merge_pre_commit(text: Optional[str], hooks: list[str], *, force: bool, display: str) -> tuple[Optional[str], str]:
+    """(new text or None when unchanged, what happened)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    if text is None or not text.strip():
+        text = PRE_COMMIT_TEXT
+    try:
+        data, indent, block_seq_indent = load_yaml_guess_indent(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"is not valid YAML ({getattr(exc, 'problem', None) or 'parse error'}); fix it or move it away first",
+                         path=display, line=(mark.line + 1) if mark else 1) from None
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise InputError("must be a mapping with a `repos:` list (pre-commit's format)", path=display, line=1)
+    repos = data.get("repos")
+    if repos is None:
+        repos = CommentedSeq()
+        data["repos"] = repos
+    if not isinstance(repos, list):
+        raise InputError("`repos` must be a list (pre-commit's format)", path=display, line=data.lc.key("repos")[0] + 1)
+    found = [i for i, item in enumerate(repos) if _ours(item)]
+    if found and not force:
+        return None, f"{display}: velro-policy hooks already configured (left as is; --force updates rev and hooks)"
+    if found:
+        existing = repos[found[0]]
+        existing["rev"] = f"v{__version__}"
+        from ruamel.yaml.comments import CommentedMap as Map, CommentedSeq as Seq
+
+        seq = Seq()
+        for h in hooks:
+            seq.append(Map([("id", h)]))
+        existing["hooks"] = seq
+        what = f"{display}: velro-policy hooks updated (rev v{__version__}, hooks {', '.join(hooks)})"
+    else:
+        repos.append(_entry(hooks))
+        what = f"{display}: added the velro-policy hooks ({', '.join(hooks)})"
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    # the file's own indentation, as guessed (pre-commit's sample style is `-   id:`)
+    seq_indent = indent or 4
+    offset = block_seq_indent if block_seq_indent is not None else 2
+    yaml.indent(mapping=max(seq_indent - offset, 2), sequence=seq_indent, offset=offset)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue(), what
+
+
+def _read(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read ({exc.__class__.__name__}); check the file", path=path) from None
+
+
+def _write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+def init(directory: str = ".", *, force: bool = False, hooks: Optional[list[str]] = None, pre_commit: bool = True,
+         workflow: bool = True, out: Optional[IO[str]] = None) -> int:
+    out = out or sys.stdout
+    hooks = list(hooks or ["velro-policy"])
+    unknown = [h for h in hooks if h not in HOOK_IDS]
+    if unknown:
+        raise InputError(f"unknown hook {unknown[0]!r}; choose from {', '.join(HOOK_IDS)}")
+    if not os.path.isdir(directory):
+        raise InputError("is not a directory; create it or pick the repository root", path=directory)
+    config_path = os.path.join(directory, CONFIG_NAME)
+    workflow_path = os.path.join(directory, WORKFLOW_NAME)
+    pre_commit_path = os.path.join(directory, PRE_COMMIT_NAME)
+
+    plans: list[tuple[str, str, str]] = []  # (path, text, what)
+    existing = [p for p, wanted in ((config_path, True), (workflow_path, workflow)) if wanted and os.path.lexists(p)]
+    if existing and not force:
+        names = " and ".join(os.path.relpath(p) for p in existing)
+        raise InputError(f"{names} already exist{'s' if len(existing) == 1 else ''}; nothing was written (rerun with --force to overwrite)")
+    plans.append((config_path, CONFIG_TEXT, f"{os.path.relpath(config_path)}: written"))
+    if workflow:
+        plans.append((workflow_path, WORKFLOW_TEXT.format(version=__version__), f"{os.path.relpath(workflow_path)}: written (pull-request gate)"))
+    notes: list[str] = []
+    if pre_commit:
+        display = os.path.relpath(pre_commit_path)
+        new, what = merge_pre_commit(_read(pre_commit_path), hooks, force=force, display=display)
+        if new is None:
+            notes.append(what)
+        else:
+            plans.append((pre_commit_path, new, what))
+    for path, text, what in plans:
+        _write(path, text)
+        out.write(what + "\n")
+    for n in notes:
+        out.write(n + "\n")
+    if pre_commit:
+        out.write("next: pre-commit install   (then every commit runs the hooks)\n")
+    return 0

@@ -141,3 +141,14 @@ def test_exception_needs_reason_and_expiry(tmp_path: Path) -> None:
     config(tmp_path, "  - rule: velro/debug-endpoints-disabled\n    reason: soon\n    expires: next week\n")
     res = velro(["check", "."], cwd=tmp_path)
     assert res.returncode == 2 and "velro-policy.yaml:4:" in res.stderr
+
+
+def test_exceptions_in_pyproject_accept_toml_dates(tmp_path: Path) -> None:
+    write(tmp_path / ".env.staging", "ENVIRONMENT=staging\nVERBOSE_ERROR_MESSAGES=true\n")
+    write(tmp_path / "pyproject.toml", '[tool.velro-policy]\nexceptions = [\n'
+          '  {rule = "velro/verbose-errors-disabled", reason = "QA console", expires = 2999-01-01},\n'
+          '  {rule = "velro/debug-disabled", reason = "old", expires = 2001-01-01},\n]\n')
+    rc, _, items = findings(tmp_path)
+    got = by_rule(items)
+    assert got["velro/verbose-errors-disabled"]["suppressed"] == "config exception: QA console"
+    assert got["velro/expired-exception"]["path"] == "pyproject.toml" and rc == 1

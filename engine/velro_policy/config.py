@@ -84,6 +84,10 @@ def parse(path: Path) -> dict[str, Any]:
             raise ConfigError(f"invalid TOML: {exc}", path=display) from None
         data = doc.get("tool", {}).get("velro-policy", {})
         root = None
+        excs = data.get("exceptions") if isinstance(data, dict) else None
+        for exc in excs if isinstance(excs, list) else []:  # a TOML date literal means YYYY-MM-DD
+            if isinstance(exc, dict) and hasattr(exc.get("expires"), "isoformat"):
+                exc["expires"] = exc["expires"].isoformat()
     else:
         from velro_policy import yamlio
 

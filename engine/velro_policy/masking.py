@@ -25,9 +25,17 @@ _SECRET_KEY = re.compile(
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
 
 
+_SECRET_KEYS: dict[str, bool] = {}  # key -> verdict; keys repeat across thousands of files
+
+
 def is_secret_key(key: str) -> bool:
     """True when a key's name says its value is a credential."""
-    return bool(_SECRET_KEY.search(key))
+    hit = _SECRET_KEYS.get(key)
+    if hit is None:
+        hit = bool(_SECRET_KEY.search(key))
+        if len(_SECRET_KEYS) < 100_000:
+            _SECRET_KEYS[key] = hit
+    return hit
 
 
 def mask_secret(value: str) -> str:

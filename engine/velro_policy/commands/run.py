@@ -138,6 +138,8 @@ def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], c
 
 
 def run(opts: Options) -> int:
+    import gc
+
     from velro_policy.reporters import emit
 
     # A run allocates one small tuple per value of every file and frees nothing until
@@ -152,7 +154,3 @@ def run(opts: Options) -> int:
             gc.enable()
     emit(result, opts.formats, color=opts.color)
     return exit_code(result.findings, result.problems, result.fail_on)
-
-
-    import gc
-

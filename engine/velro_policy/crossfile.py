@@ -121,14 +121,12 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
     """The same secret value must not serve two environments."""
     from velro_policy.secret_quality import is_placeholder
 
-    import secrets
-
     try:  # a keyed BLAKE2b from the interpreter itself: hmac/hashlib load OpenSSL (about 3 ms a run)
         from _blake2 import blake2b  # type: ignore[import-not-found]
     except ImportError:
         from hashlib import blake2b
 
-    key = secrets.token_bytes(32)  # per run: digests mean nothing outside it
+    key = os.urandom(32)  # per run: digests mean nothing outside it (secrets.token_bytes, without importing hmac)
     envs = set(rule["environments"])
     seen: dict[bytes, list[tuple[Document, Entry]]] = {}
     for doc in project.env:

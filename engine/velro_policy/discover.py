@@ -10,7 +10,6 @@ scanned root.  A file named on the command line is always taken.
 from __future__ import annotations
 
 import os
-import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -29,6 +28,8 @@ class Discovered(NamedTuple):
 
 
 def _git_ignored_dirs(root: str) -> set[str]:
+    import subprocess  # only when a directory is walked: `lint .env` never starts git
+
     try:
         out = subprocess.run(
             ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],

@@ -8,7 +8,6 @@ resolved for the document's environment before the operator sees it.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Iterable, Iterator, Optional
 
 from velro_policy import masking, selectors
@@ -20,7 +19,9 @@ CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown val
 
 def fingerprint(*parts: object) -> str:
     """Stable identity of a finding: what it is about, never its line."""
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    from velro_policy.pack import sha256  # the interpreter's own, without loading OpenSSL
+
+    return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
 def _param(param: object, environment: str) -> object:

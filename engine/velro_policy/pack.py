@@ -10,16 +10,22 @@ change to any file rebuilds it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
 from velro_policy import __version__
 from velro_policy.errors import PolicyError
 from velro_policy.resources import builtin_policies_dir, schema_path
+
+try:  # the interpreter's own SHA-256: importing hashlib loads OpenSSL (about 2 ms per run)
+    from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
+except ImportError:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # Python <= 3.11
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment]
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 
@@ -63,7 +69,7 @@ def _display(path: Path, builtin: Path) -> str:
 
 def collect(config_path: Optional[Path], extra: list[str], *, use_builtin: Optional[bool] = None) -> tuple[list[tuple[Path, str]], str]:
     """(policy files with display names, cache key)."""
-    h = hashlib.sha256(f"velro-policy {__version__}\0".encode())
+    h = sha256(f"velro-policy {__version__}\0".encode())
     for name in ("policy.schema.json", "config.schema.json"):
         h.update(schema_path(name).read_bytes())
     config_bytes = b""
@@ -136,11 +142,11 @@ def _apply_config(rules: list[dict[str, Any]], config: dict[str, Any]) -> list[d
 
 
 def _config_key(config_path: Path) -> str:
-    return hashlib.sha256(f"{__version__}\0{config_path}\0".encode() + config_path.read_bytes()).hexdigest()
+    return sha256(f"{__version__}\0{config_path}\0".encode() + config_path.read_bytes()).hexdigest()
 
 
 def _config_entry(config_path: Path) -> Path:
-    return cache_dir() / f"config-{hashlib.sha256(str(config_path).encode()).hexdigest()[:24]}.json"
+    return cache_dir() / f"config-{sha256(str(config_path).encode()).hexdigest()[:24]}.json"
 
 
 def _read_cached_config(config_path: Path) -> Optional[dict[str, Any]]:
@@ -164,6 +170,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Atomic write; a cache that cannot be written is simply not used."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, separators=(",", ":"))

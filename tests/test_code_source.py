@@ -95,6 +95,9 @@ def project(tmp_path: Path) -> Path:
     write(root / "policies" / "no-compile.yaml", USER_FILE)
     write(root / "policies" / "rules" / "compile.semgrep.yaml", SEMGREP_FILE)
     write(root / "velro-policy.yaml", "policies: [policies]\ncode_exclude: []\n")
+    write(root / "app" / "generated.py", APP)  # ignored by git: not part of the project
+    write(root / ".gitignore", "app/generated.py\n")
+    subprocess.run(["git", "init", "-q", "."], cwd=root, check=True)
     return root
 
 
@@ -111,6 +114,7 @@ def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(projec
     assert ("app/main.py", 11, "acme/no-compile") in got  # rule from a semgrep_file
     assert ("tests/test_main.py", 2, "velro/code-fastapi-debug") in got  # code_exclude: [] scans tests
     assert any(f["path"] == ".env.production" for f in data["findings"])  # env rules in the same report
+    assert not any(f["path"] == "app/generated.py" for f in data["findings"])  # .gitignore is respected
     msg = {f["rule_id"]: f["message"] for f in data["findings"]}
     assert msg["acme/no-eval"] == "eval() runs `data` as code"
     assert msg["acme/no-compile"] == "No compile() of input"

@@ -48,6 +48,9 @@ _METAVAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 _STRIP_KEYS = ("id", "message", "severity")
 
 
+_EXPLICIT: set[str] = set()  # files named on the command line: scanned even when git ignores them
+
+
 class CodeMatch(NamedTuple):
     """One Semgrep match: normalised matched code (for the fingerprint, never
     printed) and the metavariables the rule asked for, as source text."""
@@ -66,6 +69,8 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     """
     if not path.endswith(".py"):
         return False
+    if explicit:
+        _EXPLICIT.add(os.path.normpath(path))
     patterns = config.get("code_exclude", DEFAULT_EXCLUDE)
     if not patterns:
         return True
@@ -85,11 +90,30 @@ def _relative(path: str, root: str | None) -> str:
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
     rules = [r for r in ctx.rules if r.get("target") == TARGET]
+    ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in _EXPLICIT]) if rules else set()
+    paths = [p for p in paths if p not in ignored]
     if not rules or not paths:
         return
     config_rules, by_id = build_config(rules)
     data = run_semgrep(config_rules, paths, ctx.config)
     yield from _documents(data, paths, by_id, ctx)
+
+
+def _git_ignored(paths: list[str]) -> set[str]:
+    """Files git ignores (discovery already skips ignored folders; this catches single
+    ignored files such as generated modules).  Outside a work tree: none."""
+    if not paths:
+        return set()
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode() + b"\0",
+                             capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if out.returncode not in (0, 1):  # 128: not a work tree, or a path outside it
+        return set()
+    return {p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 # --- the Semgrep config -----------------------------------------------------

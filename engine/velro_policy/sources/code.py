@@ -5,13 +5,20 @@ Every selected rule with target ``code`` is written into ONE Semgrep config
 starts when no code rule is selected or no Python file is in scope, so
 ``velro-policy lint .env`` never pays Semgrep's start-up (about 1.5 s).
 
-Mapping results back: each rule gets the Semgrep id ``vp<N>`` (Semgrep may
-prefix ids with the config's dotted directory, so only the part after the
-last dot is read).  Semgrep's JSON no longer carries metavariable values for
-anonymous users, but it still interpolates them into the message, so the
-message we give Semgrep is the list of metavariables we need, separated by
-U+001E; the user-facing message is built here, with values shown only
-through ``masking.show``.
+Mapping results back: a rule's Semgrep id is its velro id with ``/`` as
+``.`` (so ``# nosemgrep: code-fastapi-debug`` works); Semgrep may prefix it
+with the config's dotted directory, so ids are matched on their dotted tail.
+Semgrep's JSON no longer carries metavariable values for anonymous users,
+but it still interpolates them into the message, so the message we give
+Semgrep is the list of metavariables we need, separated by U+001E; the
+user-facing message is built here, with values shown only through
+``masking.show``.  Fingerprints hash the rule id, the path and the
+whitespace-normalised matched code, never the line.
+
+Scope: discovery's files (.gitignore'd folders, ``exclude``), minus
+``code_exclude`` (test files by default) and files git ignores unless named
+on the command line.  One Semgrep process per run; the file list is split
+only if it would overflow one command line.
 
 A velro rule may also ``select`` metavariables (``$LIMIT``) and ``check``
 them with the ordinary operators: the match is a finding only when the check

@@ -81,12 +81,12 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def serve(app: Any) -> Iterator[tuple[str, Recorder]]:
+def serve(app: Any, **tls: str) -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder(app)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(recorder, log_level="critical", lifespan="off", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(recorder, log_level="critical", lifespan="off", access_log=False, **tls))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -94,7 +94,7 @@ def serve(app: Any) -> Iterator[tuple[str, Recorder]]:
         time.sleep(0.02)
     assert server.started, "test server did not start"
     try:
-        yield f"http://127.0.0.1:{port}", recorder
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", recorder
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -324,3 +324,21 @@ def test_lint_path_never_imports_httpx(tmp_path: Path) -> None:
             "assert 'httpx' not in sys.modules, 'httpx imported on the lint path'\nprint('ok', rc)\n")
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.stdout.strip().endswith(("ok 0", "ok 1")), res.stdout + res.stderr
+
+
+def test_tls_is_verified_unless_insecure(tmp_path: Path) -> None:
+    """A self-signed certificate (as on a staging host) fails closed; --insecure accepts it and says so."""
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    with serve(_app("hardened_app"), ssl_keyfile=str(key), ssl_certfile=str(cert)) as (url, rec):
+        assert url.startswith("https://")
+        res = velro(["probe", url], cwd=tmp_path)
+        assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+        assert "TLS verification failed" in res.stderr and "--insecure" in res.stderr
+        assert rec.seen == []  # nothing was sent over an unverified connection
+        code, data, err = probe_json(url, "--insecure", cwd=tmp_path)
+    assert code == 0, err + json.dumps(data.get("findings"))
+    assert any("--insecure" in n for n in data["notes"])

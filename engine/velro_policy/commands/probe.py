@@ -96,7 +96,7 @@ def collect(opts: ProbeOptions) -> RunResult:
     plan = plan_mod.load(_plan_path(opts, pack.config))
     allowed = list(opts.allowed_origins) or list(pack.config.get("probe_allowed_origins", []))
     with Client(base, timeout=opts.timeout, verify=not opts.insecure, follow_redirects=opts.follow_redirects,
-                verbose=opts.verbose) as client:
+                verbose=opts.verbose, budget=min(600.0, max(120.0, opts.timeout * 10))) as client:
         exchanges = runner.run(client, plan, allowed_origins=allowed, rate_limit_check=opts.rate_limit_check)
         notes = list(client.notes)
         count = client.count
@@ -112,6 +112,8 @@ def collect(opts: ProbeOptions) -> RunResult:
     findings.extend(problem_findings(problems))
     if opts.insecure:
         notes.append("TLS certificate verification was off (--insecure)")
+    if base.startswith("http://") and environment in ("production", "staging"):
+        notes.append(f"{base} is plain http: browsers ignore HSTS there; probe the https:// URL users reach")
     if not opts.rate_limit_check:
         notes.append("rate limiting not probed (opt in with --rate-limit-check; it spends the login quota)")
     notes.insert(0, f"probed {base} with {count} requests (plan {plan.source})")

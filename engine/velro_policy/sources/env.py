@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 from fnmatch import fnmatch
+from functools import partial
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from velro_policy import environments
@@ -167,6 +169,8 @@ def _interpolate(bindings: list[tuple[str, str | None, int, int]]) -> dict[str, 
 
 _MISSING = object()
 _new = tuple.__new__
+_new_location = partial(tuple.__new__, Location)
+_new_entry = partial(tuple.__new__, Entry)
 # Entry's fields after (key, value, loc, parts), at their defaults: entries are built
 # with tuple.__new__ (a NamedTuple's own __new__ costs a Python call per value).
 _ENTRY_REST = tuple(Entry._field_defaults[f] for f in Entry._fields[4:])
@@ -179,40 +183,42 @@ _SHORT_VALUES: dict[str, str] = {}
 _SHARE_LIMIT = 200_000
 
 
+def _share_key(key: str) -> tuple[str]:
+    parts = (key,)
+    if len(_SHARED_PARTS) < _SHARE_LIMIT:
+        _SHARED_PARTS[key] = parts
+    return parts
+
+
 def _entries(text: str, path: str, bom: bool = True) -> tuple[tuple[Entry, ...], list[Problem], dict[str, Entry]]:
-    """(entries, problems, entries by upper-cased key)."""
+    """(entries, problems, entries by upper-cased key).  Column-wise, with ``map``
+    over C constructors: this loop runs once per value of every file."""
     bindings, problems = _scan(text, path, bom)
-    uppers = [b[0].upper() for b in bindings]
+    if not bindings:
+        return (), problems, {}
+    uppers = list(map(str.upper, [b[0] for b in bindings]))
+    kept = bindings
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
         last: dict[str, tuple[str, str | None, int, int]] = {}
         for upper, b in zip(uppers, bindings):
             last.pop(upper, None)
             last[upper] = b
         uppers, kept = list(last), list(last.values())
-    else:
-        kept = bindings
+    keys, values, lines, cols = (list(c) for c in zip(*kept))
     if "${" in text:
-        values = _interpolate(bindings)
-        kept = [(k, values[k] if v is not None else None, line, col) for k, v, line, col in kept]
-    new, rest, shared, short = _new, _ENTRY_REST, _SHARED_PARTS, _SHORT_VALUES
-    out = []
-    for k, v, line, col in kept:
-        if v is None:
-            continue
-        parts = shared.get(k)
-        if parts is None:
-            parts = (k,)
-            if len(shared) < _SHARE_LIMIT:
-                shared[k] = parts
-        if type(v) is str and len(v) <= 24:
-            v = short.setdefault(v, v) if len(short) < _SHARE_LIMIT else v
-        out.append(new(Entry, (parts[0], v, new(Location, (path, line, col)), parts, *rest)))
-    entries = tuple(out)
-    if len(entries) == len(uppers):
-        by_upper = dict(zip(uppers, entries))
-    else:
-        by_upper = {e.key.upper(): e for e in entries}
-    return entries, problems, by_upper
+        resolved = _interpolate(bindings)
+        values = [resolved[k] if v is not None else None for k, v in zip(keys, values)]
+    if None in values:  # bare ``KEY`` lines: no value, no entry
+        keep = [i for i, v in enumerate(values) if v is not None]
+        keys, values, lines, cols, uppers = ([col[i] for i in keep] for col in (keys, values, lines, cols, uppers))
+    get = _SHARED_PARTS.get
+    parts = [get(k) or _share_key(k) for k in keys]
+    short = _SHORT_VALUES
+    if len(short) < _SHARE_LIMIT:
+        values = [short.setdefault(v, v) if type(v) is str and len(v) <= 24 else v for v in values]
+    locs = map(_new_location, zip(repeat(path), lines, cols))
+    entries = tuple(map(_new_entry, zip([p[0] for p in parts], values, locs, parts, *map(repeat, _ENTRY_REST))))
+    return entries, problems, dict(zip(uppers, entries))
 
 
 def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:

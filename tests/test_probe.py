@@ -108,10 +108,18 @@ def probe_json(url: str, *args: str, cwd: Path | None = None) -> tuple[int, dict
 
 
 def test_hardened_app_passes_every_probe(tmp_path: Path) -> None:
+    record = tmp_path / "hardened.probe.json"
     with serve(_app("hardened_app")) as (url, rec):
-        code, data, err = probe_json(url, "--rate-limit-check", "--allowed-origin", ALLOWED, cwd=tmp_path)
+        code, data, err = probe_json(url, "--rate-limit-check", "--allowed-origin", ALLOWED, "--record", str(record), cwd=tmp_path)
     assert code == 0, err + json.dumps(data["findings"], indent=1)
     assert data["findings"] == []
+    # Not a vacuous pass: every probe ran and saw what a hardened service answers.
+    exchanges = json.loads(record.read_text())["exchanges"]
+    from velro_policy.sources.http import PROBES
+
+    assert {ex["probe"] for ex in exchanges} == set(PROBES)
+    assert {ex["status"] for ex in exchanges if ex["probe"].startswith("auth-")} == {401}
+    assert [ex["statuses"][-1] for ex in exchanges if ex["probe"] == "rate-limit"] == [429]
     logins = [s for s in rec.seen if s[:2] == ("POST", "/api/v1/auth/login")]
     assert logins and any(True for _ in logins)
     assert f"probed {url} with {len(rec.seen)} requests" in " ".join(data["notes"])

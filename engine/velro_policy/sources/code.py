@@ -376,8 +376,9 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict
                 what += f" with rule {rule['id']}"
             out.setdefault(known[os.path.normpath(path)], []).append(
                 Problem(path, line, 1 if line else 0, f"semgrep: {what}; fix the file or exclude it (code_exclude)", "scan-error"))
-        elif not err.get("rule_id"):
-            raise ScanError(f"semgrep reported an error: {' '.join(str(err.get('message') or err.get('type')).split())[:200]}")
+        elif path or not err.get("rule_id"):
+            what = " ".join(str(err.get("message") or err.get("long_msg") or err.get("type")).split())[:200]
+            raise ScanError(f"semgrep reported an error{f' for {path}' if path else ''}: {what}")
     listing = data.get("paths") or {}
     if isinstance(listing, dict) and isinstance(listing.get("scanned"), list):
         scanned = {os.path.normpath(p) for p in listing["scanned"]}
@@ -408,7 +409,8 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
             spans: set[tuple[str, object, object]] = set()
             for res in results[path]:
                 rule = _rule_of(str(res["check_id"]), by_id)
-                assert rule is not None
+                if rule is None:
+                    continue
                 span = (str(rule["id"]), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
                 if span not in spans:  # one finding per rule and matched code, however many ways it matched
                     spans.add(span)

@@ -60,7 +60,7 @@ def build() -> dict[str, object]:
         "description": (
             "Which values the rule judges, in the path language: `DEBUG`; a glob such as `*_RATE_LIMIT_LOGIN`; "
             "`SECURITY_HEADERS[\"X-Frame-Options\"]`; `*[\"Strict-Transport-Security\"]` (that key in any top-level dict); "
-            "`**[\"X\"]` (any depth); `[*]` any one key or index; `Settings.debug` a class field; a selector starting with `!` excludes what it matches. Case-insensitive."
+            "`**[\"X\"]` (any depth); `[*]` any one key or index; `Settings.debug` a class field; a selector starting with `!` excludes what it matches. Case-insensitive. In a code rule: Semgrep metavariables (`$LIMIT`) whose matched literal the `check` judges; the match is a finding only when the check fails."
         ),
         "anyOf": [
             {"type": "string", "minLength": 1},

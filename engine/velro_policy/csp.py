@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from velro_policy.model import Unknown
+
 # CSP3 fallback lists (script-src-elem -> script-src -> default-src, ...).
 FALLBACK: dict[str, tuple[str, ...]] = {
     "script-src-elem": ("script-src", "default-src"),
@@ -69,6 +71,8 @@ def parse(value: object) -> Policy:
     elif isinstance(value, dict):
         directives = {}
         for key, sources in value.items():
+            if isinstance(sources, Unknown):
+                raise CSPError(f"sources of {key!r} are not known statically ({sources.why})")
             if not isinstance(key, str) or not _NAME.match(key.replace("_", "-")):
                 raise CSPError(f"{str(key)[:40]!r} is not a directive name")
             if isinstance(sources, str):

@@ -324,7 +324,7 @@ class Folder:
                 raise Required(key)
         base = self.fold(node.value)
         key = self._value(node.slice)
-        if isinstance(base.value, (dict, list, tuple, str)) and not is_unknown(key):
+        if isinstance(base.value, (dict, list, tuple, str)) and not is_unknown(base.value) and not is_unknown(key):
             try:
                 val = base.value[key]  # type: ignore[index]
             except (KeyError, IndexError, TypeError):

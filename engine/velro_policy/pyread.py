@@ -169,7 +169,18 @@ class _Reader:
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if not names:
             return
-        lit, env = self._fold(stmt.value)
+        value = stmt.value
+        if owner and isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field":
+            # a pydantic BaseModel field: its default, like a settings field's
+            default, factory, _ = _field_call(value)
+            if factory is not None:
+                lit, env = self._factory(factory), ()
+            elif default is None or _is_ellipsis(default):
+                return  # required
+            else:
+                lit, env = self._fold(default)
+        else:
+            lit, env = self._fold(value)
         if _is_container(stmt.value):
             env = ()  # an env read inside a literal dict/list backs a member, not the whole value
         for name in names:

@@ -21,8 +21,10 @@ Entries: module constants (``SECURITY_HEADERS``), class attributes
 (``RateLimiter.LIMITS``), dicts returned by functions
 (``get_security_headers``), and pydantic-settings fields under their env
 variable name (``DEBUG``, with ``Settings.debug`` as an alias).  Every
-member of a dict or list is an entry of its own
-(``SECURITY_HEADERS["X-Frame-Options"]``), so a finding points at its line.
+member of a dict is an entry of its own
+(``SECURITY_HEADERS["X-Frame-Options"]``), so a finding points at its line;
+so is every dict or list inside a list (``RULES[0]["limit"]``), while scalar
+list items are judged with their list (an origin list, a ``(3, 3600)`` rate).
 In modules other than settings modules only containers and env-backed
 values are kept (a scalar ``DEBUG = settings.debug`` in a router is not a
 setting).
@@ -83,6 +85,7 @@ def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
     for rule in rules:
         if rule.get("target") != TARGET:
             continue
+        keyed = _key_words(rule.get("check", {}))
         for sel in rule.get("select", []):
             if sel.startswith("!"):
                 continue
@@ -90,11 +93,38 @@ def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
                 segments = selectors.compile_selector(sel)
             except selectors.SelectorError:
                 return None
-            fragments = [f for seg in segments for f in re.split(r"[*?\[\]]+", seg) if len(f) >= 3]
-            if not fragments:
+            fragments = _fragments(segments)
+            if fragments:
+                words.add(max(fragments, key=len))
+            elif keyed:  # selects any value, but only dicts holding one of these keys can fail
+                words.update(keyed)
+            else:
                 return None
-            words.add(max(fragments, key=len))
-    return re.compile("|".join(re.escape(w) for w in sorted(words)), re.IGNORECASE)
+    # Matched against the lower-cased text: much faster than re.IGNORECASE on an alternation.
+    return re.compile("|".join(re.escape(w.lower()) for w in sorted(words)))
+
+
+def _fragments(globs: Iterable[str]) -> list[str]:
+    return [f for g in globs for f in re.split(r"[*?\[\]]+", g.lower()) if len(f) >= 3]
+
+
+def _key_words(check: object) -> list[str]:
+    """For a ``requires_keys`` check that recognises dicts by their keys, one
+    literal word of every key (a module without any of them holds no such dict)."""
+    if not isinstance(check, dict):
+        return []
+    spec = check.get("requires_keys")
+    if not isinstance(spec, dict) or int(spec.get("recognise", 0) or 0) < 1:
+        return []
+    keys = spec.get("keys")
+    groups = list(keys.values()) if isinstance(keys, dict) else [[k] for k in keys or []]
+    words = []
+    for globs in groups:
+        fragments = _fragments(globs)
+        if len(fragments) < len(globs):
+            return []  # a key glob without a literal word: cannot pre-filter
+        words.extend(fragments)
+    return words
 
 
 def read_python(path: str) -> tuple[str | None, Problem | None]:
@@ -130,7 +160,7 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
         return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, problems=(problem._replace(path=display_path),), display_path=display_path)
     assert text is not None
     settings_module = is_settings_path(path, config)
-    if not settings_module and markers is not None and not markers.search(text):
+    if not settings_module and markers is not None and not markers.search(text.lower()):
         return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path)
     from velro_policy.pyread import read_module
 
@@ -146,7 +176,9 @@ def _keep(binding: "Binding", settings_module: bool) -> bool:
         return False  # os.getenv("X") with no default: nothing is set until the env sets it
     if settings_module or binding.env:
         return True
-    return isinstance(value, (dict, list, tuple, set, frozenset)) or (isinstance(value, Unknown) and bool(binding.lit.items))
+    if isinstance(value, Unknown):  # before the tuple test: Unknown is a NamedTuple
+        return bool(binding.lit.items)
+    return isinstance(value, (dict, list, tuple, set, frozenset))
 
 
 def _entries(binding: "Binding") -> Iterator[Entry]:
@@ -160,7 +192,10 @@ def _segment(key: object) -> str | int:
 
 def _walk(display: str, lit: "Lit", parts: tuple[Any, ...], aliases: tuple[tuple[Any, ...], ...], env: tuple[str, ...]) -> Iterator[Entry]:
     yield Entry(display, lit.value, lit.loc, parts, aliases, env)
+    sequence = not isinstance(lit.value, dict) and not (isinstance(lit.value, Unknown) and lit.value.why.startswith("dict"))
     for key, child in lit.items:
+        if sequence and not child.items:
+            continue  # a scalar list item is judged with its list (an origin list, a (count, window) tuple)
         seg = _segment(key)
         shown = f'["{seg}"]' if isinstance(seg, str) else f"[{seg}]"
         yield from _walk(display + shown, child, (*parts, seg), tuple((*a, seg) for a in aliases), env)

@@ -248,6 +248,11 @@ def test_bad_base_urls_are_refused(tmp_path: Path, bad: str) -> None:
     assert "pw" not in res.stderr.replace("password", "")
 
 
+def test_a_bad_allowed_origin_is_refused(tmp_path: Path) -> None:
+    res = velro(["probe", "http://127.0.0.1:9", "--allowed-origin", "app.velro.example/login"], cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "must be an origin" in res.stderr
+
+
 def _redirect_app() -> Any:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse, RedirectResponse

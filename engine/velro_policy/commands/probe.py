@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -95,6 +96,11 @@ def collect(opts: ProbeOptions) -> RunResult:
     rules = [r for r in pack.rules if r["target"] == http.TARGET]
     plan = plan_mod.load(_plan_path(opts, pack.config))
     allowed = list(opts.allowed_origins) or list(pack.config.get("probe_allowed_origins", []))
+    for origin in allowed:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            from velro_policy.errors import InputError
+
+            raise InputError(f"--allowed-origin {origin!r} must be an origin: scheme://host[:port], e.g. https://app.example.com")
     with Client(base, timeout=opts.timeout, verify=not opts.insecure, follow_redirects=opts.follow_redirects,
                 verbose=opts.verbose, budget=min(600.0, max(120.0, opts.timeout * 10))) as client:
         exchanges = runner.run(client, plan, allowed_origins=allowed, rate_limit_check=opts.rate_limit_check)

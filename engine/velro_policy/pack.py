@@ -67,9 +67,30 @@ def _display(path: Path, builtin: Path) -> str:
         return rel if not rel.startswith("..") else str(path)
 
 
+# The modules whose code decides the compiled form of a pack.  A checkout or an
+# editable install changes them without changing __version__, so their bytes are
+# part of the key too (four small reads per run).
+_COMPILER_MODULES = ("pack.py", "policy.py", "config.py", "operators/__init__.py")
+_CODE_DIGEST: list[str] = []
+
+
+def _code_digest() -> str:
+    if not _CODE_DIGEST:
+        h = sha256()
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in _COMPILER_MODULES:
+            try:
+                with open(os.path.join(here, name), "rb") as fh:
+                    h.update(name.encode() + b"\0" + fh.read() + b"\0")
+            except OSError:
+                h.update(name.encode() + b"\0missing\0")
+        _CODE_DIGEST.append(h.hexdigest())
+    return _CODE_DIGEST[0]
+
+
 def collect(config_path: Optional[Path], extra: list[str], *, use_builtin: Optional[bool] = None) -> tuple[list[tuple[Path, str]], str]:
     """(policy files with display names, cache key)."""
-    h = sha256(f"velro-policy {__version__}\0".encode())
+    h = sha256(f"velro-policy {__version__}\0{_code_digest()}\0".encode())
     for name in ("policy.schema.json", "config.schema.json"):
         h.update(schema_path(name).read_bytes())
     config_bytes = b""
@@ -142,7 +163,7 @@ def _apply_config(rules: list[dict[str, Any]], config: dict[str, Any]) -> list[d
 
 
 def _config_key(config_path: Path) -> str:
-    return sha256(f"{__version__}\0{config_path}\0".encode() + config_path.read_bytes()).hexdigest()
+    return sha256(f"{__version__}\0{_code_digest()}\0{config_path}\0".encode() + config_path.read_bytes()).hexdigest()
 
 
 def _config_entry(config_path: Path) -> Path:

@@ -100,3 +100,13 @@ def test_bad_baseline_files_exit_2_with_one_line(tmp_path: Path) -> None:
     write(tmp_path / "other.json", '{"results": []}')
     other = velro(["check", ".", "--baseline", "other.json"], cwd=tmp_path)
     assert other.returncode == 2 and "not a velro-policy baseline" in other.stderr
+
+
+def test_baselined_findings_are_external_suppressions_in_sarif(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", ENV)
+    assert velro(["baseline", "create"], cwd=tmp_path).returncode == 0
+    res = velro(["check", ".", "-f", "sarif", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    results = json.loads(res.stdout)["runs"][0]["results"]
+    assert results and all(r["suppressions"] == [{"kind": "external", "status": "accepted", "justification": "baseline"}]
+                           for r in results)

@@ -64,7 +64,7 @@ def test_hook_manifest_is_valid_and_multi_file_hooks_run_serially() -> None:
 
     loaded = {h["id"]: h for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
     assert set(loaded) == {"velro-policy-env", "velro-policy-settings", "velro-policy-code", "velro-policy"}
-    for hid in ("velro-policy-settings", "velro-policy-code", "velro-policy"):
+    for hid in ("velro-policy-env", "velro-policy-settings", "velro-policy-code", "velro-policy"):
         assert loaded[hid]["require_serial"] is True, hid
     assert all(h["entry"].startswith("velro-policy lint") and h["pass_filenames"] for h in loaded.values())
     assert loaded["velro-policy-code"]["types"] == ["python"]

@@ -48,6 +48,11 @@ def _in_work_tree(path: str) -> bool:
     return any((p / ".git").exists() for p in (here, *here.parents))
 
 
+def _rel(full: str, root: str) -> str:
+    """``full`` relative to the scanned root, with / (what exclude globs see)."""
+    return os.path.relpath(full, root).replace(os.sep, "/")
+
+
 def discover(
     paths: list[str],
     classify: Callable[[str, bool], list[str]],
@@ -80,17 +85,15 @@ def discover(
             keep = []
             for d in sorted(dirnames):
                 full = os.path.normpath(os.path.join(dirpath, d))
-                rel = os.path.relpath(full, raw).replace(os.sep, "/")
                 if d in SKIP_DIRS or os.path.isfile(os.path.join(full, "pyvenv.cfg")) or full in ignored:
                     continue
-                if any(fnmatch(rel, pat) or fnmatch(d, pat) for pat in exclude):
+                if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(d, pat) for pat in exclude):
                     continue
                 keep.append(d)
             dirnames[:] = keep
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
-                rel = os.path.relpath(full, raw).replace(os.sep, "/")
-                if any(fnmatch(rel, pat) or fnmatch(name, pat) for pat in exclude):
+                if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(name, pat) for pat in exclude):
                     continue
                 if os.path.islink(full) and not follow_outside:
                     target = os.path.realpath(full)

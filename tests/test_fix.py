@@ -178,3 +178,11 @@ def test_unreadable_env_file_is_exit_2_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert ".env.production:2" in res.stderr
     assert env.read_text() == "DEBUG=true\nBROKEN LINE WITHOUT EQUALS 'x\n"
+
+
+def test_interpolated_values_are_left_to_their_source(tmp_path: Path) -> None:
+    env = write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=${RAILWAY_DEBUG}\nEMERGENCY_AUTH_MODE=yes\n")
+    res = velro(["fix", str(env)], cwd=tmp_path)
+    assert res.returncode == 1
+    assert env.read_text() == "ENVIRONMENT=production\nDEBUG=${RAILWAY_DEBUG}\nEMERGENCY_AUTH_MODE=false\n"
+    assert "not fixed: .env.production:2: velro/debug-disabled" in res.stdout

@@ -40,7 +40,7 @@ from typing import IO, Any, NamedTuple, Optional
 
 from velro_policy import masking
 from velro_policy.errors import InputError
-from velro_policy.model import Document, Entry, Finding
+from velro_policy.model import Document, Entry, Finding, Unknown
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -225,6 +225,9 @@ def plan(path: str, display: str, rules: list[dict[str, Any]], config: dict[str,
             if rule is None or entry is None or (f.line, f.key) in seen:
                 if rule is not None and entry is None:
                     left.append(f"{display}:{f.line}: {f.rule_id}: {f.message} (no single value to set; fix it by hand)")
+                continue
+            if isinstance(entry.value, Unknown):  # ${PLATFORM_VAR}: set at run time on purpose
+                left.append(f"{display}:{f.line}: {f.rule_id}: {f.message} (the value comes from elsewhere; check it there)")
                 continue
             new, why, generated = wanted(rule, entry, doc, config)
             if new is None:

@@ -207,14 +207,18 @@ def test_unknown_value_is_cannot_verify_at_low_severity(tmp_path: Path) -> None:
     assert rc == 1  # never counted as a pass (fail_on low)
 
 
-def test_tests_folders_are_skipped_unless_named(tmp_path: Path) -> None:
+def test_tests_are_skipped_unless_configured(tmp_path: Path) -> None:
     weak = '{"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff"}'
-    write(tmp_path / "tests" / "test_headers.py", f"HEADERS = {weak}\n")
+    write(tmp_path / "tests" / "unit" / "headers_fixture.py", f"HEADERS = {weak}\n")
+    write(tmp_path / "test_headers.py", f"HEADERS = {weak}\n")
     write(tmp_path / "app" / "headers.py", f"HEADERS = {weak}\n")
     rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
     assert {f["path"] for f in data["findings"]} == {"app/headers.py"}
-    rc, data, _ = run_json(["lint", "tests/test_headers.py"], tmp_path)
-    assert {f["path"] for f in data["findings"]} == {"tests/test_headers.py"}
+    rc, data, _ = run_json(["lint", "test_headers.py"], tmp_path)  # pre-commit names every staged file
+    assert data["findings"] == []
+    write(tmp_path / "velro-policy.yaml", "python_exclude: []\n")
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert {f["path"] for f in data["findings"]} == {"app/headers.py", "test_headers.py", "tests/unit/headers_fixture.py"}
 
 
 def test_other_modules_contribute_structures_and_env_reads_only(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "unknown_severity": "low",
     "settings_modules": ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"],
     "scan_python": True,
-    "python_exclude": ["tests", "test", "test_*.py", "*_test.py", "conftest.py"],
+    "python_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
     "effective_pairing": "project",
     "project_markers": [],
     "exceptions": [],

@@ -2,15 +2,15 @@
 never imported (importing runs code; reading does not).
 
 Which files:
-- every ``.py`` file named on the command line;
+- every ``.py`` file named on the command line (unless ``python_exclude``d);
 - in a directory: settings modules (``settings_modules`` globs, default
   ``settings.py``, ``config.py``, ``config/*.py``, ``settings/*.py``,
   ``*_settings.py``, and any module defining a ``BaseSettings`` subclass)
   and, unless ``scan_python`` is false, every other Python module, for the
   structures the settings policies recognise (header dicts, rate-limit
   tables, origin lists) and env reads (``os.getenv("DEBUG", "true")``).
-  Path components matching ``python_exclude`` (default: tests folders and
-  test files) are skipped.
+  ``python_exclude`` globs (default: tests folders and test files) are
+  skipped, also when named on the command line.
 
 Cheap by design: a module that is not a settings module is parsed only when
 its text contains a word that a settings rule's selector needs (``limit``,
@@ -46,23 +46,39 @@ if TYPE_CHECKING:
 NAME = "settings"
 TARGET = "settings"
 DEFAULT_MODULES = ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"]
-DEFAULT_EXCLUDE = ["tests", "test", "test_*.py", "*_test.py", "conftest.py"]
+DEFAULT_EXCLUDE = ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"]
 ENVIRONMENT_SOURCE = "settings defaults: what production runs with when no production env file sets them"
 # Words that make any module worth parsing, whatever the policies select.
 _ALWAYS = ("basesettings", "getenv", "environ", "decouple", "environs", "starlette.config")
 
 
 def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
-    """Python files: named ones always; found ones unless excluded."""
+    """Python files minus ``python_exclude`` (test files by default).
+
+    As for the code target's ``code_exclude``: a glob matches the path
+    relative to the project (the config's folder, else the current
+    directory) or any tail of it, so ``tests/*`` excludes tests folders at
+    any depth; it applies to files named on the command line too, because
+    pre-commit names every staged file.
+    """
     if not path.endswith(".py"):
         return False
-    if explicit:
-        return True
-    parts = path.replace(os.sep, "/").split("/")
-    excluded = config.get("python_exclude", DEFAULT_EXCLUDE)
-    if any(fnmatch(part, pat) for part in parts for pat in excluded):
-        return False
-    return bool(config.get("scan_python", True)) or is_settings_path(path, config)
+    patterns = config.get("python_exclude", DEFAULT_EXCLUDE)
+    if patterns:
+        parts = _relative(path, config.get("root")).replace(os.sep, "/").split("/")
+        tails = ["/".join(parts[i:]) for i in range(len(parts))]
+        if any(fnmatch(tail, p) for p in patterns for tail in tails):
+            return False
+    return explicit or bool(config.get("scan_python", True)) or is_settings_path(path, config)
+
+
+def _relative(path: str, root: str | None) -> str:
+    for base in (root, os.getcwd()):
+        if base:
+            rel = os.path.relpath(os.path.abspath(path), base)
+            if not rel.startswith(".."):
+                return rel
+    return os.path.abspath(path).lstrip(os.sep)
 
 
 def is_settings_path(path: str, config: dict[str, Any]) -> bool:

@@ -106,11 +106,6 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
     return out
 
 
-def _under(doc: Document, folder: str) -> bool:
-    path = os.path.abspath(shown(doc))
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def _names(docs: Iterable[Document]) -> str:
     return ", ".join(shown(d) for d in docs)
 
@@ -275,13 +270,14 @@ def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str,
 def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every variable an env file sets is read by some settings module."""
     cache: dict[str, dict[str, int]] = {}
-    readers = [(d, settings_reads(d, cache)) for d in project.settings]
-    readers = [(d, r) for d, r in readers if r]
-    if not readers:
-        return
+    below: dict[str, list[Document]] = {}  # folder -> settings modules in it or below it
+    for d in project.settings:
+        folder = os.path.dirname(os.path.abspath(shown(d)))
+        for f in (folder, *_parents(folder)):
+            below.setdefault(f, []).append(d)
     envs = set(rule["environments"]) | {"template"}
     for folder, docs in sorted(_groups(project.env).items()):
-        mine = [(d, r) for d, r in readers if _under(d, folder)]
+        mine = [(d, r) for d in below.get(folder, ()) for r in (settings_reads(d, cache),) if r]
         if not mine:
             continue
         read = {k for _, r in mine for k in r}

@@ -93,8 +93,14 @@ class Evaluator:
             )
         return self._selectors[rid]
 
-    def _selected_by(self, paths: tuple[tuple[object, ...], ...]) -> tuple[str, ...]:
-        """Ids of the rules that pick a value known by ``paths`` (its path, then its aliases)."""
+    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[dict[str, object]]] = None) -> tuple[str, ...]:
+        """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
+        if rules is not None:
+            return tuple(
+                str(rule["id"]) for rule in rules
+                if any(selectors.matches(p, q) for p in self._patterns(rule)[0] for q in paths)
+                and not any(selectors.matches(p, q) for p in self._patterns(rule)[1] for q in paths)
+            )
         ids = self._selecting.get(paths)
         if ids is None:
             ids = self._selecting[paths] = tuple(
@@ -110,7 +116,7 @@ class Evaluator:
         single = self._selecting1.get(scope)
         if single is None:
             single = self._selecting1[scope] = {}
-        allowed = {str(r["id"]) for r in rules} if len(single) < 1 else None
+        allowed: Optional[set[str]] = None
         for e in doc.entries:
             if e.aliases:
                 allowed = allowed or {str(r["id"]) for r in rules}
@@ -118,9 +124,8 @@ class Evaluator:
             else:
                 parts = e.parts or (e.key,)
                 ids = single.get(parts)  # type: ignore[assignment]
-                if ids is None:
-                    allowed = allowed or {str(r["id"]) for r in rules}
-                    ids = single[parts] = tuple(r for r in self._selected_by((parts,)) if r in allowed)
+                if ids is None:  # only the rules in force here are tried
+                    ids = single[parts] = self._selected_by((parts,), rules)
             for rid in ids:
                 if rid in picks:
                     picks[rid].append(e)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
+from typing import Callable
 
 _TOKEN = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\*\*|\*)|(-?\d+))\s*\]|\.([^.\[\]]+)""")
 
@@ -51,7 +52,34 @@ def _match(pattern: Pattern, parts: tuple[str, ...]) -> bool:
     head, rest = pattern[0], pattern[1:]
     if head == "**":
         return any(_match(rest, parts[i:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatchcase(parts[0], head) and _match(rest, parts[1:])
+    return bool(parts) and _segment(parts[0], head) and _match(rest, parts[1:])
+
+
+_SEGMENT_MATCHERS: dict[str, Callable[[str], bool]] = {}
+
+
+def _segment(name: str, glob: str) -> bool:
+    """``fnmatchcase(name, glob)``, without a regex for the usual shapes
+    (``DEBUG``, ``*_KEY``, ``JWT_*``, ``*SECRET*``): compiling one regex per
+    glob costs more than a whole ``lint .env`` should."""
+    matcher = _SEGMENT_MATCHERS.get(glob)
+    if matcher is None:
+        matcher = _SEGMENT_MATCHERS[glob] = _segment_matcher(glob)
+    return matcher(name)
+
+
+def _segment_matcher(glob: str) -> Callable[[str], bool]:
+    body = glob.strip("*")
+    if any(c in body for c in "*?["):
+        return lambda name: fnmatchcase(name, glob)
+    lead, trail = glob.startswith("*"), glob.endswith("*")
+    if lead and trail:
+        return lambda name: body in name
+    if lead:
+        return lambda name: name.endswith(body)
+    if trail:
+        return lambda name: name.startswith(body)
+    return lambda name: name == glob
 
 
 _MATCHES: dict[tuple[Pattern, tuple[object, ...]], bool] = {}  # (pattern, parts) -> verdict

@@ -31,6 +31,11 @@ FALLBACK: dict[str, tuple[str, ...]] = {
     "manifest-src": ("default-src",),
 }
 _NAME = re.compile(r"^[a-zA-Z0-9-]+$")
+KNOWN: frozenset[str] = frozenset({
+    *FALLBACK, "default-src", "prefetch-src", "fenced-frame-src", "base-uri", "form-action", "frame-ancestors",
+    "navigate-to", "sandbox", "report-uri", "report-to", "upgrade-insecure-requests", "block-all-mixed-content",
+    "require-trusted-types-for", "trusted-types", "plugin-types", "require-sri-for", "referrer",
+})
 
 
 class CSPError(ValueError):
@@ -88,6 +93,8 @@ def parse(value: object) -> Policy:
         raise CSPError(f"a {type(value).__name__} is not a policy")
     if not directives:
         raise CSPError("it has no directives")
+    if not any(name in KNOWN for name in directives):
+        raise CSPError("it has no known directive (default-src, script-src, ...)")
     return Policy(directives)
 
 

@@ -211,3 +211,13 @@ def test_hook_run_matches_the_baseline_of_a_whole_project_run(tmp_path: Path) ->
     res = velro(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=proj)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["suppressed"]) for f in found] == [("velro/project-shared-secret", "baseline")], res.stdout
+
+
+def test_unparseable_context_file_is_named_in_the_notes(tmp_path: Path) -> None:
+    make_project(tmp_path / "proj")
+    with (tmp_path / "proj" / ".env.production").open("a") as fh:
+        fh.write("BROKEN LINE 'x\n")
+    res = velro(["lint", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
+    data = json.loads(res.stdout)
+    assert any("proj/.env.production cannot be parsed" in n for n in data["notes"]), data["notes"]
+    assert data["problems"] == [] or all(p["path"] != "proj/.env.production" for p in data["problems"])

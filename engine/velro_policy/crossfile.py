@@ -527,6 +527,10 @@ def run(documents: list[Document], rules: list[dict[str, Any]], config: dict[str
         return []
     context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
     notes.extend(more)
+    for d in context:  # not this run's file to fail on, but its findings cannot be complete
+        if d.problems:
+            notes.append(f"project rules: {shown(d)} cannot be parsed ({d.problems[0].message.split(';')[0]}); "
+                         "cross-file findings involving it are missing until it is fixed")
     primary = {shown(d) for d in mine}
     try:  # settings modules are read again by settings_read: index copies live until then
         return evaluate(mine + context, rules, config, primary=primary, applied=applied)

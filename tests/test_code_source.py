@@ -304,3 +304,15 @@ def test_build_config_ids_follow_rule_ids_and_map_back() -> None:
     assert code._rule_of("tmp.velro-semgrep-abc.velro.code-x", by_id) is rules[0]
     assert code._rule_of("acme.y.z", by_id) is rules[1]
     assert code._rule_of("tmp.other.rule", by_id) is None
+
+
+def test_code_scan_needs_no_network(tmp_path: Path) -> None:
+    """In a network namespace with no interface up, the scan still runs (metrics and version check off)."""
+    unshare = shutil.which("unshare")
+    if not unshare or subprocess.run([unshare, "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare -n (root or user namespaces)")
+    write(tmp_path / "app" / "main.py", APP)
+    res = subprocess.run([unshare, "-n", sys.executable, "-m", "velro_policy", "check", ".", "--target", "code", "--format", "json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr
+    assert {f["rule_id"] for f in json.loads(res.stdout)["findings"]} == {"velro/code-fastapi-debug"}

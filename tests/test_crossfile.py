@@ -139,9 +139,10 @@ def test_parity_keys_from_config(tmp_path: Path) -> None:
 
 
 def test_named_file_reads_the_rest_of_the_project(tmp_path: Path) -> None:
-    """What the pre-commit framework does: pass only the staged filenames."""
+    """What the pre-commit framework does: pass only the staged filenames
+    (the velro-policy-env hook's entry is `velro-policy lint --target env`)."""
     make_project(tmp_path / "proj")
-    res = velro(["lint", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
+    res = velro(["lint", "--target", "env", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
     found = project_findings(res.stdout)
     # anchored where a whole-project run anchors it (same fingerprint for baselines); names the checked file
     assert [(f["rule_id"], f["path"], f["line"], f["related"]) for f in found] == [

@@ -257,3 +257,13 @@ def test_deep_nesting_is_a_problem_not_a_crash(depth: int) -> None:
 def test_null_bytes_are_a_problem() -> None:
     r = read_module("X = 1\n\0\n", "nul.py")
     assert r.problems and r.bindings == []
+
+
+def test_unknown_reasons_never_carry_string_literals() -> None:
+    got = values('''
+        import base64, os
+        JWT_SECRET = base64.b64decode("c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw==").decode()
+        TOKEN = make(os.getenv("API_TOKEN"), "hunter2-literal")
+    ''')
+    assert "c2VjcmV0" not in got["JWT_SECRET"].why and "…" in got["JWT_SECRET"].why
+    assert "hunter2" not in got["TOKEN"].why and "API_TOKEN" in got["TOKEN"].why

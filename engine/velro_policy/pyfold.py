@@ -21,6 +21,7 @@ without ``X``, so there is no default to judge.
 from __future__ import annotations
 
 import ast
+import copy
 import operator as op
 import re
 import string
@@ -135,8 +136,11 @@ class Folder:
         return Lit(Unknown(why), self.loc(node))
 
     def source(self, node: ast.AST) -> str:
+        """The expression as text for an ``Unknown``'s reason, with string
+        literals blanked (they could be secrets: the reason is printed) except
+        env-variable-like names (``os.getenv('JWT_SECRET')`` stays readable)."""
         try:
-            text = ast.unparse(node)
+            text = ast.unparse(_Blank().visit(copy.deepcopy(node)))
         except Exception:  # noqa: BLE001 - unparse of odd trees is best-effort
             text = type(node).__name__
         return text if len(text) <= 60 else text[:57] + "..."
@@ -424,6 +428,16 @@ class Folder:
         if isinstance(value, str) and len(value) > MAX_SIZE:
             return self.unknown(node, f"{self.source(node)} is too large")
         return Lit(value, self.loc(node))
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+class _Blank(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, (str, bytes)) and not (isinstance(node.value, str) and _ENV_NAME.fullmatch(node.value)):
+            return ast.copy_location(ast.Constant("…"), node)
+        return node
 
 
 def _hashable(value: object) -> bool:

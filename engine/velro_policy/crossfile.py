@@ -6,7 +6,7 @@ severity, remediation, ``select``, can be disabled); its ``check`` names one
 of the project checks in ``CHECKS``:
 
 - ``distinct_secrets``: the same secret value is used by two environments.
-  Values are compared by HMAC-SHA256 under a key drawn at random for each
+  Values are compared by a keyed hash (BLAKE2b in keyed mode, a MAC) under a key drawn at random for each
   run, so no digest can be looked up or compared across runs, and the value
   itself is never shown;
 - ``template_lists_keys``: a key that a production or staging env file sets

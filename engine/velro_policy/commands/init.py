@@ -168,12 +168,7 @@ def merge_pre_commit(text: Optional[str], hooks: list[str], *, force: bool, disp
     if found:
         existing = repos[found[0]]
         existing["rev"] = f"v{__version__}"
-        from ruamel.yaml.comments import CommentedMap as Map, CommentedSeq as Seq
-
-        seq = Seq()
-        for h in hooks:
-            seq.append(Map([("id", h)]))
-        existing["hooks"] = seq
+        existing["hooks"] = _entry(hooks)["hooks"]
         what = f"{display}: velro-policy hooks updated (rev v{__version__}, hooks {', '.join(hooks)})"
     else:
         repos.append(_entry(hooks))

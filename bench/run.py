@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402
 
 PEERS = {"dotenv-linter": "dotenv-linter==0.9.0", "detect-secrets": "detect-secrets==1.5.0"}
-SLOW_SECONDS = 5.0  # a command slower than this gets no separate warm-up run and at most --slow-runs runs
+SLOW_SECONDS = 8.0  # a command slower than this gets no separate warm-up run and at most --slow-runs runs
 ENV_FILES = r"(^|/)(\.env(\.[^/]+)?|[^/]+\.env)$"
 
 TARGETS = {

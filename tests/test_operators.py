@@ -66,6 +66,8 @@ CASES = [
     ({"requires_keys": {"keys": {"login": ["*login*"], "reset": ["*reset*"], "api": ["api"]}, "recognise": 2}},
      [{"auth_login": 1, "password_reset": 1, "api": 1}, {"auth_login": 1}, {"x": 1}], [{"auth_login": 1, "API": 1}]),
     ({"no_literal": True}, ["", None, True], ["dev-secret", "x", 12345]),
+    ({"table_rate_at_most": "3/hour"}, ["3/hour", 10, "standard", {"free": "3/hour", "quota": 100}, (3, 3600)],
+     ["10/hour", "5 per minute", {"free": "3/hour", "pro": "10/hour"}, {"requests": 5, "window": 3600}, "3//hour"]),
 ]
 
 

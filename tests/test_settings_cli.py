@@ -269,3 +269,14 @@ def too_many():
 ''')
     rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
     assert (rc, data["findings"]) == (0, [])
+
+
+def test_quota_tables_named_limits_are_not_rate_limits(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "plans.py", '''\
+PLAN_LIMITS = {
+    "free": {"generations_per_month": 10, "max_resolution": 1024, "generation_quality": "standard"},
+    "pro": {"generations_per_month": 500, "generation_rate": "20/hour"},
+}
+''')
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert [(f["line"], f["rule_id"]) for f in data["findings"]] == [(3, "velro/rate-table-generation")]

@@ -37,6 +37,7 @@ OPERATORS: dict[str, OperatorFunc] = {
     "csp": headers.csp,
     "requires_keys": tables.requires_keys,
     "no_literal": tables.no_literal,
+    "table_rate_at_most": tables.table_rate_at_most,
 }
 
 COMBINATORS: tuple[str, ...] = ("all", "any", "not")

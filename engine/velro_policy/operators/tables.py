@@ -2,9 +2,11 @@
 hold, and values that must not be literals in code."""
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from typing import Optional
 
+from velro_policy.model import Unknown
 from velro_policy.operators._base import Context, operator
 
 _KEYS_PARAM = {
@@ -62,4 +64,37 @@ def no_literal(value: object, param: object, ctx: Context) -> Optional[str]:
         return None
     if isinstance(value, (str, int, float, bytes)):
         return f"has a literal default in the code ({ctx.shown}); anyone with the source has it"
+    return None
+
+
+_RATE_LIKE = re.compile(r"\d\s*(/|per\b|every\b)", re.IGNORECASE)
+
+
+def _rate_leaves(value: object) -> list[object]:
+    """The parts of a table entry that are meant as rates: the value itself
+    when it parses, else its rate-shaped members (tiers), recursively."""
+    from velro_policy.rates import RateError, parse_rates
+
+    try:
+        parse_rates(value)
+        return [value]
+    except RateError:
+        pass
+    if isinstance(value, dict) and not isinstance(value, Unknown):
+        return [leaf for member in value.values() for leaf in _rate_leaves(member)]
+    if isinstance(value, str) and _RATE_LIKE.search(value):
+        return [value]  # meant as a rate but malformed: judged (and reported) as one
+    return []
+
+
+@operator({"type": "string", "pattern": r"^\s*\d+\s*(/|per|\s)\s*\d*\s*[A-Za-z]+\s*$",
+           "description": "For entries found in tables by their key names: like rate_at_most, but a value that is not rate-shaped (a quota such as generations_per_month: 10, a flag, a name) is not a rate limit and is not judged; per-tier dicts hold every rate-shaped tier to the limit."})
+def table_rate_at_most(value: object, param: str, ctx: Context) -> Optional[str]:
+    """Pass when every rate-shaped part of the entry is no looser than ``param``."""
+    from velro_policy.operators.rates import rate_at_most
+
+    for leaf in _rate_leaves(value):
+        reason = rate_at_most(leaf, param, ctx)
+        if reason:
+            return reason
     return None

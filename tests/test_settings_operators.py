@@ -100,3 +100,39 @@ def test_per_tier_rates_hold_every_tier() -> None:
         parse_rates({"free": "3/hour", "pro": "unlimited"})
     with pytest.raises(RateError):
         parse_rates({})
+
+
+# -- any Python literal a settings module can hold: operators answer, never raise ----------
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from velro_policy.operators import OPERATORS  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                     st.text(max_size=40), st.sampled_from(["3/hour", "10 per minute", "max-age=31536000", "default-src 'self'", "*", "DENY"]),
+                     st.builds(Unknown, st.text(max_size=10)))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner),
+    st.dictionaries(st.one_of(st.text(max_size=12), st.sampled_from(["requests", "window", "limit", "period", "default-src", "free"])), inner, max_size=4)),
+    max_leaves=12)
+_SETTINGS_CHECKS = [
+    {"header_one_of": ["DENY"]}, {"hsts": {"min_max_age": 31536000, "include_subdomains": True, "preload": True}}, GUIDE_CSP,
+    {"requires_keys": {"keys": {"login": ["*login*"], "api": ["api"]}, "recognise": 1, "text_values": True}},
+    {"table_rate_at_most": "3/hour"}, {"no_literal": True},
+]
+
+
+@pytest.mark.parametrize("value", [(3, float("inf")), (float("nan"), 60), (3, float("nan")), {"requests": float("inf"), "window": 60}, (10**400, 60)])
+def test_absurd_numbers_in_rate_tables_are_findings_not_crashes(value: object) -> None:
+    reason = check({"table_rate_at_most": "3/hour"}, value)  # raised OverflowError/ValueError before
+    assert reason is None or "rate" in reason
+    assert check({"table_rate_at_most": "3/hour"}, (3, float("inf"))) == "is <shown>, which is not a usable rate"
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(_VALUES)
+def test_settings_operators_never_raise(value: object) -> None:
+    for spec in _SETTINGS_CHECKS:
+        assert next(iter(spec)) in OPERATORS
+        reason = check(spec, value)
+        assert reason is None or isinstance(reason, str)

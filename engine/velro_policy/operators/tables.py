@@ -80,6 +80,8 @@ def _rate_leaves(value: object) -> list[object]:
         return [value]
     except RateError:
         pass
+    except (ValueError, OverflowError):  # (3, inf), 10**400 requests: meant as a rate, unusable
+        return [value]
     if isinstance(value, dict) and not isinstance(value, Unknown):
         return [leaf for member in value.values() for leaf in _rate_leaves(member)]
     if isinstance(value, str) and _RATE_LIKE.search(value):
@@ -94,7 +96,10 @@ def table_rate_at_most(value: object, param: str, ctx: Context) -> Optional[str]
     from velro_policy.operators.rates import rate_at_most
 
     for leaf in _rate_leaves(value):
-        reason = rate_at_most(leaf, param, ctx)
+        try:
+            reason = rate_at_most(leaf, param, ctx)
+        except (ValueError, OverflowError):
+            reason = f"is {ctx.shown}, which is not a usable rate"
         if reason:
             return reason
     return None

@@ -58,7 +58,7 @@ class RateError(ValueError):
 def _window(value: object) -> int:
     if isinstance(value, bool):
         raise RateError(f"window {value!r} is not a duration")
-    if isinstance(value, (int, float)) and value > 0:
+    if isinstance(value, (int, float)) and value >= 1:  # (5, 0.5) would be an empty window
         return int(value)
     if isinstance(value, str):
         text = value.strip().lower()

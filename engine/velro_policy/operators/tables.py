@@ -80,7 +80,7 @@ def _rate_leaves(value: object) -> list[object]:
         return [value]
     except RateError:
         pass
-    except (ValueError, OverflowError):  # (3, inf), 10**400 requests: meant as a rate, unusable
+    except (ValueError, OverflowError, ZeroDivisionError):  # (3, inf), 10**400 requests: meant as a rate, unusable
         return [value]
     if isinstance(value, dict) and not isinstance(value, Unknown):
         return [leaf for member in value.values() for leaf in _rate_leaves(member)]
@@ -98,7 +98,7 @@ def table_rate_at_most(value: object, param: str, ctx: Context) -> Optional[str]
     for leaf in _rate_leaves(value):
         try:
             reason = rate_at_most(leaf, param, ctx)
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, ZeroDivisionError):
             reason = f"is {ctx.shown}, which is not a usable rate"
         if reason:
             return reason

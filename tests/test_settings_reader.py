@@ -267,3 +267,18 @@ def test_unknown_reasons_never_carry_string_literals() -> None:
     ''')
     assert "c2VjcmV0" not in got["JWT_SECRET"].why and "…" in got["JWT_SECRET"].why
     assert "hunter2" not in got["TOKEN"].why and "API_TOKEN" in got["TOKEN"].why
+
+
+def test_annotated_fields() -> None:
+    got = fields('''
+        from typing import Annotated
+        from pydantic import Field
+        from pydantic_settings import BaseSettings
+        class S(BaseSettings):
+            debug: Annotated[bool, Field(validation_alias="DEBUG")] = True
+            mode: Annotated[str, "doc", Field(default="x", alias="APP_MODE")]
+            plain: Annotated[int, "unit: seconds"] = 5
+            needed: Annotated[str, Field(min_length=8)]
+    ''')
+    assert got == {"debug": (("DEBUG",), True, False), "mode": (("APP_MODE",), "x", False),
+                   "plain": (("PLAIN",), 5, False), "needed": (("NEEDED",), None, True)}

@@ -229,6 +229,12 @@ class _Reader:
         assert isinstance(stmt.target, ast.Name)
         name = stmt.target.id
         default_node, factory, names = _field_call(stmt.value)
+        annotated = _annotated_field(stmt.annotation)  # debug: Annotated[bool, Field(alias="DEBUG")] = True
+        if annotated is not None:
+            a_default, a_factory, a_names = _field_call(annotated)
+            names = names or a_names
+            if stmt.value is None:
+                default_node, factory = a_default, a_factory
         env = tuple(n.upper() for n in names) or ((prefix + name).upper(),)
         lit: Lit | None = None
         if factory is not None:
@@ -339,6 +345,16 @@ def _field_call(value: ast.expr | None) -> tuple[ast.expr | None, ast.expr | Non
     default = value.args[0] if value.args else kw.get("default")
     names = _strings(kw.get("validation_alias")) or _strings(kw.get("alias")) or _strings(kw.get("env"))
     return default, kw.get("default_factory"), names
+
+
+def _annotated_field(annotation: ast.expr | None) -> ast.Call | None:
+    """The ``Field(...)`` inside ``Annotated[T, Field(...)]``, if any."""
+    if isinstance(annotation, ast.Subscript) and dotted(annotation.value).split(".")[-1] == "Annotated":
+        elts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        for elt in elts[1:]:
+            if isinstance(elt, ast.Call) and dotted(elt.func).split(".")[-1] == "Field":
+                return elt
+    return None
 
 
 def _env_prefix(node: ast.ClassDef, folder: Folder) -> str | None:

@@ -282,3 +282,37 @@ def test_annotated_fields() -> None:
     ''')
     assert got == {"debug": (("DEBUG",), True, False), "mode": (("APP_MODE",), "x", False),
                    "plain": (("PLAIN",), 5, False), "needed": (("NEEDED",), None, True)}
+
+
+def test_later_changes_to_dicts_and_lists_are_followed() -> None:
+    r = read('''
+        import os
+        SECURITY_HEADERS = {"X-Frame-Options": "DENY"}
+        SECURITY_HEADERS["Strict-Transport-Security"] = "max-age=31536000"
+        SECURITY_HEADERS.update({"Referrer-Policy": "no-referrer"}, **{"X-XSS-Protection": "1; mode=block"})
+        SECURITY_HEADERS.update(Extra="x")
+        ORIGINS = ["https://a"]
+        ORIGINS.append("https://b")
+        ORIGINS += ["https://c"]
+        PROD_ORIGINS = list(ORIGINS)
+        if os.getenv("DEBUG"):
+            ORIGINS.append("http://localhost:3000")
+            SECURITY_HEADERS["X-Frame-Options"] = "SAMEORIGIN"
+            SECURITY_HEADERS["X-Debug"] = "1"
+
+        class Middleware:
+            def __init__(self):
+                self.headers = {"X-Content-Type-Options": "nosniff"}
+                self.headers["X-Frame-Options"] = "DENY"
+    ''')
+    b = {x.display: x for x in r.bindings}
+    headers = b["SECURITY_HEADERS"].lit
+    assert headers.value["Strict-Transport-Security"] == "max-age=31536000"
+    assert headers.value["X-XSS-Protection"] == "1; mode=block" and headers.value["Extra"] == "x"
+    assert isinstance(headers.value["X-Frame-Options"], Unknown)  # changed under a condition
+    assert headers.value["X-Debug"] == "1"  # a key added under a condition: its value when present
+    lines = {k: m.loc.line for k, m in headers.items}
+    assert (lines["Strict-Transport-Security"], lines["Referrer-Policy"], lines["Extra"]) == (4, 5, 6)
+    assert b["PROD_ORIGINS"].lit.value == ["https://a", "https://b", "https://c"]
+    assert isinstance(b["ORIGINS"].lit.value, Unknown)  # extended under a condition
+    assert b["Middleware.headers"].lit.value == {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}

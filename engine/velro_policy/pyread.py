@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from velro_policy.model import Location, Problem, Unknown
 from velro_policy.pyfold import Folder, Lit, Required, TooDeep, dotted
@@ -113,6 +113,7 @@ class _Reader:
         self.fields: list[FieldInfo] = []
         self.settings_classes: list[str] = []
         self._prefixes: dict[str, str] = {}  # settings class -> env_prefix (inherited by subclasses)
+        self._where: dict[str, tuple[str, object]] = {}  # name -> its binding (pending key or direct index)
 
     # -- results ---------------------------------------------------------
     def finish(self) -> list[Binding]:
@@ -142,11 +143,70 @@ class _Reader:
         # field whose env variable is DEBUG are two different values.
         key = (binding.kind, *(binding.aliases[0] if binding.kind == "field" else binding.parts))
         self.pending.setdefault(key, []).append(_Pending(binding, conditional))
+        if binding.kind == "constant":
+            self._where[binding.parts[-1]] = ("pending", key)
+
+    # -- later changes: HEADERS["X"] = ..., HEADERS.update(...), ORIGINS.append(...) --
+    def _mutation(self, stmt: ast.stmt, conditional: bool) -> bool:
+        """Apply a change to a dict or list bound earlier; True when ``stmt`` was one."""
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            target = stmt.targets[0]
+            name = dotted(target.value)
+            if name not in self._where:
+                return False
+            key, _ = self._fold(target.slice)
+            value, _ = self._fold(stmt.value)
+            self._change(name, stmt.lineno, conditional, lambda lit: _set_member(lit, key, value, self.folder.loc(target.slice), conditional))
+            return True
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.BitOr)):
+            name = dotted(stmt.target)
+            if name not in self._where:
+                return False
+            other, _ = self._fold(stmt.value)
+            self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
+            call = stmt.value
+            name, method = dotted(call.func.value), call.func.attr  # type: ignore[attr-defined]
+            if name not in self._where or method not in ("update", "append", "extend", "setdefault"):
+                return False
+            if method == "update":
+                keys: list[ast.expr | None] = [None] * len(call.args)
+                keys += [None if k.arg is None else ast.copy_location(ast.Constant(k.arg), k.value) for k in call.keywords]
+                merged = ast.Dict(keys=keys, values=[*call.args, *(k.value for k in call.keywords)])
+                other, _ = self._fold(ast.copy_location(merged, call))
+                self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            elif method == "setdefault" and len(call.args) == 2:
+                key, _ = self._fold(call.args[0])
+                value, _ = self._fold(call.args[1])
+                self._change(name, stmt.lineno, conditional, lambda lit: lit if key is not None and isinstance(lit.value, dict)
+                             and key.value in lit.value else _set_member(lit, key, value, self.folder.loc(call.args[0]), conditional))
+            elif method in ("append", "extend") and len(call.args) == 1:
+                other, _ = self._fold(call.args[0] if method == "extend" else ast.copy_location(ast.List(elts=[call.args[0]]), call))
+                self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            return True
+        return False
+
+    def _change(self, name: str, line: int, conditional: bool, change: "Callable[[Lit], Lit]") -> None:
+        where, key = self._where[name]
+        if where == "pending":
+            group = self.pending[key]  # type: ignore[index]
+            old = group[-1].binding
+            group[-1] = group[-1]._replace(binding=old._replace(lit=change(old.lit)))
+            new = group[-1].binding.lit
+        else:
+            old = self.direct[key]  # type: ignore[index]
+            self.direct[key] = old._replace(lit=change(old.lit))  # type: ignore[index]
+            new = self.direct[key].lit  # type: ignore[index]
+        if name in self.folder.scope:
+            self.folder.scope[name] = new
 
     # -- statements ------------------------------------------------------
     def block(self, body: Iterable[ast.stmt], owner: tuple[str, ...], *, conditional: bool) -> None:
         """Module level (owner ()) or a class body (owner (ClassName,))."""
         for stmt in body:
+            if not owner and self._mutation(stmt, conditional):
+                continue
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 self._assign(stmt, owner, conditional)
             elif isinstance(stmt, ast.ClassDef):
@@ -261,14 +321,16 @@ class _Reader:
 
     # -- functions -------------------------------------------------------
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, parts: tuple[str, ...], cls: tuple[str, ...]) -> None:
-        saved = dict(self.folder.scope)
+        saved, saved_where = dict(self.folder.scope), dict(self._where)
         try:
             self._function_body(node.body, parts, cls)
         finally:
-            self.folder.scope = saved
+            self.folder.scope, self._where = saved, saved_where
 
-    def _function_body(self, body: Iterable[ast.stmt], parts: tuple[str, ...], cls: tuple[str, ...]) -> None:
+    def _function_body(self, body: Iterable[ast.stmt], parts: tuple[str, ...], cls: tuple[str, ...], conditional: bool = False) -> None:
         for stmt in body:
+            if self._mutation(stmt, conditional):
+                continue
             if isinstance(stmt, ast.Return) and stmt.value is not None and _is_container(stmt.value):
                 lit, _ = self._fold(stmt.value)
                 if lit is not None:
@@ -282,16 +344,59 @@ class _Reader:
                     if isinstance(target, ast.Name):
                         self.folder.scope[target.id] = lit
                         self.direct.append(Binding((*parts, target.id), ".".join((*parts, target.id)), lit, (), (), "local"))
+                        self._where[target.id] = ("direct", len(self.direct) - 1)
                     elif isinstance(target, ast.Attribute) and dotted(target.value) == "self" and cls:
                         self.direct.append(Binding((*cls, target.attr), ".".join((*cls, target.attr)), lit, (), (), "attribute"))
+                        self._where["self." + target.attr] = ("direct", len(self.direct) - 1)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function(stmt, (*parts, stmt.name), cls)
             elif isinstance(stmt, _BLOCKS):
                 for sub in _sub_blocks(stmt):
-                    self._function_body(sub, parts, cls)
+                    self._function_body(sub, parts, cls, True)
 
 
 # -- helpers -----------------------------------------------------------------
+def _set_member(lit: Lit, key: Lit | None, value: Lit | None, key_loc: Location, conditional: bool) -> Lit:
+    """``lit`` with ``key`` set to ``value`` (a dict); anything unreadable makes it Unknown."""
+    if not isinstance(lit.value, dict):
+        return lit if isinstance(lit.value, Unknown) else Lit(Unknown("changed by an item assignment"), lit.loc, lit.items)
+    members = dict(lit.items)
+    if key is None or isinstance(key.value, Unknown) or not _hashable(key.value):
+        return Lit(Unknown(f"dict: a key set at line {key_loc.line} is not a literal"), lit.loc, lit.items)
+    if value is None:
+        value = Lit(Unknown("read from a required env variable"), key_loc)
+    if conditional and key.value in members:
+        value = Lit(Unknown(f"set again under a condition at line {key_loc.line}; which value applies is not known"), key_loc)
+    members.pop(key.value, None)
+    members[key.value] = Lit(value.value, key_loc, value.items)
+    return Lit({k: v.value for k, v in members.items()}, lit.loc, tuple(members.items()))
+
+
+def _extend(lit: Lit, other: Lit | None, conditional: bool, line: int) -> Lit:
+    """``lit`` extended by ``other`` (dict update, list extend/append, ``+=``)."""
+    if isinstance(lit.value, Unknown):
+        return lit
+    if other is None or isinstance(other.value, Unknown):
+        return Lit(Unknown(f"changed at line {line} by a value not known statically"), lit.loc, lit.items)
+    if isinstance(lit.value, dict) and isinstance(other.value, dict):
+        result = lit
+        for key, member in other.items:
+            result = _set_member(result, Lit(key, member.loc), member, member.loc, conditional)
+        return result
+    if isinstance(lit.value, list) and isinstance(other.value, (list, tuple)):
+        if conditional:
+            return Lit(Unknown(f"extended under a condition at line {line}; which items apply is not known"), lit.loc, lit.items)
+        items = [*lit.items, *((len(lit.items) + i, m) for i, (_, m) in enumerate(other.items))]
+        return Lit([m.value for _, m in items], lit.loc, tuple(items))
+    return Lit(Unknown(f"changed at line {line} in a way not followed statically"), lit.loc, lit.items)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 def _sub_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     out = [getattr(stmt, "body", []), getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
     out.extend(h.body for h in getattr(stmt, "handlers", []))

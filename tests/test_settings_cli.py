@@ -280,3 +280,56 @@ PLAN_LIMITS = {
 ''')
     rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
     assert [(f["line"], f["rule_id"]) for f in data["findings"]] == [(3, "velro/rate-table-generation")]
+
+
+def test_user_policy_selects_class_fields_and_members(tmp_path: Path) -> None:
+    write(tmp_path / "config.py", '''\
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VELRO_")
+    log_level: str = "DEBUG"
+    security_headers: dict[str, str] = Field(default_factory=lambda: {
+        "X-Frame-Options": "SAMEORIGIN",
+    })
+''')
+    write(tmp_path / "acme.yaml", '''\
+apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/settings, title: Acme}
+target: settings
+rules:
+  - id: acme/log-level
+    title: log level
+    severity: medium
+    select: Settings.log_level
+    check: {one_of: [INFO, WARNING]}
+    remediation: use INFO
+  - id: acme/env-name
+    title: same value by its env variable
+    severity: low
+    select: VELRO_LOG_LEVEL
+    check: {one_of: [INFO, WARNING]}
+    remediation: use INFO
+  - id: acme/frame
+    title: member of a field
+    severity: medium
+    select: 'Settings.security_headers["x-frame-options"]'
+    check: {header_one_of: [DENY]}
+    remediation: DENY
+''')
+    rc, data, _ = run_json(["lint", "config.py", "--policy", "acme.yaml", "--only", "acme/*"], tmp_path)
+    assert sorted((f["line"], f["rule_id"], f["key"]) for f in data["findings"]) == [
+        (7, "acme/env-name", "VELRO_LOG_LEVEL"), (7, "acme/log-level", "VELRO_LOG_LEVEL"),
+        (9, "acme/frame", 'VELRO_SECURITY_HEADERS["X-Frame-Options"]')]
+
+
+def test_settings_module_globs_are_configurable(tmp_path: Path) -> None:
+    write(tmp_path / "conf" / "base.py", "DEBUG = True\n")
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert data["findings"] == []  # not a settings module by name: scalars are not settings
+    write(tmp_path / "velro-policy.yaml", 'settings_modules: ["conf/*.py"]\n')
+    rc, data, _ = run_json(["check", ".", "--target", "settings"], tmp_path)
+    assert found(data) == {("conf/base.py", 1, "velro/settings-debug-default")}

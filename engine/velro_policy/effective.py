@@ -85,8 +85,9 @@ def derive(documents: list[Document], rules: list[dict[str, Any]], config: dict[
     judged = _env_rule_patterns(rules)
 
     out: list[Document] = []
+    with_env = {id(d) for d in settings_docs}
     for doc in documents:
-        if doc.target == "settings" and doc in settings_docs:
+        if id(doc) in with_env:
             production = [e for e in env_by_group.get(group(doc), []) if e.environment == "production"]
             if production:
                 doc = _without_overridden(doc, production, judged)

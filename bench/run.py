@@ -79,14 +79,32 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str], stdout: Any = subpr
 def measure(name: str, cmd: list[str], cwd: Path, env: dict[str, str], runs: int, slow_runs: int,
             ok_codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     """Median/min/max of ``runs`` timed runs after one warm-up run."""
-    print(f"  {name}: {shlex.join(cmd)[:140]}", flush=True)
-    first = run_once(cmd, cwd, env)
-    samples = []
-    if first["wall"] > SLOW_SECONDS:  # the warm-up of a slow command is a sample; fewer runs
-        samples.append(first)
-        runs = slow_runs
-    while len(samples) < runs:
-        samples.append(run_once(cmd, cwd, env))
+    return measure_group([("it", name, cmd, runs)], cwd, env, slow_runs, ok_codes)["it"]
+
+
+def measure_group(specs: list[tuple[str, str, list[str], int]], cwd: Path, env: dict[str, str], slow_runs: int,
+                  ok_codes: tuple[int, ...] = (0, 1)) -> dict[str, dict[str, Any]]:
+    """Commands that are compared with each other, measured round-robin.
+
+    ``specs``: (key, name, command, runs).  One warm-up run each, then the timed
+    runs interleaved (A B C A B C ...), so a change of machine load during the
+    measurement falls on every command alike instead of on whichever ran last.
+    """
+    samples: dict[str, list[dict[str, Any]]] = {}
+    wanted: dict[str, int] = {}
+    for key, name, cmd, runs in specs:
+        print(f"  {name}: {shlex.join(cmd)[:140]}", flush=True)
+        first = run_once(cmd, cwd, env)
+        samples[key] = [first] if first["wall"] > SLOW_SECONDS else []
+        wanted[key] = min(runs, slow_runs) if first["wall"] > SLOW_SECONDS else runs
+    for round_ in range(max(wanted.values(), default=0)):
+        for key, _, cmd, _ in specs:
+            if len(samples[key]) < wanted[key]:
+                samples[key].append(run_once(cmd, cwd, env))
+    return {key: summarize(name, cmd, samples[key], ok_codes) for key, name, cmd, _ in specs}
+
+
+def summarize(name: str, cmd: list[str], samples: list[dict[str, Any]], ok_codes: tuple[int, ...]) -> dict[str, Any]:
     walls = [s["wall"] for s in samples]
     rcs = sorted({s["rc"] for s in samples})
     result = {
@@ -244,17 +262,18 @@ class Bench:
         root, paths = self.corpus("env", 1)  # a git work tree, the env file ignored (as in a real repository)
         target = os.path.relpath(paths[0], root)
         runs = self.args.runs_fast
-        m = {
-            "interpreter floor": self.measure("python -c pass", [sys.executable, "-c", "pass"], root, runs=runs),
-            "stack floor": self.measure("python -c 'import click, dotenv.parser'", [sys.executable, "-c", "import click, dotenv.parser"], root, runs=runs),
-            "velro-policy lint": self.measure("velro-policy lint FILE", [*velro(), "lint", target], root, runs=runs),
+        specs = [
+            ("interpreter floor", "python -c pass", [sys.executable, "-c", "pass"], runs),
+            ("stack floor", "python -c 'import click, dotenv.parser'", [sys.executable, "-c", "import click, dotenv.parser"], runs),
+            ("velro-policy lint", "velro-policy lint FILE", [*velro(), "lint", target], runs),
             # The same without the compiled pack cache: what the cache saves on every commit.
-            "velro-policy lint --no-cache": self.measure("velro-policy lint --no-cache FILE", [*velro(), "lint", "--no-cache", target], root, runs=max(1, runs // 3)),
-        }
+            ("velro-policy lint --no-cache", "velro-policy lint --no-cache FILE", [*velro(), "lint", "--no-cache", target], max(1, runs // 3)),
+        ]
         for name in ("dotenv-linter", "detect-secrets"):
             if name in self.peers:
                 cmd = [self.peers[name], target] if name == "dotenv-linter" else [self.peers[name], "scan", target]
-                m[name] = self.measure(f"{name} FILE", cmd, root, runs=runs)
+                specs.append((name, f"{name} FILE", cmd, runs))
+        m = measure_group(specs, root, self.env, self.args.slow_runs)
         lint = m["velro-policy lint"]
         self.results["A"] = {"file": target, "measurements": m, "importtime_ms": self.importtime(root, target)}
         self.target("A.stack", ratio(lint, m["stack floor"]), note=cpu_note(lint, m["stack floor"]))
@@ -281,14 +300,15 @@ class Bench:
         for size in sizes:
             root, paths = self.corpus("env", size)
             rels = [os.path.relpath(p, root) for p in paths]
-            m = {
-                "velro-policy lint": self.measure(f"velro-policy lint DIR ({size} files)", [*velro(), "lint", "."], root),
-                "stdlib loop": self.measure(f"stdlib parse-and-check loop ({size} files)", [sys.executable, str(HERE / "baseline_stdlib.py"), "."], root),
-            }
+            specs = [
+                ("velro-policy lint", f"velro-policy lint DIR ({size} files)", [*velro(), "lint", "."], self.args.runs),
+                ("stdlib loop", f"stdlib parse-and-check loop ({size} files)", [sys.executable, str(HERE / "baseline_stdlib.py"), "."], self.args.runs),
+            ]
             if "dotenv-linter" in self.peers:
-                m["dotenv-linter"] = self.measure(f"dotenv-linter FILES ({size})", [self.peers["dotenv-linter"], *rels], root)
+                specs.append(("dotenv-linter", f"dotenv-linter FILES ({size})", [self.peers["dotenv-linter"], *rels], self.args.runs))
             if "detect-secrets" in self.peers:
-                m["detect-secrets"] = self.measure(f"detect-secrets scan --all-files DIR ({size})", [self.peers["detect-secrets"], "scan", "--all-files", "."], root)
+                specs.append(("detect-secrets", f"detect-secrets scan --all-files DIR ({size})", [self.peers["detect-secrets"], "scan", "--all-files", "."], self.args.runs))
+            m = measure_group(specs, root, self.env, self.args.slow_runs)
             for item in m.values():
                 item["files_per_s"] = size / item["median_s"] if item["median_s"] else None
             jobs = self.jobs_check(root, m["velro-policy lint"]) if self.lint_has_jobs() else None
@@ -358,11 +378,10 @@ class Bench:
                     "--no-git-ignore", "--max-target-bytes", "0", "--", *rels]
             # Both take seconds and the difference is small: at least 3 runs each, however slow.
             runs = max(3, self.args.runs if size <= 100 else self.args.slow_runs)
-            m = {
-                "velro-policy check --target code": measure(f"velro-policy check --target code DIR ({size} files)", [*velro(), "check", "--target", "code", "."],
-                                                            root, self.env, runs, runs),
-                "semgrep scan": measure(f"semgrep scan --config RULES FILES ({size} files)", bare, root, self.env, runs, runs),
-            }
+            m = measure_group([
+                ("velro-policy check --target code", f"velro-policy check --target code DIR ({size} files)", [*velro(), "check", "--target", "code", "."], runs),
+                ("semgrep scan", f"semgrep scan --config RULES FILES ({size} files)", bare, runs),
+            ], root, self.env, runs)
             r = ratio(m["velro-policy check --target code"], m["semgrep scan"])
             worst = r if worst is None or (r is not None and r > worst) else worst
             processes = self.count_semgrep(root, semgrep)
@@ -400,10 +419,10 @@ class Bench:
             return
         root = self.out / "corpus" / "hook-repo"
         self.hook_repo(root)
-        m = {
-            "no-op hook": self.measure("pre-commit run (no-op hook, one staged env file)", [pre_commit, "run", "--config", "noop.yaml"], root, runs=self.args.runs_fast),
-            "velro-policy hook": self.measure("pre-commit run (velro-policy-env hook, one staged env file)", [pre_commit, "run", "--config", "velro.yaml"], root, runs=self.args.runs_fast),
-        }
+        m = measure_group([
+            ("no-op hook", "pre-commit run (no-op hook, one staged env file)", [pre_commit, "run", "--config", "noop.yaml"], self.args.runs_fast),
+            ("velro-policy hook", "pre-commit run (velro-policy-env hook, one staged env file)", [pre_commit, "run", "--config", "velro.yaml"], self.args.runs_fast),
+        ], root, self.env, self.args.slow_runs)
         over = None
         if not any(x.get("error") for x in m.values()):
             over = (m["velro-policy hook"]["median_s"] - m["no-op hook"]["median_s"]) * 1000

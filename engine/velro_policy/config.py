@@ -31,13 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "python_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
     "effective_pairing": "project",
     "project_markers": [],
+    "downgrade_problems": [],
+    "parity_keys": [],
+    "fix": {},
+    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
+    "semgrep_timeout": 300,
     "exceptions": [],
     "probe_plan": None,
     "probe_allowed_origins": [],
-    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
-    "semgrep_timeout": 300,
-    "parity_keys": [],
-    "fix": {},
 }
 
 

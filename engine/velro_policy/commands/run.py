@@ -8,6 +8,7 @@ needs them, so linting one env file costs the parse and the checks.
 from __future__ import annotations
 
 import os
+import sys
 
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
@@ -17,7 +18,7 @@ from velro_policy import config as config_mod
 from velro_policy import pack as pack_mod
 from velro_policy.discover import discover
 from velro_policy.evaluate import Evaluator, exit_code, problem_findings
-from velro_policy.model import Document, FileSummary, Finding, RunResult
+from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
 from velro_policy.sources import SOURCES, LoadContext
 
 
@@ -89,15 +90,19 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     documents = derive(documents, rules, config)
     documents = committed.mark(documents, in_index=opts.staged, real_path=scope.real_path if scope else str)
     applied: set[str] = set()
-    findings = evaluate_documents(documents, rules, config, applied)
+    eval_problems: list[Problem] = []
+    findings = evaluate_documents(documents, rules, config, applied, eval_problems)
     if any(r["target"] == "project" for r in rules):  # cross-file rules (crossfile)
         from velro_policy import crossfile
 
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(crossfile.run(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
                                       partial=partial, targets=opts.targets, display=display_path))
-    problems = [p for doc in documents for p in doc.problems]
+    problems = [p for doc in documents for p in doc.problems] + eval_problems
     findings.extend(problem_findings(problems))
+    # A class of problem the config downgrades by name stays a finding but no longer forces exit 2.
+    tolerated = set(config.get("downgrade_problems", []))
+    problems = [p for p in problems if p.kind not in tolerated]
     files = [
         FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
         for doc in documents
@@ -129,13 +134,16 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Docume
 
 
 def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any],
-                       applied: Optional[set[str]] = None) -> list[Finding]:
-    """Findings of every document; ``applied`` collects the ids of rules that judged a value."""
+                       applied: Optional[set[str]] = None, problems: Optional[list[Problem]] = None) -> list[Finding]:
+    """Findings of every document; ``applied`` collects the ids of rules that judged a value,
+    ``problems`` the rules that could not be evaluated."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
                           aliases={**config.get("environment_aliases", {})} or None)
     findings = [f for doc in documents for f in evaluator.evaluate(doc)]
     if applied is not None:
         applied.update(evaluator.applied)
+    if problems is not None:
+        problems.extend(evaluator.problems)
     return findings
 
 
@@ -155,4 +163,9 @@ def run(opts: Options) -> int:
         if gc_was_enabled:
             gc.enable()
     emit(result, opts.formats, color=opts.color)
+    for p in result.problems:  # also on stderr, one line each: the reason for exit 2
+        where = p.path + (f":{p.line}:{p.col}" if p.line else "")
+        sys.stderr.write(f"velro-policy: error: {where}: {p.message}\n")
     return exit_code(result.findings, result.problems, result.fail_on)
+
+

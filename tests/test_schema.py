@@ -3,7 +3,6 @@ shipped policy files are valid and carry the editor schema line."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from conftest import REPO
 from velro_policy.schema_gen import build

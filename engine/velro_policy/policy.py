@@ -132,24 +132,35 @@ def _envs(value: Any) -> list[str]:
     return list(REAL_ENVIRONMENTS) if value in (None, "all") else list(value)
 
 
-def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Validate one policy file; return its summary and its compiled rules."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy file ({exc.__class__.__name__}); check the path and that it is UTF-8", path=display) from None
+def load_validated(text: str, display: str, schema_name: str, what: str) -> tuple[Any, dict[str, Any]]:
+    """YAML text -> (ruamel root with positions, plain data) valid against a schema.
+
+    The one loader of every velro-policy YAML document (policies, policy
+    tests, probe plans): schema errors are reported as ``file:line:col``,
+    all of them, on one line.
+    """
     root = yamlio.load(text, display)
     data = yamlio.plain(root)
     if not isinstance(data, dict):
-        raise PolicyError("a policy file must be a mapping starting with `apiVersion: velro-policy/v1`", path=display, line=1, col=1)
-    errors = schema_errors(data, "policy.schema.json")
+        raise PolicyError(f"a {what} must be a mapping starting with `apiVersion: velro-policy/v1`", path=display, line=1, col=1)
+    errors = schema_errors(data, schema_name)
     if errors:
         lines = []
         for where, msg in errors:
             line, col = yamlio.locate(root, where)
             dotted = ".".join(str(p) for p in where) or "(top level)"
             lines.append(f"{display}:{line}:{col}: {dotted}: {msg}")
-        raise PolicyError(_joined(lines, "fix the policy (schema: policy.schema.json)"))
+        raise PolicyError(_joined(lines, f"fix the {what} (schema: {schema_name})"))
+    return root, data
+
+
+def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate one policy file; return its summary and its compiled rules."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file ({exc.__class__.__name__}); check the path and that it is UTF-8", path=display) from None
+    root, data = load_validated(text, display, "policy.schema.json", "policy")
     try:
         model = PolicyFile.model_validate(data)
     except ValidationError as exc:

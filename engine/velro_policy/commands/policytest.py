@@ -35,17 +35,11 @@ def _test_files(paths: list[str]) -> list[Path]:
 
 def _load_tests(path: Path) -> list[dict[str, Any]]:
     from velro_policy import yamlio
-    from velro_policy.policy import schema_errors
+    from velro_policy.policy import load_validated
 
     rel = os.path.relpath(path)
     display = rel if not rel.startswith("..") else str(path)
-    root = yamlio.load(path.read_text(encoding="utf-8"), display)
-    data = yamlio.plain(root)
-    errors = schema_errors(data, "policy-test.schema.json")
-    if errors:
-        where, msg = errors[0]
-        line, col = yamlio.locate(root, where)
-        raise PolicyError(f"{'.'.join(map(str, where)) or '(top level)'}: {msg}; fix the test file", path=display, line=line, col=col)
+    root, data = load_validated(path.read_text(encoding="utf-8"), display, "policy-test.schema.json", "policy test file")
     cases = data["cases"]
     for i, case in enumerate(cases):
         case["_file"] = display

@@ -39,8 +39,7 @@ def builtin_path() -> Path:
 
 def load(path: Optional[Path]) -> Plan:
     """Read and validate a plan (the built-in one when ``path`` is None)."""
-    from velro_policy import yamlio
-    from velro_policy.policy import schema_errors
+    from velro_policy.policy import load_validated
 
     builtin = path is None
     path = path or builtin_path()
@@ -52,16 +51,7 @@ def load(path: Optional[Path]) -> Plan:
         raise PolicyError("probe plan not found; check --plan or probe_plan in the config", path=display) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read the probe plan ({exc.__class__.__name__}); it must be a UTF-8 YAML file", path=display) from None
-    root = yamlio.load(text, display)
-    data = yamlio.plain(root)
-    if not isinstance(data, dict):
-        raise PolicyError("a probe plan must be a mapping starting with `apiVersion: velro-policy/v1` and `kind: ProbePlan`", path=display, line=1, col=1)
-    errors = schema_errors(data, "probe-plan.schema.json")
-    if errors:
-        where, msg = errors[0]
-        line, col = yamlio.locate(root, where)
-        dotted = ".".join(str(p) for p in where) or "(top level)"
-        raise PolicyError(f"{dotted}: {msg}; fix the probe plan (schema: probe-plan.schema.json)", path=display, line=line, col=col)
+    _, data = load_validated(text, display, "probe-plan.schema.json", "probe plan")
     return _plan(data, display)
 
 

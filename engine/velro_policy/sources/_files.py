@@ -55,3 +55,28 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
             f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); the application reads it as UTF-8: re-save it as UTF-8",
             "parse-error",
         )
+
+
+def project_relative(path: str, root: str | None) -> str:
+    """``path`` relative to ``root`` (the config's folder), else to the current
+    directory, else absolute without its leading separator; always with ``/``."""
+    for base in (root, os.getcwd()):
+        if base:
+            rel = os.path.relpath(os.path.abspath(path), base)
+            if not rel.startswith(".."):
+                return rel.replace(os.sep, "/")
+    return os.path.abspath(path).lstrip(os.sep).replace(os.sep, "/")
+
+
+def tail_glob_match(path: str, patterns: list[str], root: str | None) -> bool:
+    """Does a glob match the project-relative path or any tail of it?
+
+    So ``tests/*`` excludes ``tests/`` folders at any depth, and
+    ``test_*.py`` any test module.  Used by ``code_exclude`` and
+    ``python_exclude`` alike.
+    """
+    from fnmatch import fnmatch
+
+    parts = project_relative(path, root).split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    return any(fnmatch(tail, p) for p in patterns for tail in tails)

@@ -33,11 +33,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from velro_policy.errors import PolicyError, ScanError
 from velro_policy.model import SEVERITY_RANK, Document, Entry, Finding, Location, Problem, Unknown
+from velro_policy.sources._files import tail_glob_match
 
 if TYPE_CHECKING:
     from velro_policy.sources import LoadContext
@@ -81,18 +81,7 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     patterns = config.get("code_exclude", DEFAULT_EXCLUDE)
     if not patterns:
         return True
-    parts = _relative(path, config.get("root")).replace(os.sep, "/").split("/")
-    tails = ["/".join(parts[i:]) for i in range(len(parts))]
-    return not any(fnmatch(tail, p) for p in patterns for tail in tails)
-
-
-def _relative(path: str, root: str | None) -> str:
-    for base in (root, os.getcwd()):
-        if base:
-            rel = os.path.relpath(os.path.abspath(path), base)
-            if not rel.startswith(".."):
-                return rel
-    return os.path.abspath(path).lstrip(os.sep)
+    return not tail_glob_match(path, patterns, config.get("root"))
 
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
@@ -449,7 +438,6 @@ def literal(text: str) -> object:
 
 def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object], unknown_severity: str = "low") -> Iterator[Finding]:
     """Findings of one code rule in one document (the evaluator's code branch)."""
-    from velro_policy import masking
     from velro_policy.evaluate import fingerprint, run_check
     from velro_policy.operators import Context
 

@@ -37,6 +37,7 @@ from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from velro_policy.model import Document, Entry, Problem, Unknown
+from velro_policy.sources._files import tail_glob_match
 
 if TYPE_CHECKING:
     from velro_policy.pyfold import Lit
@@ -64,21 +65,9 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     if not path.endswith(".py"):
         return False
     patterns = config.get("python_exclude", DEFAULT_EXCLUDE)
-    if patterns:
-        parts = _relative(path, config.get("root")).replace(os.sep, "/").split("/")
-        tails = ["/".join(parts[i:]) for i in range(len(parts))]
-        if any(fnmatch(tail, p) for p in patterns for tail in tails):
-            return False
+    if patterns and tail_glob_match(path, patterns, config.get("root")):
+        return False
     return explicit or bool(config.get("scan_python", True)) or is_settings_path(path, config)
-
-
-def _relative(path: str, root: str | None) -> str:
-    for base in (root, os.getcwd()):
-        if base:
-            rel = os.path.relpath(os.path.abspath(path), base)
-            if not rel.startswith(".."):
-                return rel
-    return os.path.abspath(path).lstrip(os.sep)
 
 
 def is_settings_path(path: str, config: dict[str, Any]) -> bool:

@@ -19,11 +19,14 @@ def test_must_show_insecure_production_file(tmp_path: Path) -> None:
 
 
 def test_examples() -> None:
-    secure = velro(["lint", str(EXAMPLES / "secure")])
-    assert secure.returncode == 0, secure.stdout
-    insecure = velro(["lint", str(EXAMPLES / "insecure")])
+    secure = velro(["check", str(EXAMPLES / "secure")])
+    assert secure.returncode == 0, secure.stdout + secure.stderr
+    insecure = velro(["check", str(EXAMPLES / "insecure"), "-f", "json"])
     assert insecure.returncode == 1
-    assert "velro/debug-disabled" in insecure.stdout
+    ids = {f["rule_id"] for f in json.loads(insecure.stdout)["findings"]}
+    # every target has something to say about the insecure project
+    assert {"velro/debug-disabled", "velro/settings-jwt-secret-literal", "velro/header-csp",
+            "velro/rate-table-login", "velro/code-cors-credentials-wildcard", "velro/code-jwt-verify-disabled"} <= ids
 
 
 def test_broken_policy_is_exit_2_with_location(tmp_path: Path) -> None:

@@ -22,6 +22,12 @@ def error_handler(debug: bool = False) -> Iterator[None]:
     except VelroError as exc:
         sys.stderr.write(f"velro-policy: error: {exc}\n")
         raise SystemExit(2) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): the output is incomplete, so not a pass.
+        try:
+            sys.stderr.write("velro-policy: output closed early (broken pipe); the report is incomplete\n")
+        finally:
+            raise SystemExit(2) from None
     except KeyboardInterrupt:
         sys.stderr.write("velro-policy: interrupted\n")
         raise SystemExit(130) from None

@@ -57,7 +57,7 @@ def show(key: str, value: object, *, secret: bool = False) -> str:
             if is_placeholder(value):
                 return f"a placeholder ({len(value)} chars)"
             return mask_secret(value)
-        if looks_like_real_secret(value, min_length=16):
+        if not value.startswith(("/", "http://", "https://")) and looks_like_real_secret(value, min_length=16):
             return mask_secret(value)  # a credential under an innocent name is still a credential
         text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", value)
         if len(text) > 60:

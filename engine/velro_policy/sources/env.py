@@ -3,11 +3,14 @@
 pydantic-settings reads env files with python-dotenv (``dotenv_values``:
 ``parse_stream`` then variable interpolation, last assignment wins, keys
 case-insensitive by default).  ``parse_env`` gives the same keys and values
-with line and column.  Plain ``KEY=value`` lines (the vast majority) are
-taken by a line scanner; from the first line that is anything else (quotes,
-``export`` with odd spacing, ``$`` interpolation, multi-line values...),
-the rest of the file goes to python-dotenv's own parser.  A differential
-test proves the two paths agree.
+with line and column.  Plain lines (the vast majority: ``KEY=value``,
+``export KEY=value``, simple quoted values, comments, ``${VAR}`` references)
+are taken by one regex pass; from the first line that is anything else
+(escapes, multi-line values, spaces around ``=``, unicode whitespace...),
+the rest of the file goes to python-dotenv's own parser.  Files are read as
+pydantic-settings opens them (UTF-8, one BOM dropped, universal newlines).
+``tests/test_env_differential.py`` proves the two paths agree with
+python-dotenv: same keys, values and lines.
 """
 from __future__ import annotations
 

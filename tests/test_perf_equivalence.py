@@ -62,8 +62,7 @@ WORDS = st.lists(st.sampled_from([*secret_quality._WORDS, "X", "İ", "ſ", "K", 
 def test_word_trie_counts_what_the_flat_alternation_counts(value: str) -> None:
     flat = re.compile(secret_quality._WORD_RE_FLAT, re.IGNORECASE)
     reference = sum(len(m.group(0)) for m in flat.finditer(value))
-    fast = sum(map(len, secret_quality._WORD_RE_LOWER.findall(value.lower()) if value.isascii() else secret_quality._WORD_RE.findall(value)))
-    assert fast == reference
+    assert secret_quality._words_covered(value) == reference
 
 
 SELECTORS = st.sampled_from(["DEBUG", "*CORS*ORIGINS", "*_KEY", "SECURITY_HEADERS[\"X-Frame-Options\"]", "**[\"Strict-Transport-Security\"]", "*", "Settings.debug"])

@@ -56,9 +56,19 @@ def _trie_pattern(words: tuple[str, ...]) -> str:
     return build(trie)
 
 
-_WORD_RE = re.compile(_trie_pattern(_WORDS), re.IGNORECASE)
-_WORD_RE_LOWER = re.compile(_trie_pattern(_WORDS))  # on ASCII text lowered first: 20x faster than IGNORECASE
+_WORD_TRIE = _trie_pattern(_WORDS)
+_WORD_RE_LOWER = re.compile(_WORD_TRIE)  # on ASCII text lowered first: 20x faster than IGNORECASE
 _WORD_RE_FLAT = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))  # the reference (tests)
+_WORD_RE_UNICODE: list[re.Pattern[str]] = []  # IGNORECASE, compiled on the first non-ASCII value
+
+
+def _words_covered(value: str) -> int:
+    """How many characters of ``value`` dictionary words cover (longest word at each position)."""
+    if value.isascii():
+        return sum(map(len, _WORD_RE_LOWER.findall(value.lower())))
+    if not _WORD_RE_UNICODE:
+        _WORD_RE_UNICODE.append(re.compile(_WORD_TRIE, re.IGNORECASE))
+    return sum(map(len, _WORD_RE_UNICODE[0].findall(value)))
 
 
 def is_placeholder(value: str) -> bool:
@@ -97,7 +107,7 @@ def weakness(value: str) -> str | None:
         return "it repeats a short pattern"
     if len(set(value)) < min(10, max(2, len(value) // 2)):
         return f"it uses only {len(set(value))} distinct characters"
-    covered = sum(map(len, _WORD_RE_LOWER.findall(value.lower()) if value.isascii() else _WORD_RE.findall(value)))
+    covered = _words_covered(value)
     letters = sum(map(str.isalnum, value))
     if letters and covered / letters > 0.5:
         return "it is made mostly of dictionary words"

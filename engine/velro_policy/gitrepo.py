@@ -10,7 +10,6 @@ answers "not tracked" outside a work tree (no git, nothing committed).
 from __future__ import annotations
 
 import os
-import subprocess
 from typing import NamedTuple, Optional
 
 from velro_policy.errors import ScanError
@@ -27,6 +26,8 @@ class StagedFile(NamedTuple):
 
 
 def _git(args: list[str], cwd: str, *, stdin: Optional[bytes] = None, what: str = "") -> bytes:
+    import subprocess  # here: `lint .env` imports this module without always starting git
+
     try:
         out = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=TIMEOUT, check=False)
     except FileNotFoundError:
@@ -106,6 +107,50 @@ def changed_since(ref: str, cwd: str = ".") -> list[str]:
     return [_rel(top, n) for n in names if os.path.isfile(os.path.join(top, n))]
 
 
+_INDEX_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _surely_untracked(path: str) -> bool:
+    """True only when the git index certainly does not hold ``path`` (a real path).
+
+    A process saved on every ``lint .env.production``: git stores each index
+    entry's path literally in ``.git/index`` (versions 2 and 3), so a path
+    whose bytes appear nowhere in the file (compared case-insensitively) is
+    not tracked.  Anything unusual (index version 4's compressed paths, a
+    split or sparse index, ``.git`` as a file, a large index, a path that does
+    appear) answers False and git is asked.
+    """
+    if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return False  # inside a git hook (a temporary index) or a redirected repository
+    folder = os.path.dirname(path)
+    while True:
+        dot_git = os.path.join(folder, ".git")
+        if os.path.lexists(dot_git):
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False  # not in a work tree: git decides (it answers "not tracked")
+        folder = parent
+    if not os.path.isdir(dot_git) or os.path.islink(dot_git):
+        return False
+    index = os.path.join(dot_git, "index")
+    try:
+        with open(index, "rb") as fh:
+            data = fh.read(_INDEX_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False
+    if len(data) > _INDEX_MAX_BYTES or data[:4] != b"DIRC" or data[4:8] not in (b"\0\0\0\x02", b"\0\0\0\x03"):
+        return False
+    if b"sdir" in data or b"link" in data:  # sparse or split index: entries are not all here
+        return False
+    rel = os.path.relpath(path, os.path.realpath(folder)).replace(os.sep, "/")
+    if rel.startswith(".."):
+        return False
+    return os.fsencode(rel).lower() not in data.lower()
+
+
 def tracked(paths: list[str]) -> set[str]:
     """Which of ``paths`` (returned as real paths) the index holds: tracked, or staged to be added.
 
@@ -114,6 +159,7 @@ def tracked(paths: list[str]) -> set[str]:
     not tracked (nothing can have been committed).
     """
     real = sorted({os.path.realpath(p) for p in paths})
+    real = [p for p in real if not _surely_untracked(p)]
     if not real:
         return set()
 

@@ -1,0 +1,79 @@
+"""``gitrepo.tracked`` answers "not tracked" from ``.git/index`` without starting
+git only when that is certain; its answers always equal ``git ls-files --cached``."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from velro_policy import gitrepo
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    return subprocess.run(["git", *args], cwd=repo, env={**env, **GIT_ENV}, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    root = tmp_path / "repo"
+    (root / "svc").mkdir(parents=True)
+    git(root, "init", "-q")
+    (root / ".gitignore").write_text(".env.*\n!.env.example\n")
+    for name in ("svc/.env.example", "svc/.env.production", "svc/.env.staging", "svc/.env.Committed", "svc/app.py", "svc/.env.new"):
+        (root / name).write_text("A=1\n")
+    git(root, "add", ".gitignore", "svc/.env.example", "svc/app.py")
+    git(root, "add", "-f", "svc/.env.Committed")
+    git(root, "commit", "-q", "-m", "init")
+    git(root, "add", "-f", "svc/.env.new")  # staged, not committed
+    return root
+
+
+def reference(repo: Path, paths: list[Path]) -> set[str]:
+    out = git(repo, "ls-files", "-z", "--cached", "--", *[str(p) for p in paths])
+    return {os.path.realpath(repo / n) for n in out.split("\0") if n}
+
+
+NAMES = ["svc/.env.example", "svc/.env.production", "svc/.env.staging", "svc/.env.Committed", "svc/.env.new", "svc/app.py"]
+
+
+@pytest.mark.parametrize("version", ["2", "3", "4"])
+def test_tracked_equals_git_ls_files(repo: Path, version: str) -> None:
+    git(repo, "update-index", "--index-version", version)
+    paths = [repo / n for n in NAMES]
+    assert gitrepo.tracked([str(p) for p in paths]) == reference(repo, paths)
+    for p in paths:
+        assert gitrepo.tracked([str(p)]) == reference(repo, [p])
+
+
+def test_certain_only_for_paths_absent_from_the_index(repo: Path) -> None:
+    git(repo, "update-index", "--index-version", "2")
+    real = lambda n: os.path.realpath(repo / n)  # noqa: E731
+    assert gitrepo._surely_untracked(real("svc/.env.production"))
+    assert gitrepo._surely_untracked(real("svc/.env.staging"))
+    for held in ("svc/.env.example", "svc/.env.Committed", "svc/.env.new", "svc/app.py"):
+        assert not gitrepo._surely_untracked(real(held)), held
+    assert not gitrepo._surely_untracked(real("svc/.env.committed"))  # case differs: git decides
+    git(repo, "update-index", "--index-version", "4")  # compressed paths: never certain
+    assert not gitrepo._surely_untracked(real("svc/.env.production"))
+
+
+def test_a_temporary_index_of_a_hook_is_never_second_guessed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(repo, "update-index", "--index-version", "2")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(repo / ".git" / "next-index"))
+    assert not gitrepo._surely_untracked(os.path.realpath(repo / "svc/.env.production"))
+
+
+def test_outside_a_work_tree_git_decides(tmp_path: Path) -> None:
+    lone = tmp_path / "lone" / ".env.production"
+    lone.parent.mkdir()
+    lone.write_text("A=1\n")
+    assert not gitrepo._surely_untracked(os.path.realpath(lone))
+    assert gitrepo.tracked([str(lone)]) == set()

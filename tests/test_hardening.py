@@ -171,3 +171,57 @@ def test_rule_that_cannot_be_evaluated_fails_closed(monkeypatch: pytest.MonkeyPa
     assert list(ev.evaluate(doc)) == []
     assert [p.kind for p in ev.problems] == ["evaluation-error"]
     assert "acme/x" in ev.problems[0].message and "acme.yaml" in ev.problems[0].message
+
+
+@FAST
+@given(st.one_of(st.text(), st.lists(st.text()), st.dictionaries(st.text(), st.one_of(st.text(), st.lists(st.text()), st.none()))))
+def test_csp_parser_raises_only_csp_error(value: object) -> None:
+    from velro_policy import csp
+
+    try:
+        policy = csp.parse(value)
+    except csp.CSPError:
+        return
+    assert policy.directives
+
+
+python_fragments = st.lists(st.sampled_from([
+    "X = ", "{", "}", "[", "]", "(", ")", '"a"', "'b'", "1", "None", "True", ",", ":", "\n", "    ", "class S(BaseSettings):\n",
+    "os.getenv('DEBUG', 'true')", "Field(default=", "f'{A}'", "**", "+", "def f():\n    return ", "import os\n", "\\", "#", "\x00",
+]), max_size=40).map("".join)
+
+
+@FAST
+@given(st.one_of(st.text(), python_fragments))
+def test_settings_reader_never_raises(text: str) -> None:
+    from velro_policy.pyread import read_module
+
+    result = read_module(text, "settings.py")
+    for problem in result.problems:
+        assert problem.path == "settings.py" and problem.line >= 1
+
+
+def test_permission_denied_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI runs as root, which reads a chmod-0 file: make the OS refuse as it does for other users.
+    target = write(tmp_path / ".env.production", "DEBUG=true\n")
+    real_open = os.open
+
+    def refusing_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file) == str(target):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    text, problem = read_text(str(target))
+    assert text is None and problem is not None and "permission denied" in problem.message
+
+
+def test_baseline_file_holds_no_secret(tmp_path: Path) -> None:
+    secret = "Zq7Kx2Vm9Lp4Rt8Wn3Bc6Hd1Fg5Jk0Ys"
+    write(tmp_path / ".env.production", f"DEBUG=true\nJWT_SECRET={secret}\nAPI_TOKEN={secret}x\n")
+    write(tmp_path / ".env.example", f"JWT_SECRET={secret}{secret}\n")
+    res = velro(["baseline", "create"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    blob = (tmp_path / ".velro-policy-baseline.json").read_text()
+    assert "JWT_SECRET" in blob or "velro/" in blob
+    assert secret not in blob and secret not in res.stdout + res.stderr

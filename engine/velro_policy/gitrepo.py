@@ -118,37 +118,63 @@ def _surely_untracked(path: str) -> bool:
     whose bytes appear nowhere in the file (compared case-insensitively) is
     not tracked.  Anything unusual (index version 4's compressed paths, a
     split or sparse index, ``.git`` as a file, a large index, a path that does
-    appear) answers False and git is asked.
+    appear) answers False and git is asked.  Each index is read once per run.
     """
     if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
         return False  # inside a git hook (a temporary index) or a redirected repository
-    folder = os.path.dirname(path)
-    while True:
-        dot_git = os.path.join(folder, ".git")
-        if os.path.lexists(dot_git):
-            break
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return False  # not in a work tree: git decides (it answers "not tracked")
-        folder = parent
-    if not os.path.isdir(dot_git) or os.path.islink(dot_git):
+    root = _work_tree(os.path.dirname(path))
+    if root is None:
+        return False  # not in a work tree, or .git is a file: git decides
+    data = _index_bytes(root)
+    if data is None:
         return False
-    index = os.path.join(dot_git, "index")
-    try:
-        with open(index, "rb") as fh:
-            data = fh.read(_INDEX_MAX_BYTES + 1)
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return False
-    if len(data) > _INDEX_MAX_BYTES or data[:4] != b"DIRC" or data[4:8] not in (b"\0\0\0\x02", b"\0\0\0\x03"):
-        return False
-    if b"sdir" in data or b"link" in data:  # sparse or split index: entries are not all here
-        return False
-    rel = os.path.relpath(path, os.path.realpath(folder)).replace(os.sep, "/")
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
     if rel.startswith(".."):
         return False
-    return os.fsencode(rel).lower() not in data.lower()
+    return os.fsencode(rel).lower() not in data
+
+
+_WORK_TREES: dict[str, Optional[str]] = {}
+_INDEXES: dict[str, tuple[tuple[int, int, int], Optional[bytes]]] = {}
+
+
+def _work_tree(folder: str) -> Optional[str]:
+    """The nearest folder at or above ``folder`` with a ``.git`` directory (None: none, or .git is a file)."""
+    if folder in _WORK_TREES:
+        return _WORK_TREES[folder]
+    dot_git = os.path.join(folder, ".git")
+    if os.path.lexists(dot_git):
+        found = folder if os.path.isdir(dot_git) and not os.path.islink(dot_git) else None
+    else:
+        parent = os.path.dirname(folder)
+        found = None if parent == folder else _work_tree(parent)
+    _WORK_TREES[folder] = found
+    return found
+
+
+def _index_bytes(root: str) -> Optional[bytes]:
+    """``.git/index`` lower-cased, when its paths are all stored literally (else None).
+    Cached by the file's identity, size and mtime, so a changed index is read again."""
+    index = os.path.join(root, ".git", "index")
+    try:
+        st = os.stat(index)
+    except OSError:
+        return None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _INDEXES.get(root)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    data: Optional[bytes] = None
+    try:
+        with open(index, "rb") as fh:
+            raw = fh.read(_INDEX_MAX_BYTES + 1)
+        if (len(raw) <= _INDEX_MAX_BYTES and raw[:4] == b"DIRC" and raw[4:8] in (b"\0\0\0\x02", b"\0\0\0\x03")
+                and b"sdir" not in raw and b"link" not in raw):  # not a sparse or split index
+            data = raw.lower()
+    except OSError:
+        data = None
+    _INDEXES[root] = (stamp, data)
+    return data
 
 
 def tracked(paths: list[str]) -> set[str]:

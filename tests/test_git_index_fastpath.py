@@ -71,9 +71,20 @@ def test_a_temporary_index_of_a_hook_is_never_second_guessed(repo: Path, monkeyp
     assert not gitrepo._surely_untracked(os.path.realpath(repo / "svc/.env.production"))
 
 
-def test_outside_a_work_tree_git_decides(tmp_path: Path) -> None:
+def test_outside_any_work_tree_nothing_is_tracked(tmp_path: Path) -> None:
     lone = tmp_path / "lone" / ".env.production"
     lone.parent.mkdir()
     lone.write_text("A=1\n")
-    assert not gitrepo._surely_untracked(os.path.realpath(lone))
+    assert gitrepo._surely_untracked(os.path.realpath(lone))  # no .git above it: nothing was committed
     assert gitrepo.tracked([str(lone)]) == set()
+
+
+def test_a_dot_git_file_leaves_the_answer_to_git(repo: Path, tmp_path: Path) -> None:
+    worktree = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", str(worktree))
+    assert (worktree / ".git").is_file()
+    for name in ("svc/.env.Committed", "svc/.env.production"):
+        (worktree / name).write_text("A=1\n")
+        assert not gitrepo._surely_untracked(os.path.realpath(worktree / name))
+    paths = [worktree / "svc/.env.Committed", worktree / "svc/.env.production"]
+    assert gitrepo.tracked([str(p) for p in paths]) == reference(worktree, paths) == {os.path.realpath(paths[0])}

@@ -123,8 +123,10 @@ def _surely_untracked(path: str) -> bool:
     if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
         return False  # inside a git hook (a temporary index) or a redirected repository
     root = _work_tree(os.path.dirname(path))
+    if root == _NO_REPOSITORY:
+        return True  # no .git above it: git would fail, and nothing can have been committed
     if root is None:
-        return False  # not in a work tree, or .git is a file: git decides
+        return False  # .git is a file (a worktree, a submodule): git decides
     data = _index_bytes(root)
     if data is None:
         return False
@@ -138,8 +140,12 @@ _WORK_TREES: dict[str, Optional[str]] = {}
 _INDEXES: dict[str, tuple[tuple[int, int, int], Optional[bytes]]] = {}
 
 
+_NO_REPOSITORY = "\0none"
+
+
 def _work_tree(folder: str) -> Optional[str]:
-    """The nearest folder at or above ``folder`` with a ``.git`` directory (None: none, or .git is a file)."""
+    """The nearest folder at or above ``folder`` with a ``.git`` directory; None when the
+    nearest ``.git`` is a file or a link; ``_NO_REPOSITORY`` when there is none."""
     if folder in _WORK_TREES:
         return _WORK_TREES[folder]
     dot_git = os.path.join(folder, ".git")
@@ -147,7 +153,7 @@ def _work_tree(folder: str) -> Optional[str]:
         found = folder if os.path.isdir(dot_git) and not os.path.islink(dot_git) else None
     else:
         parent = os.path.dirname(folder)
-        found = None if parent == folder else _work_tree(parent)
+        found = _NO_REPOSITORY if parent == folder else _work_tree(parent)
     _WORK_TREES[folder] = found
     return found
 

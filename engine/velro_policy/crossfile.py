@@ -106,6 +106,16 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
     return out
 
 
+def _template_groups(project: "Project", rule: dict[str, Any]) -> Iterator[tuple[list[Document], list[Document]]]:
+    """(templates, real env files of the rule's environments) per folder that has both."""
+    envs = set(rule["environments"])
+    for _, docs in sorted(_groups(project.env).items()):
+        templates = [d for d in docs if d.is_template]
+        real = [d for d in docs if not d.is_template and d.environment in envs]
+        if templates and real:
+            yield templates, real
+
+
 def _names(docs: Iterable[Document]) -> str:
     return ", ".join(shown(d) for d in docs)
 
@@ -151,12 +161,7 @@ _STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
 
 def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every key of a production/staging env file is listed in the template beside it."""
-    envs = set(rule["environments"])
-    for _, docs in sorted(_groups(project.env).items()):
-        templates = [d for d in docs if d.is_template]
-        real = [d for d in docs if not d.is_template and d.environment in envs]
-        if not templates or not real:
-            continue
+    for templates, real in _template_groups(project, rule):
         applied()
         listed = {e.key.upper() for t in templates for e in env_entries(t)}
         reported: set[str] = set()
@@ -180,12 +185,7 @@ def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, par
     injects (railway variables set JWT_SECRET=...): not reported."""
     from velro_policy.secret_quality import is_placeholder
 
-    envs = set(rule["environments"])
-    for _, docs in sorted(_groups(project.env).items()):
-        templates = [d for d in docs if d.is_template]
-        real = [d for d in docs if not d.is_template and d.environment in envs]
-        if not templates or not real:
-            continue
+    for templates, real in _template_groups(project, rule):
         applied()
         used = {e.key.upper() for d in real for e in env_entries(d)}
         reported: set[str] = set()

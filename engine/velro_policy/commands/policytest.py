@@ -25,7 +25,8 @@ def _test_files(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_file():
-            out.append(p)
+            if p.name.endswith((".test.yaml", ".test.yml")):
+                out.append(p)  # other files named are the policies under test
         elif p.is_dir():
             out.extend(sorted(q for q in p.rglob("*.test.y*ml") if q.is_file()))
         else:

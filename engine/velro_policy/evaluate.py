@@ -96,19 +96,20 @@ class Evaluator:
     def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[dict[str, object]]] = None) -> tuple[str, ...]:
         """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
         if rules is not None:
-            return tuple(
-                str(rule["id"]) for rule in rules
-                if any(selectors.matches(p, q) for p in self._patterns(rule)[0] for q in paths)
-                and not any(selectors.matches(p, q) for p in self._patterns(rule)[1] for q in paths)
-            )
+            return self._select(paths, rules)
         ids = self._selecting.get(paths)
         if ids is None:
-            ids = self._selecting[paths] = tuple(
-                str(rule["id"]) for rule in self.rules
-                if any(selectors.matches(p, q) for p in self._patterns(rule)[0] for q in paths)
-                and not any(selectors.matches(p, q) for p in self._patterns(rule)[1] for q in paths)
-            )
+            ids = self._selecting[paths] = self._select(paths, self.rules)
         return ids
+
+    def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[dict[str, object]]) -> tuple[str, ...]:
+        out = []
+        for rule in rules:
+            include, exclude = self._patterns(rule)
+            if any(selectors.matches(p, q) for p in include for q in paths) and \
+                    not any(selectors.matches(p, q) for p in exclude for q in paths):
+                out.append(str(rule["id"]))
+        return tuple(out)
 
     def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list[Entry]]:
         """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""

@@ -225,8 +225,9 @@ def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, par
                 yield Hit(doc, e, e.key, message, tuple((d, None) for d in other))
 
 
-_SETTINGS_CLASS = re.compile(r"BaseSettings")
-_READ_HINT = re.compile(r"basesettings|getenv|environ|decouple|environs|starlette\.config", re.IGNORECASE)
+# Words that make a module worth a closer look; plain substring tests (C speed), since a
+# case-insensitive regex alternation costs ~0.2 ms per module and the hook reads thousands.
+_READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.config")
 # An env read anywhere in a module: os.getenv("X"), os.environ["X"], environ.get("X"), config("X").
 _ENV_CALL = re.compile(r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 
@@ -250,7 +251,7 @@ def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str,
             text = fh.read()
     except OSError:
         text = ""
-    if _SETTINGS_CLASS.search(text):  # fields need the class read; other reads the regex finds
+    if "BaseSettings" in text:  # fields need the class read; other reads the regex finds
         from velro_policy.pyread import read_module
 
         read = read_module(text, shown(doc))
@@ -260,7 +261,8 @@ def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str,
         for b in read.bindings:
             for name in b.env:
                 out.setdefault(name.upper(), b.lit.loc.line)
-    if _READ_HINT.search(text):
+    lowered = text.lower()
+    if any(word in lowered for word in _READ_HINTS):
         for m in _ENV_CALL.finditer(text):
             out.setdefault(m.group(1).upper(), text.count("\n", 0, m.start()) + 1)
     cache[doc.path] = out

@@ -217,7 +217,7 @@ class Folder:
                     members.update(dict(inner.items))
                 continue
             key = self.fold(knode)
-            if is_unknown(key.value) or not _hashable(key.value):
+            if is_unknown(key.value) or not is_hashable(key.value):
                 unknown = unknown or f"key {self.source(knode)} is not a literal"
                 continue
             val = self.fold(vnode)
@@ -440,7 +440,8 @@ class _Blank(ast.NodeTransformer):
         return node
 
 
-def _hashable(value: object) -> bool:
+def is_hashable(value: object) -> bool:
+    """Can the value be a dict key?"""
     try:
         hash(value)
     except TypeError:

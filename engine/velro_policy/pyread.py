@@ -29,7 +29,7 @@ import re
 from typing import Callable, Iterable, NamedTuple
 
 from velro_policy.model import Location, Problem, Unknown
-from velro_policy.pyfold import Folder, Lit, Required, TooDeep, dotted
+from velro_policy.pyfold import Folder, Lit, Required, TooDeep, is_hashable, dotted
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTAINER_NODES = (ast.Dict, ast.List, ast.Tuple, ast.Set)
@@ -361,7 +361,7 @@ def _set_member(lit: Lit, key: Lit | None, value: Lit | None, key_loc: Location,
     if not isinstance(lit.value, dict):
         return lit if isinstance(lit.value, Unknown) else Lit(Unknown("changed by an item assignment"), lit.loc, lit.items)
     members = dict(lit.items)
-    if key is None or isinstance(key.value, Unknown) or not _hashable(key.value):
+    if key is None or isinstance(key.value, Unknown) or not is_hashable(key.value):
         return Lit(Unknown(f"dict: a key set at line {key_loc.line} is not a literal"), lit.loc, lit.items)
     if value is None:
         value = Lit(Unknown("read from a required env variable"), key_loc)
@@ -391,12 +391,6 @@ def _extend(lit: Lit, other: Lit | None, conditional: bool, line: int) -> Lit:
     return Lit(Unknown(f"changed at line {line} in a way not followed statically"), lit.loc, lit.items)
 
 
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 def _sub_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     out = [getattr(stmt, "body", []), getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
     out.extend(h.body for h in getattr(stmt, "handlers", []))

@@ -141,6 +141,10 @@ def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(projec
     for rid, (fp, line) in before.items():
         assert after[rid] == (fp, line + 3)
 
+    # A file git ignores is still scanned when it is named on the command line.
+    named = velro(["lint", "app/generated.py", "--format", "json"], cwd=project, env=env)
+    assert any(f["path"] == "app/generated.py" for f in json.loads(named.stdout)["findings"])
+
 
 def test_semgrep_missing_is_exit_2_with_one_line(project: Path, tmp_path: Path) -> None:
     """A Python whose folder has no semgrep, and a PATH without one."""

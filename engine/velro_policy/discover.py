@@ -25,6 +25,7 @@ SKIP_DIRS = frozenset({
 class Discovered(NamedTuple):
     files: dict[str, list[str]]  # source name -> paths
     skipped: list[str]  # notes on what was skipped and why
+    explicit: frozenset[str] = frozenset()  # files named on the command line (normalised)
 
 
 def _git_ignored_dirs(root: str) -> set[str]:
@@ -103,4 +104,4 @@ def discover(
                 add(full, False)
     for names in files.values():
         names.sort()
-    return Discovered(files, skipped)
+    return Discovered(files, skipped, frozenset(os.path.normpath(p) for p in paths if not os.path.isdir(p)))

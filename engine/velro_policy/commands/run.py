@@ -83,7 +83,7 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     found = scope.found if scope else discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
-    ctx = LoadContext(config, rules, opts.environment, root, shown)
+    ctx = LoadContext(config, rules, opts.environment, root, shown, found.explicit)
     documents = load_documents(found.files, ctx)
     from velro_policy.effective import derive  # settings defaults an env file does not set (stdlib only)
 

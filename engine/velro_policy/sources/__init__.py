@@ -21,6 +21,7 @@ class LoadContext(NamedTuple):
     flag_environment: str | None
     root: str
     display: Any  # callable(path) -> display path
+    explicit: frozenset[str] = frozenset()  # files named on the command line (normalised paths)
 
 
 class Source(Protocol):

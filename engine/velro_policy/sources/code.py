@@ -55,7 +55,6 @@ _METAVAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 _STRIP_KEYS = ("id", "message", "severity")
 
 
-_EXPLICIT: set[str] = set()  # files named on the command line: scanned even when git ignores them
 
 
 class CodeMatch(NamedTuple):
@@ -76,8 +75,6 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     """
     if not path.endswith(".py"):
         return False
-    if explicit:
-        _EXPLICIT.add(os.path.normpath(path))
     patterns = config.get("code_exclude", DEFAULT_EXCLUDE)
     if not patterns:
         return True
@@ -86,7 +83,8 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
     rules = [r for r in ctx.rules if r.get("target") == TARGET]
-    ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in _EXPLICIT]) if rules else set()
+    # A file named on the command line is scanned even when git ignores it.
+    ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in ctx.explicit]) if rules else set()
     paths = [p for p in paths if p not in ignored]
     if not rules or not paths:
         return

@@ -74,6 +74,12 @@ def ours(text: str) -> tuple[list[tuple[str, str | None, int]], list[int]]:
 def assert_same(text: str) -> None:
     """The whole contract, for one text."""
     assert ours(text) == reference_bindings(text), repr(text)
+    fast = env_source._fast_columns(text)
+    if fast is not None:  # the one-pass shortcut, where it answers, says what the scanner says
+        keys, values, lines, cols = fast
+        scanned, problems = env_source._scan(text, "f.env", True)
+        assert not problems
+        assert list(zip(keys, values, lines, cols or [1] * len(keys))) == scanned, repr(text)
     entries, _ = env_source.parse_env(text, "f.env")
     got = {e.key.upper(): (e.key, e.value, e.loc.line) for e in entries}
     want = reference_entries(text)
@@ -216,3 +222,38 @@ def test_unusual_lines_fall_back_to_python_dotenv() -> None:
 def test_columns_point_at_the_key() -> None:
     bindings, _ = env_source.parse_bindings("  export  DEBUG=true\n\tX=1\n")
     assert [(b.key, b.col) for b in bindings] == [("DEBUG", 11), ("X", 2)]
+
+
+PLAIN_LINES = st.one_of(
+    st.just(""),
+    st.sampled_from(["# comment", "#", "# KEY=value", "#\tx 'y' \"z\""]),
+    st.builds(
+        lambda export, key, value, tail: f"{export}{key}={value}{tail}",
+        st.sampled_from(["", "", "export ", "export\t", "export  "]),
+        st.sampled_from(["A", "export", "B", "a", "DEBUG", "debug", "K.E-Y", "_X1", "JWT_SECRET"]),
+        st.one_of(
+            st.lists(st.sampled_from(list("abcXYZ019_-./:@,;+*?!%&()[]{}<>|~^`#$\\é=") + ["${A}", "${B:-x}"]), max_size=6).map("".join),
+            st.lists(st.sampled_from(list("ab #$=\t") + ["${A}"]), max_size=6).map(lambda b: "'" + "".join(b) + "'"),
+            st.lists(st.sampled_from(list("ab #$='\t") + ["${A}", "${MISSING}"]), max_size=6).map(lambda b: '"' + "".join(b) + '"'),
+        ),
+        st.sampled_from(["", "", " # c", "\t#c", "  #"]),
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(PLAIN_LINES, max_size=12).map("\n".join), st.sampled_from(["", "\n"]))
+@example("A=1\nB='x y' # c\nC=\"${A}\"\n# done", "\n")
+def test_plain_files_take_the_one_pass_shortcut_and_parse_as_python_dotenv_does(body: str, end: str) -> None:
+    """Files of plain lines only (the common case) are read by ``_fast_columns``, and still agree."""
+    text = body + end
+    if not text.startswith("="):  # every line is plain, so the shortcut must answer
+        assert env_source._fast_columns(text) is not None, repr(text)
+    assert_same(text)
+
+
+def test_anything_unusual_leaves_the_shortcut() -> None:
+    for text in (" export A=1\n", " A=1\n", "A=1 \n", "A = 1\n", "A='x\\'y'\n", "A=1\r\nB=2\n", "A\n"):
+        assert env_source._fast_columns(text) is None, repr(text)
+    assert env_source._fast_columns("A=1\n# c\n\nB='two words' # c\n") == (["A", "B"], ["1", "two words"], [1, 4], None)
+    assert env_source._fast_columns("export A=1\nB=2\n") == (["A", "B"], ["1", "2"], [1, 2], [8, 1])

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import os
 import re
+from itertools import compress
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from velro_policy import selectors
-from velro_policy.model import Document, Entry, Finding
+from velro_policy.model import Document, EnvEntries, Entry, Finding
 
 GIT_PREFIX = "__git__"
 ENV_TARGETS = ("env",)
@@ -60,10 +61,34 @@ class Hit(NamedTuple):
     others: tuple[Where, ...]
 
 
+class View(NamedTuple):
+    """A document's own variables, column-wise (not the ``__git__`` copies): the
+    project checks compare key sets across thousands of files, so they work on
+    lists and sets and make ``Entry`` objects only for what they report."""
+
+    keys: list[str]
+    uppers: list[str]
+    values: list[object]
+    entry: Callable[[int], Entry]
+
+
+def view(doc: Document) -> View:
+    ents = doc.entries
+    if type(ents) is EnvEntries:
+        return View(ents.keys, ents.uppers, ents.values, ents.entry)
+    own = [e for e in ents if not e.parts or e.parts[0] != GIT_PREFIX]
+    return View([e.key for e in own], [e.key.upper() for e in own], [e.value for e in own], own.__getitem__)
+
+
 class Project(NamedTuple):
     env: list[Document]  # env files (templates included) that parsed cleanly
     settings: list[Document]  # settings modules that parsed cleanly
     config: dict[str, Any]
+    views: dict[int, View] = {}  # id(env document) -> its view
+    groups: dict[str, list[Document]] = {}  # folder -> env documents in it
+
+    def of(self, doc: Document) -> View:
+        return self.views[id(doc)]
 
 
 def shown(doc: Document) -> str:
@@ -82,6 +107,17 @@ class Picker:
         self.exclude = [selectors.compile_selector(s[1:]) for s in select if s.startswith("!")]
         self._verdicts: dict[str, bool] = {}  # key -> picked (keys repeat in every file)
 
+    def mask(self, keys: list[str]) -> list[bool]:
+        """``[self(k) for k in keys]``, at C speed once the keys have been seen."""
+        flags = list(map(self._verdicts.get, keys))
+        if None in flags:
+            flags = [self(k) if f is None else f for k, f in zip(keys, flags)]
+        return flags  # type: ignore[return-value]
+
+    def picked(self, keys: list[str]) -> Iterator[int]:
+        """Positions of the picked keys."""
+        return compress(range(len(keys)), self.mask(keys))
+
     def __call__(self, key: str) -> bool:
         hit = self._verdicts.get(key)
         if hit is None:
@@ -90,13 +126,6 @@ class Picker:
                 any(selectors.matches(p, parts) for p in self.include) and not any(selectors.matches(p, parts) for p in self.exclude)
             )
         return hit
-
-
-def env_entries(doc: Document) -> Iterator[Entry]:
-    """The document's own variables (not the ``__git__`` copies)."""
-    for e in doc.entries:
-        if not e.parts or e.parts[0] != GIT_PREFIX:
-            yield e
 
 
 def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
@@ -109,7 +138,7 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
 def _template_groups(project: "Project", rule: dict[str, Any]) -> Iterator[tuple[list[Document], list[Document]]]:
     """(templates, real env files of the rule's environments) per folder that has both."""
     envs = set(rule["environments"])
-    for _, docs in sorted(_groups(project.env).items()):
+    for _, docs in sorted(project.groups.items()):
         templates = [d for d in docs if d.is_template]
         real = [d for d in docs if not d.is_template and d.environment in envs]
         if templates and real:
@@ -133,20 +162,24 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
 
     key = os.urandom(32)  # per run: digests mean nothing outside it (secrets.token_bytes, without importing hmac)
     envs = set(rule["environments"])
-    seen: dict[bytes, list[tuple[Document, Entry]]] = {}
+    seen: dict[bytes, list[tuple[Document, int]]] = {}
     for doc in project.env:
         if doc.is_template or doc.environment not in envs:
             continue
-        for e in env_entries(doc):
-            if not pick(e.key) or not isinstance(e.value, str) or not e.value.strip() or is_placeholder(e.value):
+        v = project.of(doc)
+        for i in pick.picked(v.keys):
+            value = v.values[i]
+            if not isinstance(value, str) or not value.strip() or is_placeholder(value):
                 continue
-            digest = blake2b(e.value.encode("utf-8", "surrogatepass"), key=key).digest()
-            seen.setdefault(digest, []).append((doc, e))
+            digest = blake2b(value.encode("utf-8", "surrogatepass"), key=key).digest()
+            seen.setdefault(digest, []).append((doc, i))
+    resolved: dict[bytes, list[tuple[Document, Entry]]] = {
+        digest: [(d, project.of(d).entry(i)) for d, i in uses] for digest, uses in seen.items()
+        if len({d.environment for d, _ in uses}) > 1
+    }
     if sum(len(v) for v in seen.values()) and len({d.environment for d in project.env if not d.is_template and d.environment in envs}) > 1:
         applied()
-    for uses in seen.values():
-        if len({d.environment for d, _ in uses}) < 2:
-            continue
+    for uses in resolved.values():
         uses.sort(key=lambda u: (-_STRICT.get(u[0].environment, 0), shown(u[0]), u[1].loc.line))
         doc, entry = uses[0]
         others = [(d, e) for d, e in uses[1:]]
@@ -163,15 +196,20 @@ def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, pa
     """Every key of a production/staging env file is listed in the template beside it."""
     for templates, real in _template_groups(project, rule):
         applied()
-        listed = {e.key.upper() for t in templates for e in env_entries(t)}
+        listed = set().union(*(project.of(t).uppers for t in templates))
         reported: set[str] = set()
         for doc in sorted(real, key=lambda d: (-_STRICT.get(d.environment, 0), shown(d))):
-            for e in env_entries(doc):
-                k = e.key.upper()
-                if k in listed or k in reported or not pick(e.key):
+            v = project.of(doc)
+            missing = set(v.uppers).difference(listed, reported)  # usually empty: no loop over the keys
+            if not missing:
+                continue
+            for i, k in enumerate(v.uppers):
+                if k not in missing or k in reported or not pick(v.keys[i]):
                     continue
                 reported.add(k)
-                also = [(d, x) for d in real if d is not doc for x in env_entries(d) if x.key.upper() == k]
+                e = v.entry(i)
+                also = [(d, project.of(d).entry(j)) for d in real if d is not doc
+                        for j, x in enumerate(project.of(d).uppers) if x == k]
                 more = f" (also set in {_names(d for d, _ in also)})" if also else ""
                 message = (f"{e.key} is set in {_where(doc, e)}{more} but missing from the template {_names(templates)}; "
                            f"add {e.key}=<placeholder> to the template so every environment knows it exists")
@@ -187,16 +225,19 @@ def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, par
 
     for templates, real in _template_groups(project, rule):
         applied()
-        used = {e.key.upper() for d in real for e in env_entries(d)}
+        used = set().union(*(project.of(d).uppers for d in real))
         reported: set[str] = set()
         for t in templates:
-            for e in env_entries(t):
-                k = e.key.upper()
-                if k in used or k in reported or not pick(e.key):
+            v = project.of(t)
+            unused = set(v.uppers).difference(used, reported)  # usually empty: no loop over the keys
+            for i, k in enumerate(v.uppers if unused else ()):
+                if k not in unused or k in reported or not pick(v.keys[i]):
                     continue
-                if not isinstance(e.value, str) or not e.value.strip() or is_placeholder(e.value):
+                value = v.values[i]
+                if not isinstance(value, str) or not value.strip() or is_placeholder(value):
                     continue
                 reported.add(k)
+                e = v.entry(i)
                 message = (f"{e.key} is in the template {_where(t, e)} but no environment file beside it sets it "
                            f"({_names(real)}); remove it from the template, or set it where it is needed")
                 yield Hit(t, e, e.key, message, tuple((d, None) for d in real))
@@ -208,14 +249,24 @@ def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, par
     keys = project.config.get("parity_keys") or []
     if keys:
         pick = Picker(list(keys))
-    for _, docs in sorted(_groups(project.env).items()):
+    for _, docs in sorted(project.groups.items()):
         by_env = {n: [d for d in docs if not d.is_template and d.environment == n] for n in names}
         if not all(by_env.values()):
             continue
         applied()
-        sets = {n: {e.key.upper(): (d, e) for d in by_env[n] for e in env_entries(d) if pick(e.key)} for n in names}
+        # environment -> UPPER key -> (document, position); a later file of the same environment wins, as before
+        sets: dict[str, dict[str, tuple[Document, int]]] = {}
         for n in names:
-            for k, (doc, e) in sorted(sets[n].items()):
+            table: dict[str, tuple[Document, int]] = {}
+            for d in by_env[n]:
+                v = project.of(d)
+                table.update((v.uppers[i], (d, i)) for i in pick.picked(v.keys))
+            sets[n] = table
+        common = set(sets[names[0]]).intersection(*(sets[m] for m in names[1:]))
+        for n in names:
+            for k in sorted(set(sets[n]).difference(common)):  # keys some other environment lacks
+                doc, i = sets[n][k]
+                e = project.of(doc).entry(i)
                 lacking = [m for m in names if m != n and k not in sets[m]]
                 if not lacking:
                     continue
@@ -278,7 +329,7 @@ def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: A
         for f in (folder, *_parents(folder)):
             below.setdefault(f, []).append(d)
     envs = set(rule["environments"]) | {"template"}
-    for folder, docs in sorted(_groups(project.env).items()):
+    for folder, docs in sorted(project.groups.items()):
         mine = [(d, r) for d in below.get(folder, ()) for r in (settings_reads(d, cache),) if r]
         if not mine:
             continue
@@ -289,9 +340,10 @@ def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: A
         applied()
         setters: dict[str, list[tuple[Document, Entry]]] = {}
         for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
-            for e in env_entries(doc):
-                if e.key.upper() not in read and pick(e.key):
-                    setters.setdefault(e.key.upper(), []).append((doc, e))
+            v = project.of(doc)
+            for i in pick.picked(v.keys):
+                if v.uppers[i] not in read:
+                    setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
         modules = [d for d, _ in mine]
         for k, uses in sorted(setters.items()):
             doc, entry = uses[0]
@@ -340,7 +392,8 @@ def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config:
     from velro_policy.evaluate import fingerprint
 
     docs = [d for d in documents if not d.problems]
-    project = Project([d for d in docs if d.target in ENV_TARGETS], [d for d in docs if d.target == SETTINGS_TARGET], config)
+    env = [d for d in docs if d.target in ENV_TARGETS]
+    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env))
     out: list[Finding] = []
     for rule in project_rules(rules):
         name, param = next(iter(rule["check"].items()))

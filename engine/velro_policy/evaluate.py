@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional
 
 from velro_policy import masking, selectors
-from velro_policy.model import SEVERITY_RANK, Document, Entry, Finding, Problem, Unknown
+from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown
 from velro_policy.operators import OPERATORS, Context
 
 CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown values
@@ -117,8 +117,23 @@ class Evaluator:
         single = self._selecting1.get(scope)
         if single is None:
             single = self._selecting1[scope] = {}
+        ents = doc.entries
+        if type(ents) is EnvEntries:  # column-wise: Entry objects only for the picked keys
+            get = single.get
+            for i, key in enumerate(ents.keys):
+                ids = get((key,))
+                if ids is None:
+                    ids = single[(key,)] = self._selected_by(((key,),), rules)
+                if ids:
+                    e = ents.entry(i)
+                    for rid in ids:
+                        if rid in picks:
+                            picks[rid].append(e)
+                        else:
+                            picks[rid] = [e]
+            return picks
         allowed: Optional[set[str]] = None
-        for e in doc.entries:
+        for e in ents:
             if e.aliases:
                 allowed = allowed or {str(r["id"]) for r in rules}
                 ids = tuple(r for r in self._selected_by(((e.parts or (e.key,)), *e.aliases)) if r in allowed)

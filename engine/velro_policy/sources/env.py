@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from fnmatch import fnmatch
-from functools import partial
-from itertools import repeat
+from itertools import compress, repeat
+from operator import contains, itemgetter
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from velro_policy import environments
-from velro_policy.model import Document, Entry, Location, Problem, Unknown
+from velro_policy.model import Document, EnvEntries, Entry, Problem, Unknown
 from velro_policy.sources._files import read_text
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def parse_bindings(text: str, path: str = "", *, bom: bool = True) -> tuple[list
 _VARIABLE = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
 
 
-def _interpolate(bindings: list[tuple[str, str | None, int, int]]) -> dict[str, object]:
+def _interpolate(keys: list[str], values: list[str | None]) -> list[object]:
     """dotenv_values' interpolation, against the file's own earlier values only.
 
     pydantic-settings calls ``dotenv_values`` (``override=True``): a ``${NAME}``
@@ -144,91 +145,123 @@ def _interpolate(bindings: list[tuple[str, str | None, int, int]]) -> dict[str, 
     ``NAME`` line counts as ""), whatever the process environment holds.  A
     name the file does not set comes from the process environment at run
     time: the value is ``Unknown``, never guessed (not even its default).
+    ``keys``/``values``: every binding in file order.  Only the few values
+    holding ``${`` are visited (found with C-speed ``map``).
     """
-    values: dict[str, object] = {}
-    for key, value, _, _ in bindings:
-        if value is None or "${" not in value:
-            values[key] = value
-            continue
+    out: list[object] = list(values)
+    if None in values:
+        refs = [i for i, v in enumerate(values) if v is not None and "${" in v]
+    else:
+        refs = list(compress(range(len(values)), map(contains, values, repeat("${"))))
+    known: dict[str, object] = {}
+    done = 0
+    for i in refs:
+        known.update(zip(keys[done:i], out[done:i]))  # the latest earlier binding of each name
+        done = i
+        value: str = values[i]  # type: ignore[assignment]
         parts: list[str] = []
         pos = 0
         unknown = None
         for m in _VARIABLE.finditer(value):
             name = m.group("name")
-            known = values.get(name, _MISSING)
-            if known is _MISSING or isinstance(known, Unknown):
+            got = known.get(name, _MISSING)
+            if got is _MISSING or isinstance(got, Unknown):
                 unknown = name
                 break
             parts.append(value[pos : m.start()])
-            parts.append(known or "")  # type: ignore[arg-type]
+            parts.append(got or "")  # type: ignore[arg-type]
             pos = m.end()
         if unknown is not None:
-            values[key] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
+            out[i] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
         else:
             parts.append(value[pos:])
-            values[key] = "".join(parts)
-    return values
+            out[i] = "".join(parts)
+    return out
 
 
 _MISSING = object()
-_new = tuple.__new__
-_new_location = partial(tuple.__new__, Location)
-_new_entry = partial(tuple.__new__, Entry)
-# Entry's fields after (key, value, loc, parts), at their defaults: entries are built
-# with tuple.__new__ (a NamedTuple's own __new__ costs a Python call per value).
-_ENTRY_REST = tuple(Entry._field_defaults[f] for f in Entry._fields[4:])
+
+# The common case in one C-speed pass: every line is a comment, blank, or
+# ``[export ]KEY=value`` with an unquoted value without whitespace (optionally
+# followed by whitespace and a comment) or a simply quoted value.  No
+# indentation, no trailing blanks: anything else makes a line fail to match,
+# the row count differs from the line count, and ``_scan`` reads the file.
+_FAST = re.compile(
+    r"^(?:(export[ \t]+)?(" + _KEY + r""")=([^\s'"]\S*|'[^'\\\n]*'|"[^"\\\n]*"|)(?:[ \t]+#[^\n]*)?|#[^\n]*|)$""",
+    re.MULTILINE,
+)
+_intern = sys.intern
 
 
-# Memory at 10,000 files: one key string and one ``(key,)`` tuple per distinct key,
-# one string per distinct short value ("false", "3/hour"...), shared by all files.
-_SHARED_PARTS: dict[str, tuple[str]] = {}
-_SHORT_VALUES: dict[str, str] = {}
-_SHARE_LIMIT = 200_000
+def _fast_columns(text: str) -> tuple[list[str], list[str], list[int], list[int] | None] | None:
+    """(keys, values, lines, cols or None when all are 1) of a file whose lines all
+    have the simplest shapes, else None.
+
+    Equal to ``_scan`` wherever it answers (``tests/test_env_differential.py``)."""
+    if "\r" in text:
+        return None
+    rows = _FAST.findall(text)
+    if len(rows) != text.count("\n") + 1:
+        return None
+    raw_keys = list(map(itemgetter(1), rows))
+    keys = list(filter(None, raw_keys))
+    values = list(compress(map(itemgetter(2), rows), raw_keys))
+    lines = list(compress(range(1, len(rows) + 1), raw_keys))
+    if "'" in text or '"' in text:
+        values = [v[1:-1] if v[:1] in _QUOTES else v for v in values]
+    cols = None
+    if "export" in text:
+        cols = [n + 1 for n in map(len, compress(map(itemgetter(0), rows), raw_keys))]
+    return keys, values, lines, cols
 
 
-def _share_key(key: str) -> tuple[str]:
-    parts = (key,)
-    if len(_SHARED_PARTS) < _SHARE_LIMIT:
-        _SHARED_PARTS[key] = parts
-    return parts
+_QUOTES = ("'", '"')
 
 
-def _entries(text: str, path: str, bom: bool = True) -> tuple[tuple[Entry, ...], list[Problem], dict[str, Entry]]:
-    """(entries, problems, entries by upper-cased key).  Column-wise, with ``map``
-    over C constructors: this loop runs once per value of every file."""
+def _columns(text: str, path: str, bom: bool) -> tuple[list[str], list[str | None], list[int], list[int] | None, list[Problem]]:
+    """(keys, values, lines, cols or None when every column is 1, problems) of every binding in file order."""
+    fast = None if bom and text.startswith("\ufeff") else _fast_columns(text)
+    if fast is not None:
+        return (*fast, [])  # type: ignore[return-value]
     bindings, problems = _scan(text, path, bom)
     if not bindings:
-        return (), problems, {}
-    uppers = list(map(str.upper, [b[0] for b in bindings]))
-    kept = bindings
+        return [], [], [], [], problems
+    keys, values, lines, cols = (list(c) for c in zip(*bindings))
+    return keys, values, lines, cols, problems  # type: ignore[return-value]
+
+
+def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[Problem]]:
+    """The file's entries (column-wise) and parse problems.  Built with C-speed
+    ``map``/``compress``/``zip`` where possible: this runs for every value of every file."""
+    keys, values, lines, cols, problems = _columns(text, path, bom)
+    if not keys:
+        return EnvEntries(path, [], [], [], [], []), problems
+    joined = "\n".join(keys)
+    uppers = keys if joined == joined.upper() else list(map(str.upper, keys))
+    interpolated = "${" in text
+    if interpolated:
+        values = _interpolate(keys, values)  # type: ignore[assignment]
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
-        last: dict[str, tuple[str, str | None, int, int]] = {}
-        for upper, b in zip(uppers, bindings):
-            last.pop(upper, None)
-            last[upper] = b
-        uppers, kept = list(last), list(last.values())
-    keys, values, lines, cols = (list(c) for c in zip(*kept))
-    if "${" in text:
-        resolved = _interpolate(bindings)
-        values = [resolved[k] if v is not None else None for k, v in zip(keys, values)]
+        last = dict(zip(uppers, range(len(uppers))))
+        keep = sorted(last.values())
+        keys, values, lines, uppers = ([col[i] for i in keep] for col in (keys, values, lines, uppers))
+        cols = [cols[i] for i in keep] if cols is not None else None
     if None in values:  # bare ``KEY`` lines: no value, no entry
         keep = [i for i, v in enumerate(values) if v is not None]
-        keys, values, lines, cols, uppers = ([col[i] for i in keep] for col in (keys, values, lines, cols, uppers))
-    get = _SHARED_PARTS.get
-    parts = [get(k) or _share_key(k) for k in keys]
-    short = _SHORT_VALUES
-    if len(short) < _SHARE_LIMIT:
-        values = [short.setdefault(v, v) if type(v) is str and len(v) <= 24 else v for v in values]
-    locs = map(_new_location, zip(repeat(path), lines, cols))
-    entries = tuple(map(_new_entry, zip([p[0] for p in parts], values, locs, parts, *map(repeat, _ENTRY_REST))))
-    return entries, problems, dict(zip(uppers, entries))
+        keys, values, lines, uppers = ([col[i] for i in keep] for col in (keys, values, lines, uppers))
+        cols = [cols[i] for i in keep] if cols is not None else None
+    # Memory at 10,000 files: key strings and repeated values ("false", "3/hour"...) are shared.
+    keys = list(map(_intern, keys))
+    uppers = keys if uppers is keys or uppers == keys else list(map(_intern, uppers))
+    values = [_intern(v) if type(v) is str else v for v in values] if interpolated else list(map(_intern, values))  # type: ignore[arg-type]
+    return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems
 
 
 def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:
     """Entries as the application sees them: last assignment of a key wins
     (keys compared case-insensitively, as pydantic-settings does)."""
-    entries, problems, _ = _entries(text, path)
-    return entries, tuple(problems)
+    entries, problems = _entries(text, path)
+    return tuple(entries), tuple(problems)
 
 
 def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
@@ -258,12 +291,14 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     text = text or ""
     if "\r" in text:  # pydantic-settings opens the file in text mode: universal newlines
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    entries, problems, by_upper = _entries(text, display_path, bom=False)
+    entries, problems = _entries(text, display_path, bom=False)
     values = {}
+    uppers = entries.uppers
     for key in settings.keys:
-        entry = by_upper.get(key)
-        if entry is not None and isinstance(entry.value, str):
-            values[key] = entry.value
+        if key in uppers:
+            value = entries.values[uppers.index(key)]
+            if isinstance(value, str):
+                values[key] = value
     decision = environments.decide(
         os.path.basename(path), values, flag=flag_environment, aliases=settings.aliases, keys=settings.keys
     )

@@ -88,3 +88,18 @@ def test_a_dot_git_file_leaves_the_answer_to_git(repo: Path, tmp_path: Path) -> 
         assert not gitrepo._surely_untracked(os.path.realpath(worktree / name))
     paths = [worktree / "svc/.env.Committed", worktree / "svc/.env.production"]
     assert gitrepo.tracked([str(p) for p in paths]) == reference(worktree, paths) == {os.path.realpath(paths[0])}
+
+
+def test_many_paths_are_answered_from_one_listing_of_the_index(repo: Path) -> None:
+    """Past ``_LIST_WHOLE_INDEX`` paths, one plain ``git ls-files`` is intersected: same answer."""
+    names = []
+    for i in range(gitrepo._LIST_WHOLE_INDEX + 10):
+        name = f"svc{i:03d}/.env.production"
+        (repo / name).parent.mkdir()
+        (repo / name).write_text("A=1\n")
+        names.append(name)
+    git(repo, "add", "-f", *names[::3])  # every third one is held by the index
+    paths = [repo / n for n in names + NAMES]
+    got = gitrepo.tracked([str(p) for p in paths])
+    assert got == reference(repo, paths)
+    assert len(got) == len(names[::3]) + len(reference(repo, [repo / n for n in NAMES]))

@@ -60,7 +60,7 @@ WORDS = st.lists(st.sampled_from([*secret_quality._WORDS, "X", "İ", "ſ", "K", 
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(WORDS, st.text(max_size=30)))
 def test_word_trie_counts_what_the_flat_alternation_counts(value: str) -> None:
-    flat = re.compile(secret_quality._WORD_RE_FLAT, re.IGNORECASE)
+    flat = re.compile(secret_quality._word_re_flat(), re.IGNORECASE)
     reference = sum(len(m.group(0)) for m in flat.finditer(value))
     assert secret_quality._words_covered(value) == reference
 
@@ -75,3 +75,72 @@ def test_memoised_selector_matching_answers_as_the_matcher(selector: str, parts:
     pattern = selectors.compile_selector(selector)
     assert selectors.matches(pattern, parts) == selectors._matches(pattern, parts)
     assert selectors.matches(pattern, parts) == selectors._matches(pattern, parts)  # second call: from the memo
+
+
+PLACEHOLDER_BITS = st.lists(st.sampled_from([
+    "replace", "with", "me", "Change", "THIS", "your", "here", "key", "Example", "placeholder", "x", "*", ".", "<", ">",
+    "{{", "}}", "${", "}", "todo", "TBD", "Secret", "_", "-", "my", "s3cr3t", "Default", "set", "put", "fake", "K", "İ", "ſ",
+]), max_size=7).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(PLACEHOLDER_BITS, st.text(max_size=30)))
+def test_placeholder_test_on_lowered_ascii_answers_as_the_ignorecase_pattern(value: str) -> None:
+    v = value.strip()
+    assert secret_quality.is_placeholder(value) == (not v or bool(secret_quality.placeholder_pattern(True).match(v)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=80))
+def test_entropy_formula_equals_the_textbook_one(value: str) -> None:
+    import math
+    from collections import Counter
+
+    n = len(value)
+    textbook = -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if value else 0.0
+    assert abs(secret_quality.entropy_per_char(value) - textbook) < 1e-9
+
+
+def test_project_rules_on_columns_equal_project_rules_on_entries(tmp_path: Path) -> None:
+    """The project checks read EnvEntries columns; on plain Entry tuples they must say the same."""
+    from velro_policy import crossfile
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import corpus
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    corpus.generate(str(tmp_path / "corpus"), "env", 200, seed=5)
+    extra = tmp_path / "corpus" / "odd"  # a folder that trips the template and parity checks
+    extra.mkdir()
+    (extra / ".env.example").write_text("A=<placeholder>\nUNUSED=https://example.org/x\n")
+    (extra / ".env.production").write_text("A=1\nJWT_SECRET_KEY=abc\nDEBUG=false\n")
+    (extra / ".env.staging").write_text("export a=2\nDEBUG=false\nRATE_LIMIT_LOGIN=5/minute\n")
+    paths = sorted(str(p) for p in (tmp_path / "corpus").rglob("*") if p.is_file() and env_source.is_env_file(p.name))
+    settings_ = env_source.EnvSettings(dict(environments.DEFAULT_ALIASES), environments.DEFAULT_KEYS)
+    docs = [env_source.load_file(p, display_path=p, flag_environment=None, settings=settings_) for p in paths]
+    rules = load_pack(None, [], use_cache=False).rules
+    as_tuples = [d._replace(entries=tuple(d.entries)) for d in docs]
+    key = b"\0" * 32
+    import unittest.mock as mock
+
+    with mock.patch("os.urandom", return_value=key):  # the same MAC key both times
+        got = crossfile.evaluate(docs, rules, {})
+        want = crossfile.evaluate(as_tuples, rules, {})
+    assert got == want
+    assert len({f.rule_id for f in got}) >= 3, got  # the corpus does trip project rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["DEBUG", "debug", "JWT_SECRET_KEY", "CORS_ORIGINS", "ALLOWED_ORIGINS", "RATE_LIMIT_LOGIN", "X", "SECURITY_HEADERS",
+                        "Strict-Transport-Security", "ENVIRONMENT", "SUPABASE_SERVICE_ROLE_KEY", "APP_SECRET", "__git__"]),
+       st.sampled_from(["production", "staging", "development", "test", "template"]))
+def test_key_index_selects_what_matching_every_selector_selects(key: str, environment: str) -> None:
+    rules = _PACK_RULES or _PACK_RULES.extend(load_pack(None, [], use_cache=False).rules) or _PACK_RULES
+    ev = Evaluator(rules)
+    scope = ("env", environment)
+    in_force = [r for r in rules if r["target"] == "env" and environment in r["environments"]]
+    assert ev._select_key(key, scope, in_force) == ev._select(((key,),), in_force)
+
+
+_PACK_RULES: list = []

@@ -8,17 +8,20 @@ keyed ``JWT_SECRET (in the git index)``.  The policy
 ``policies/velro/env-committed-secrets.yaml`` selects those entries and
 checks them with ``not_real_secret``.  Nothing else selects ``__git__``.
 
-Cost: git is asked only when some production/staging env file holds a
-real-looking value under a secret-looking key, with one ``git ls-files``
-for all of them; ``lint .env`` with placeholders never starts git.  Under
-``--staged`` every checked file is in the index by definition: no git call.
+Cost: with a few production/staging env files, git is asked only when one
+of them holds a real-looking value under a secret-looking key, with one
+``git ls-files`` for all of them; ``lint .env`` with placeholders never
+starts git.  With many (a monorepo), git is asked first, once, and only the
+files it holds are searched for real-looking secrets.  Under ``--staged``
+every checked file is in the index by definition: no git call.
 """
 from __future__ import annotations
 
+from itertools import compress
 from typing import Callable, Optional
 
 from velro_policy.masking import is_secret_key
-from velro_policy.model import Document, Entry
+from velro_policy.model import Document, EnvEntries, Entry
 from velro_policy.secret_quality import looks_like_real_secret
 
 GIT_PREFIX = "__git__"
@@ -26,11 +29,21 @@ KEY_SUFFIX = " (in the git index)"
 ENVIRONMENTS = ("production", "staging")
 
 
-def _candidate(doc: Document) -> bool:
-    return (
-        doc.target == "env" and not doc.is_template and doc.environment in ENVIRONMENTS and not doc.problems
-        and any(isinstance(e.value, str) and is_secret_key(e.key) and looks_like_real_secret(e.value) for e in doc.entries)
-    )
+def _in_scope(doc: Document) -> bool:
+    return doc.target == "env" and not doc.is_template and doc.environment in ENVIRONMENTS and not doc.problems
+
+
+def _holds_real_secret(doc: Document) -> bool:
+    ents = doc.entries
+    if type(ents) is EnvEntries:  # column-wise: the key test is a cached verdict per key name
+        return any(isinstance(ents.values[i], str) and looks_like_real_secret(ents.values[i])  # type: ignore[arg-type]
+                   for i in compress(range(len(ents.keys)), map(is_secret_key, ents.keys)))
+    return any(isinstance(e.value, str) and is_secret_key(e.key) and looks_like_real_secret(e.value) for e in ents)
+
+
+# With more production/staging files than this, git is asked first (one call, ~10 ms)
+# and only the files it holds are searched for real-looking secrets (~50 µs a file).
+ASK_GIT_FIRST = 32
 
 
 def mark(documents: list[Document], *, in_index: Optional[bool] = None,
@@ -39,18 +52,25 @@ def mark(documents: list[Document], *, in_index: Optional[bool] = None,
 
     ``in_index=True`` (``--staged``) skips the git call: every file is staged.
     """
-    candidates = [i for i, d in enumerate(documents) if _candidate(d)]
-    if not candidates:
+    pool = [i for i, d in enumerate(documents) if _in_scope(d)]
+    if not pool:
         return documents
     if in_index:
-        held = {i for i in candidates}
+        held = [i for i in pool if _holds_real_secret(documents[i])]
     else:
         import os
 
+        if len(pool) <= ASK_GIT_FIRST:
+            pool = [i for i in pool if _holds_real_secret(documents[i])]
+            if not pool:
+                return documents  # `lint .env` with placeholders never starts git
         from velro_policy import gitrepo
 
-        index = gitrepo.tracked([real_path(documents[i].path) for i in candidates])
-        held = {i for i in candidates if os.path.realpath(real_path(documents[i].path)) in index}
+        real = {i: os.path.realpath(real_path(documents[i].path)) for i in pool}
+        index = gitrepo.tracked(list(real.values()), resolved=True)
+        held = [i for i in pool if real[i] in index and (len(pool) <= ASK_GIT_FIRST or _holds_real_secret(documents[i]))]
+    if not held:
+        return documents
     out = list(documents)
     for i in held:
         doc = documents[i]

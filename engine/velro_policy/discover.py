@@ -82,26 +82,43 @@ def discover(
             continue
         root_real = os.path.realpath(raw)
         ignored = _git_ignored_dirs(raw) if _in_work_tree(raw) else set()
-        for dirpath, dirnames, filenames in os.walk(raw, followlinks=False):
-            keep = []
-            for d in sorted(dirnames):
-                full = os.path.normpath(os.path.join(dirpath, d))
-                if d in SKIP_DIRS or os.path.isfile(os.path.join(full, "pyvenv.cfg")) or full in ignored:
+        pending = [raw]
+        while pending:  # os.scandir, not os.walk: a symlink check costs no lstat per file
+            dirpath = pending.pop()
+            try:
+                with os.scandir(dirpath) as it:
+                    entries = list(it)
+            except OSError:
+                continue  # unreadable folder: as os.walk does
+            if dirpath != raw and any(e.name == "pyvenv.cfg" for e in entries):
+                continue  # a virtualenv
+            subdirs = []
+            for e in entries:
+                name = e.name
+                try:
+                    is_dir = e.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if e.is_symlink():
+                        continue  # a linked folder is not walked (it may lead outside the root or loop)
+                    full = os.path.normpath(e.path)
+                    if name in SKIP_DIRS or full in ignored:
+                        continue
+                    if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(name, pat) for pat in exclude):
+                        continue
+                    subdirs.append(e.path)
                     continue
-                if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(d, pat) for pat in exclude):
-                    continue
-                keep.append(d)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                full = os.path.join(dirpath, name)
+                full = e.path
                 if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(name, pat) for pat in exclude):
                     continue
-                if os.path.islink(full) and not follow_outside:
+                if e.is_symlink() and not follow_outside:
                     target = os.path.realpath(full)
                     if not (target == root_real or target.startswith(root_real + os.sep)):
                         skipped.append(f"{os.path.normpath(full)}: symlink to outside the scanned root, not followed")
                         continue
                 add(full, False)
+            pending.extend(sorted(subdirs, reverse=True))
     for names in files.values():
         names.sort()
     return Discovered(files, skipped, frozenset(os.path.normpath(p) for p in paths if not os.path.isdir(p)))

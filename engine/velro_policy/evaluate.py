@@ -8,6 +8,7 @@ resolved for the document's environment before the operator sees it.
 """
 from __future__ import annotations
 
+from itertools import compress
 from typing import Iterable, Iterator, Optional
 
 from velro_policy import masking, selectors
@@ -79,7 +80,9 @@ class Evaluator:
         self._selecting: dict[tuple[tuple[object, ...], ...], tuple[str, ...]] = {}
         # (target, environment) -> parts -> ids of the rules in force there that select it
         self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
+        self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
         self._applicable: dict[tuple[str, str], list[dict[str, object]]] = {}
+        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
     def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
@@ -111,26 +114,56 @@ class Evaluator:
                 out.append(str(rule["id"]))
         return tuple(out)
 
-    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list[Entry]]:
-        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""
-        picks: dict[str, list[Entry]] = {}
+    def _select_key(self, key: str, scope: tuple[str, str], rules: list[dict[str, object]]) -> tuple[str, ...]:
+        """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
+        selectors are plain names (``DEBUG``), looked up in a dict instead of matched one
+        by one (a one-file lint meets every key for the first time)."""
+        index = self._key_indexes.get(scope)
+        if index is None:
+            literal: dict[str, list[int]] = {}
+            general: list[int] = []
+            for pos, rule in enumerate(rules):
+                include, _ = self._patterns(rule)
+                if all(len(p) == 1 and not any(c in p[0] for c in "*?[") for p in include):
+                    for p in include:
+                        literal.setdefault(p[0], []).append(pos)
+                else:
+                    general.append(pos)
+            index = self._key_indexes[scope] = (literal, general)
+        literal, general = index
+        parts = (key,)
+        candidates = set(literal.get(key.lower(), ()))
+        candidates.update(pos for pos in general if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
+        return tuple(
+            str(rules[pos]["id"]) for pos in sorted(candidates)
+            if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
+        )
+
+    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list]:  # type: ignore[type-arg]
+        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only).
+        For column-wise entries (``EnvEntries``): their positions, so that ``Entry`` objects
+        are made only for rules that do not already know the values pass."""
+        picks: dict[str, list] = {}  # type: ignore[type-arg]
         single = self._selecting1.get(scope)
         if single is None:
             single = self._selecting1[scope] = {}
         ents = doc.entries
-        if type(ents) is EnvEntries:  # column-wise: Entry objects only for the picked keys
-            get = single.get
-            for i, key in enumerate(ents.keys):
-                ids = get((key,))
-                if ids is None:
-                    ids = single[(key,)] = self._selected_by(((key,),), rules)
-                if ids:
-                    e = ents.entry(i)
-                    for rid in ids:
-                        if rid in picks:
-                            picks[rid].append(e)
-                        else:
-                            picks[rid] = [e]
+        if type(ents) is EnvEntries:  # column-wise, at C speed (map/compress) once keys have been seen
+            by_key = self._selecting_key.get(scope)
+            if by_key is None:
+                by_key = self._selecting_key[scope] = {}
+            keys = ents.keys
+            found = list(map(by_key.get, keys))
+            if None in found:
+                for i, key in enumerate(keys):
+                    if found[i] is None:
+                        found[i] = by_key[key] = self._select_key(key, scope, rules)
+            for i in compress(range(len(keys)), found):  # keys some rule selects
+                for rid in found[i]:
+                    if rid in picks:
+                        picks[rid].append(i)
+                    else:
+                        picks[rid] = [i]
             return picks
         allowed: Optional[set[str]] = None
         for e in ents:
@@ -157,12 +190,23 @@ class Evaluator:
                 return False
         return True
 
+    def _known_to_pass_at(self, rid: str, environment: str, ents: EnvEntries, positions: list[int]) -> bool:
+        """``_known_to_pass`` for column-wise entries."""
+        passes = self._passes
+        keys, values = ents.keys, ents.values
+        for i in positions:
+            value = values[i]
+            if type(value) is not str or not passes.get((rid, environment, keys[i], value)):
+                return False
+        return True
+
     def evaluate(self, doc: Document) -> Iterator[Finding]:
         scope = (doc.target, doc.environment)
         rules = self._applicable.get(scope)
         if rules is None:
             rules = self._applicable[scope] = [r for r in self.rules if _applies(r, doc)]
         picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
+        columns = doc.entries if type(doc.entries) is EnvEntries else None
         for rule in rules:
             try:
                 if doc.target == "code":
@@ -176,6 +220,11 @@ class Evaluator:
                     if picked is None:
                         if not rule["check"].get("required"):  # type: ignore[attr-defined]
                             continue  # selects nothing here: no finding, not applied
+                    elif columns is not None:
+                        if self._known_to_pass_at(rid, doc.environment, columns, picked):
+                            self.applied.add(rid)
+                            continue
+                        picked = [columns.entry(i) for i in picked]
                     elif self._known_to_pass(rid, doc.environment, picked):
                         self.applied.add(rid)
                         continue

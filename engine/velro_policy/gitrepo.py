@@ -183,14 +183,22 @@ def _index_bytes(root: str) -> Optional[bytes]:
     return data
 
 
-def tracked(paths: list[str]) -> set[str]:
+# More paths than this: list the whole index of their work tree once instead of
+# searching it per path (a substring search of .git/index per path is quadratic).
+_LIST_WHOLE_INDEX = 64
+
+
+def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
     """Which of ``paths`` (returned as real paths) the index holds: tracked, or staged to be added.
 
     Normally one ``git ls-files`` call; when the paths span work trees, one
     per directory.  Paths outside any work tree, or a missing git, count as
-    not tracked (nothing can have been committed).
+    not tracked (nothing can have been committed).  ``resolved``: the paths
+    are real paths already.
     """
-    real = sorted({os.path.realpath(p) for p in paths})
+    real = sorted(set(paths) if resolved else {os.path.realpath(p) for p in paths})
+    if len(real) > _LIST_WHOLE_INDEX and not any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return _tracked_by_listing(real)
     real = [p for p in real if not _surely_untracked(p)]
     if not real:
         return set()
@@ -211,4 +219,34 @@ def tracked(paths: list[str]) -> set[str]:
         by_dir.setdefault(os.path.dirname(p), []).append(p)
     for folder, group in by_dir.items():
         out.update(ask(folder, group) or ())
+    return out
+
+
+def _tracked_by_listing(real: list[str]) -> set[str]:
+    """``tracked`` for many paths: one plain ``git ls-files`` per work tree, intersected.
+
+    Index entries are joined to the work tree's real path as they are: git
+    never stores a path below a symlink, so the result is a real path."""
+    by_tree: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for p in real:
+        tree = _work_tree(os.path.dirname(p))
+        if tree == _NO_REPOSITORY:
+            continue  # nothing can have been committed
+        if tree is None:
+            rest.append(p)  # .git is a file (worktree, submodule): per-path question below
+        else:
+            by_tree.setdefault(tree, []).append(p)
+    out: set[str] = set()
+    for tree, group in by_tree.items():
+        try:
+            raw = _git(["ls-files", "-z", "--cached"], tree)
+        except ScanError:
+            continue  # not a usable repository: as for a missing git, nothing tracked
+        listed = {os.path.join(tree, n) for n in _split(raw)} if os.sep == "/" else \
+            {os.path.join(tree, n.replace("/", os.sep)) for n in _split(raw)}
+        out.update(p for p in group if p in listed)
+    if rest:
+        out.update(tracked(rest[:_LIST_WHOLE_INDEX], resolved=True) if len(rest) <= _LIST_WHOLE_INDEX else
+                   set().union(*(tracked(rest[i:i + _LIST_WHOLE_INDEX], resolved=True) for i in range(0, len(rest), _LIST_WHOLE_INDEX))))
     return out

@@ -14,6 +14,9 @@ SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
+IGNORE_MARKER = "velro-policy:"  # starts every inline ignore comment (see ``suppress``)
+
+
 class Location(NamedTuple):
     """Where a value was read: 1-based line and column."""
 
@@ -132,6 +135,9 @@ class Document(NamedTuple):
     is_template: bool = False
     problems: tuple[Problem, ...] = ()
     display_path: str = ""
+    # Does the file's text hold IGNORE_MARKER?  None: not known, so the suppress step reads
+    # the file again to find inline ignores; a source that had the text says so and saves that.
+    mentions_ignore: bool | None = None
 
 
 class Finding(NamedTuple):

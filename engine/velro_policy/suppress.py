@@ -32,9 +32,9 @@ from fnmatch import fnmatchcase
 from typing import Any, Iterable, NamedTuple, Optional
 
 from velro_policy.evaluate import fingerprint
-from velro_policy.model import Document, Finding
+from velro_policy.model import IGNORE_MARKER, Document, Finding
 
-MARKER = b"velro-policy:"
+MARKER = IGNORE_MARKER.encode()
 _IGNORE = re.compile(r"#\s*velro-policy:\s*ignore\[([^\]]*)\]?(.*)$")
 _REASON_TRIM = " \t:-—–"
 
@@ -132,7 +132,8 @@ class Suppressor:
     def _inline(self, findings: list[Finding], documents: list[Document], extra: list[Finding]) -> list[Finding]:
         read_path: dict[str, str] = {}
         for doc in documents:
-            read_path.setdefault(doc.display_path or doc.path, doc.path)
+            if doc.mentions_ignore is not False:  # False: its source saw the whole text, without a marker
+                read_path.setdefault(doc.display_path or doc.path, doc.path)
         ignores: dict[str, list[Ignore]] = {}
         for display, path in sorted(read_path.items()):
             text = _read(path)

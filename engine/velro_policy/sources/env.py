@@ -17,13 +17,14 @@ from __future__ import annotations
 import os
 import re
 import sys
+from bisect import bisect_left
 from fnmatch import fnmatch
 from itertools import compress, repeat
-from operator import contains, itemgetter
+from operator import add, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from velro_policy import environments
-from velro_policy.model import Document, EnvEntries, Entry, Problem, Unknown
+from velro_policy.model import IGNORE_MARKER, Document, EnvEntries, Entry, Problem, Unknown
 from velro_policy.sources._files import read_text
 
 if TYPE_CHECKING:
@@ -137,7 +138,23 @@ def parse_bindings(text: str, path: str = "", *, bom: bool = True) -> tuple[list
 _VARIABLE = re.compile(r"\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}")
 
 
-def _interpolate(keys: list[str], values: list[str | None]) -> list[object]:
+def _refs_by_line(text: str, lines: list[int]) -> list[int]:
+    """Positions of the bindings whose value holds ``${``, found from the text (for files
+    the shortcut read: one binding per line, so a line number names one binding)."""
+    out: list[int] = []
+    pos = text.find("${")
+    line, at = 1, 0
+    while pos >= 0:
+        line += text.count("\n", at, pos)
+        at = pos
+        i = bisect_left(lines, line)
+        if i < len(lines) and lines[i] == line and (not out or out[-1] != i):
+            out.append(i)
+        pos = text.find("${", pos + 2)
+    return out
+
+
+def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | None = None) -> list[object]:
     """dotenv_values' interpolation, against the file's own earlier values only.
 
     pydantic-settings calls ``dotenv_values`` (``override=True``): a ``${NAME}``
@@ -149,7 +166,9 @@ def _interpolate(keys: list[str], values: list[str | None]) -> list[object]:
     holding ``${`` are visited (found with C-speed ``map``).
     """
     out: list[object] = list(values)
-    if None in values:
+    if refs is not None:
+        refs = [i for i in refs if "${" in values[i]]  # type: ignore[operator]  # not a "${" in a comment after the value
+    elif None in values:
         refs = [i for i, v in enumerate(values) if v is not None and "${" in v]
     else:
         refs = list(compress(range(len(values)), map(contains, values, repeat("${"))))
@@ -187,7 +206,7 @@ _MISSING = object()
 # indentation, no trailing blanks: anything else makes a line fail to match,
 # the row count differs from the line count, and ``_scan`` reads the file.
 _FAST = re.compile(
-    r"^(?:(export[ \t]+)?(" + _KEY + r""")=([^\s'"]\S*|'[^'\\\n]*'|"[^"\\\n]*"|)(?:[ \t]+#[^\n]*)?|#[^\n]*|)$""",
+    r"^(?:(export[ \t]+)?(" + _KEY + r""")=(?:([^\s'"]\S*)|'([^'\\\n]*)'|"([^"\\\n]*)"|)(?:[ \t]+#[^\n]*)?|#[^\n]*|)$""",
     re.MULTILINE,
 )
 _intern = sys.intern
@@ -205,29 +224,38 @@ def _fast_columns(text: str) -> tuple[list[str], list[str], list[int], list[int]
         return None
     raw_keys = list(map(itemgetter(1), rows))
     keys = list(filter(None, raw_keys))
-    values = list(compress(map(itemgetter(2), rows), raw_keys))
+    kept = list(compress(rows, raw_keys))
     lines = list(compress(range(1, len(rows) + 1), raw_keys))
-    if "'" in text or '"' in text:
-        values = [v[1:-1] if v[:1] in _QUOTES else v for v in values]
-    cols = None
-    if "export" in text:
-        cols = [n + 1 for n in map(len, compress(map(itemgetter(0), rows), raw_keys))]
+    # One of the three value groups (bare, single-quoted, double-quoted) is set: their sum is the value.
+    values = list(map(add, map(add, map(itemgetter(2), kept), map(itemgetter(3), kept)), map(itemgetter(4), kept)))
+    cols = list(map(add, map(len, map(itemgetter(0), kept)), repeat(1))) if "export" in text else None
     return keys, values, lines, cols
 
 
 _QUOTES = ("'", '"')
+_NO_PROBLEMS: list[Problem] = []  # the shortcut's answer: no problems, no bare keys (never mutated)
+
+
+def _all_text(values: list[object]) -> bool:
+    """Is every value a ``str`` (no ``Unknown``)?  At C speed."""
+    return all(map(is_, map(type, values), repeat(str)))
 
 
 def _columns(text: str, path: str, bom: bool) -> tuple[list[str], list[str | None], list[int], list[int] | None, list[Problem]]:
     """(keys, values, lines, cols or None when every column is 1, problems) of every binding in file order."""
     fast = None if bom and text.startswith("\ufeff") else _fast_columns(text)
     if fast is not None:
-        return (*fast, [])  # type: ignore[return-value]
+        return (*fast, _NO_PROBLEMS)  # type: ignore[return-value]
     bindings, problems = _scan(text, path, bom)
     if not bindings:
         return [], [], [], [], problems
     keys, values, lines, cols = (list(c) for c in zip(*bindings))
     return keys, values, lines, cols, problems  # type: ignore[return-value]
+
+
+def _pick(column: list, keep: list[int]) -> list:  # type: ignore[type-arg]
+    """``[column[i] for i in keep]`` at C speed."""
+    return [column[keep[0]]] if len(keep) == 1 else list(itemgetter(*keep)(column))
 
 
 def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[Problem]]:
@@ -240,20 +268,23 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     uppers = keys if joined == joined.upper() else list(map(str.upper, keys))
     interpolated = "${" in text
     if interpolated:
-        values = _interpolate(keys, values)  # type: ignore[assignment]
+        refs = _refs_by_line(text, lines) if problems is _NO_PROBLEMS else None
+        values = _interpolate(keys, values, refs)  # type: ignore[assignment]
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
-        last = dict(zip(uppers, range(len(uppers))))
-        keep = sorted(last.values())
-        keys, values, lines, uppers = ([col[i] for i in keep] for col in (keys, values, lines, uppers))
-        cols = [cols[i] for i in keep] if cols is not None else None
-    if None in values:  # bare ``KEY`` lines: no value, no entry
+        keep = sorted(dict(zip(uppers, range(len(uppers)))).values())
+        keys, values, lines, uppers = (_pick(col, keep) for col in (keys, values, lines, uppers))
+        cols = _pick(cols, keep) if cols is not None else None
+    if problems is not _NO_PROBLEMS and None in values:  # bare ``KEY`` lines (only ``_scan`` reads them): no value, no entry
         keep = [i for i, v in enumerate(values) if v is not None]
         keys, values, lines, uppers = ([col[i] for i in keep] for col in (keys, values, lines, uppers))
         cols = [cols[i] for i in keep] if cols is not None else None
     # Memory at 10,000 files: key strings and repeated values ("false", "3/hour"...) are shared.
     keys = list(map(_intern, keys))
     uppers = keys if uppers is keys or uppers == keys else list(map(_intern, uppers))
-    values = [_intern(v) if type(v) is str else v for v in values] if interpolated else list(map(_intern, values))  # type: ignore[arg-type]
+    if interpolated and not _all_text(values):
+        values = [_intern(v) if type(v) is str else v for v in values]
+    else:
+        values = list(map(_intern, values))  # type: ignore[arg-type]
     return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems
 
 
@@ -304,7 +335,8 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     )
     source = decision.source + (f"; {decision.conflict}" if decision.conflict else "")
     return Document(
-        path, TARGET, entries, decision.environment, source, decision.is_template, tuple(problems), display_path
+        path, TARGET, entries, decision.environment, source, decision.is_template, tuple(problems), display_path,
+        IGNORE_MARKER in text,
     )
 
 

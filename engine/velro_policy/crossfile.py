@@ -169,15 +169,23 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
         v = project.of(doc)
         for i in pick.picked(v.keys):
             value = v.values[i]
-            if not isinstance(value, str) or not value.strip() or is_placeholder(value):
-                continue
-            digest = blake2b(value.encode("utf-8", "surrogatepass"), key=key).digest()
-            seen.setdefault(digest, []).append((doc, i))
+            if isinstance(value, str):
+                digest = blake2b(value.encode("utf-8", "surrogatepass"), key=key).digest()
+                seen.setdefault(digest, []).append((doc, i))
+
+    def real(uses: list[tuple[Document, int]]) -> bool:
+        """Not empty, not a placeholder: asked once per distinct value, and only where it matters
+        (equal digests, equal values: one answer holds for every use)."""
+        d, i = uses[0]
+        value: str = project.of(d).values[i]  # type: ignore[assignment]
+        return bool(value.strip()) and not is_placeholder(value)
+
     resolved: dict[bytes, list[tuple[Document, Entry]]] = {
         digest: [(d, project.of(d).entry(i)) for d, i in uses] for digest, uses in seen.items()
-        if len({d.environment for d, _ in uses}) > 1
+        if len(uses) > 1 and len({d.environment for d, _ in uses}) > 1 and real(uses)
     }
-    if sum(len(v) for v in seen.values()) and len({d.environment for d in project.env if not d.is_template and d.environment in envs}) > 1:
+    if (resolved or any(real(uses) for uses in seen.values())) and \
+            len({d.environment for d in project.env if not d.is_template and d.environment in envs}) > 1:
         applied()
     for uses in resolved.values():
         uses.sort(key=lambda u: (-_STRICT.get(u[0].environment, 0), shown(u[0]), u[1].loc.line))

@@ -82,6 +82,9 @@ class Evaluator:
         self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
         self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
         self._applicable: dict[tuple[str, str], list[dict[str, object]]] = {}
+        self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _picks
+        self._required: dict[tuple[str, str], set[str]] = {}  # ids of the rules with ``required`` in force
+        self._order: dict[tuple[str, str], dict[str, int]] = {}  # rule id -> position among the rules in force
         self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
@@ -158,8 +161,23 @@ class Evaluator:
                 for i, key in enumerate(keys):
                     if found[i] is None:
                         found[i] = by_key[key] = self._select_key(key, scope, rules)
+            # (key, text value) -> True once every rule selecting the key passed that value here:
+            # then no rule needs it again (the common case: "DEBUG=false" in every file).
+            settled = self._settled.get(scope)
+            if settled is None:
+                settled = self._settled[scope] = {}
+                self._required[scope] = {str(r["id"]) for r in rules if r["check"].get("required")}  # type: ignore[attr-defined]
+            required = self._required[scope]
+            passes, environment, values = self._passes, scope[1], ents.values
             for i in compress(range(len(keys)), found):  # keys some rule selects
-                for rid in found[i]:
+                ids, key, value = found[i], keys[i], values[i]
+                if type(value) is str:
+                    if settled.get((key, value)):
+                        continue
+                    if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):
+                        settled[(key, value)] = True
+                        continue
+                for rid in ids:
                     if rid in picks:
                         picks[rid].append(i)
                     else:
@@ -207,7 +225,15 @@ class Evaluator:
             rules = self._applicable[scope] = [r for r in self.rules if _applies(r, doc)]
         picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
         columns = doc.entries if type(doc.entries) is EnvEntries else None
-        for rule in rules:
+        if columns is not None:  # only rules with something to judge, and rules that require a key (in rule order)
+            order = self._order.get(scope)
+            if order is None:
+                order = self._order[scope] = {str(r["id"]): n for n, r in enumerate(rules)}
+            wanted = set(picks).union(self._required.get(scope, ()))
+            todo = [rules[n] for n in sorted(map(order.__getitem__, wanted))]
+        else:
+            todo = rules
+        for rule in todo:
             try:
                 if doc.target == "code":
                     from velro_policy.sources.code import rule_findings  # Semgrep matches, judged by their source

@@ -53,6 +53,23 @@ def test_tracked_equals_git_ls_files(repo: Path, version: str) -> None:
         assert gitrepo.tracked([str(p)]) == reference(repo, [p])
 
 
+@pytest.mark.parametrize("version", ["2", "3", "4"])
+def test_certain_of_tracked_only_for_entries_of_the_index(repo: Path, version: str) -> None:
+    """The positive answer from .git/index: exactly the names git lists (v4 compresses
+    names: never certain there), including an intent-to-add entry (version 3 flags)."""
+    (repo / "svc" / ".env.intent").write_text("A=1\n")
+    git(repo, "add", "-f", "-N", "svc/.env.intent")
+    git(repo, "update-index", "--index-version", version)
+    names = [*NAMES, ".gitignore", "svc/.env.intent", "svc/.env", "svc/.env.Committe", "svc", ".env.example"]
+    listed = reference(repo, [repo / n for n in names])
+    for n in names:
+        real = os.path.realpath(repo / n)
+        sure = gitrepo._surely_tracked(real)
+        assert not sure or real in listed, n
+        if version != "4":
+            assert sure == (real in listed), n
+
+
 def test_certain_only_for_paths_absent_from_the_index(repo: Path) -> None:
     git(repo, "update-index", "--index-version", "2")
     real = lambda n: os.path.realpath(repo / n)  # noqa: E731

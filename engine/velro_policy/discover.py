@@ -2,8 +2,8 @@
 
 Directories are walked; .git, node_modules, virtualenvs, caches and the
 config's ``exclude`` globs are skipped, and so are directories that git
-ignores (one ``git ls-files`` call, only when a directory is walked inside
-a work tree).  Env files are linted even when gitignored: they are ignored
+ignores (one ``git ls-files`` call, only when a walked directory inside a
+work tree has a subdirectory to decide about).  Env files are linted even when gitignored: they are ignored
 precisely because they hold secrets.  Symlinks are not followed out of the
 scanned root.  A file named on the command line is always taken.
 """
@@ -81,7 +81,7 @@ def discover(
             add(raw, True)
             continue
         root_real = os.path.realpath(raw)
-        ignored = _git_ignored_dirs(raw) if _in_work_tree(raw) else set()
+        ignored: set[str] | None = None  # asked of git at the first folder to decide about (none: no git)
         pending = [raw]
         while pending:  # os.scandir, not os.walk: a symlink check costs no lstat per file
             dirpath = pending.pop()
@@ -103,7 +103,11 @@ def discover(
                     if e.is_symlink():
                         continue  # a linked folder is not walked (it may lead outside the root or loop)
                     full = os.path.normpath(e.path)
-                    if name in SKIP_DIRS or full in ignored:
+                    if name in SKIP_DIRS:
+                        continue
+                    if ignored is None:
+                        ignored = _git_ignored_dirs(raw) if _in_work_tree(raw) else set()
+                    if full in ignored:
                         continue
                     if exclude and any(fnmatch(_rel(full, raw), pat) or fnmatch(name, pat) for pat in exclude):
                         continue

@@ -85,7 +85,7 @@ class Evaluator:
         self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _picks
         self._required: dict[tuple[str, str], set[str]] = {}  # ids of the rules with ``required`` in force
         self._order: dict[tuple[str, str], dict[str, int]] = {}  # rule id -> position among the rules in force
-        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], list[int]]] = {}  # see _select_key
+        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
     def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
@@ -119,24 +119,31 @@ class Evaluator:
 
     def _select_key(self, key: str, scope: tuple[str, str], rules: list[dict[str, object]]) -> tuple[str, ...]:
         """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
-        selectors are plain names (``DEBUG``), looked up in a dict instead of matched one
-        by one (a one-file lint meets every key for the first time)."""
+        selectors are plain names (``DEBUG``), looked up in a dict; one-segment globs
+        (``*_SECRET*``) are tried once each, whatever number of rules share them.  A
+        one-file lint meets every key for the first time, so this is its selection cost."""
         index = self._key_indexes.get(scope)
         if index is None:
             literal: dict[str, list[int]] = {}
-            general: list[int] = []
+            globs: dict[str, list[int]] = {}
+            other: list[int] = []  # rules with a multi-segment selector (``**["X"]``): matched in full
             for pos, rule in enumerate(rules):
                 include, _ = self._patterns(rule)
-                if all(len(p) == 1 and not any(c in p[0] for c in "*?[") for p in include):
-                    for p in include:
-                        literal.setdefault(p[0], []).append(pos)
-                else:
-                    general.append(pos)
-            index = self._key_indexes[scope] = (literal, general)
-        literal, general = index
+                if any(len(p) != 1 for p in include):
+                    other.append(pos)
+                    continue
+                for p in include:
+                    table = globs if any(c in p[0] for c in "*?[") else literal
+                    table.setdefault(p[0], []).append(pos)
+            index = self._key_indexes[scope] = (literal, globs, other)
+        literal, globs, other = index
         parts = (key,)
-        candidates = set(literal.get(key.lower(), ()))
-        candidates.update(pos for pos in general if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
+        low = key.lower()
+        candidates = set(literal.get(low, ()))
+        for glob, positions in globs.items():
+            if selectors.segment_matches(low, glob):
+                candidates.update(positions)
+        candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
         return tuple(
             str(rules[pos]["id"]) for pos in sorted(candidates)
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])

@@ -133,11 +133,50 @@ def _surely_untracked(path: str) -> bool:
     rel = os.path.relpath(path, root).replace(os.sep, "/")
     if rel.startswith(".."):
         return False
-    return os.fsencode(rel).lower() not in data
+    return os.fsencode(rel).lower() not in data[1]
+
+
+def _surely_tracked(path: str) -> bool:
+    """True only when ``.git/index`` (version 2 or 3) certainly holds an entry named ``path``.
+
+    The saving of ``_surely_untracked`` for the other answer: a staged
+    ``.env.production`` is the file a pre-commit hook is run for.  An entry
+    is recognised where the name's bytes sit exactly as git writes them:
+    after the 16-bit flags whose low 12 bits are the name's length (and, in
+    version 3, the extended flags when the flags say so), followed by NUL,
+    at an entry start that keeps entries 8-byte aligned from offset 12.
+    """
+    if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return False
+    root = _work_tree(os.path.dirname(path))
+    if root is None or root == _NO_REPOSITORY:
+        return False
+    data = _index_bytes(root)
+    if data is None:
+        return False
+    raw = data[0]
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    if rel.startswith(".."):
+        return False
+    name = os.fsencode(rel)
+    size = len(name)
+    if size >= 0xFFF:
+        return False
+    pos = raw.find(name)
+    while pos >= 0:
+        if raw[pos + size : pos + size + 1] == b"\0" and pos >= 12 + 62:  # the first name starts at 74
+            flags = int.from_bytes(raw[pos - 2 : pos], "big")
+            if flags & 0xFFF == size and not flags & 0x4000 and (pos - 62) % 8 == 4:
+                return True
+            ext = int.from_bytes(raw[pos - 4 : pos - 2], "big")
+            if pos >= 12 + 64 and raw[4:8] == b"\0\0\0\x03" and ext & 0xFFF == size and ext & 0x4000 and (pos - 64) % 8 == 4:
+                return True
+        pos = raw.find(name, pos + 1)
+    return False
 
 
 _WORK_TREES: dict[str, Optional[str]] = {}
-_INDEXES: dict[str, tuple[tuple[int, int, int], Optional[bytes]]] = {}
+_INDEXES: dict[str, tuple[tuple[int, int, int], Optional[tuple[bytes, bytes]]]] = {}
 
 
 _NO_REPOSITORY = "\0none"
@@ -158,8 +197,8 @@ def _work_tree(folder: str) -> Optional[str]:
     return found
 
 
-def _index_bytes(root: str) -> Optional[bytes]:
-    """``.git/index`` lower-cased, when its paths are all stored literally (else None).
+def _index_bytes(root: str) -> Optional[tuple[bytes, bytes]]:
+    """``.git/index`` as read and lower-cased, when its paths are all stored literally (else None).
     Cached by the file's identity, size and mtime, so a changed index is read again."""
     index = os.path.join(root, ".git", "index")
     try:
@@ -170,13 +209,13 @@ def _index_bytes(root: str) -> Optional[bytes]:
     cached = _INDEXES.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    data: Optional[bytes] = None
+    data: Optional[tuple[bytes, bytes]] = None
     try:
         with open(index, "rb") as fh:
             raw = fh.read(_INDEX_MAX_BYTES + 1)
         if (len(raw) <= _INDEX_MAX_BYTES and raw[:4] == b"DIRC" and raw[4:8] in (b"\0\0\0\x02", b"\0\0\0\x03")
                 and b"sdir" not in raw and b"link" not in raw):  # not a sparse or split index
-            data = raw.lower()
+            data = (raw, raw.lower())
     except OSError:
         data = None
     _INDEXES[root] = (stamp, data)
@@ -200,8 +239,10 @@ def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
     if len(real) > _LIST_WHOLE_INDEX and not any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
         return _tracked_by_listing(real)
     real = [p for p in real if not _surely_untracked(p)]
+    sure = {p for p in real if _surely_tracked(p)}
+    real = [p for p in real if p not in sure]
     if not real:
-        return set()
+        return sure
 
     def ask(folder: str, group: list[str]) -> set[str] | None:
         try:
@@ -212,8 +253,8 @@ def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
 
     first = ask(os.path.dirname(real[0]), real)
     if first is not None:
-        return first
-    out: set[str] = set()
+        return first | sure
+    out: set[str] = set(sure)
     by_dir: dict[str, list[str]] = {}
     for p in real:
         by_dir.setdefault(os.path.dirname(p), []).append(p)

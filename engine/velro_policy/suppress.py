@@ -25,11 +25,13 @@ Files are read once each, and only when they mention ``velro-policy:``.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 from velro_policy.evaluate import fingerprint
 from velro_policy.model import IGNORE_MARKER, Document, Finding
@@ -111,8 +113,16 @@ class Suppressor:
         self.config = config
         self.config_path = config_path
         self.inline = inline
-        self.today = today or _dt.date.today()
+        self._today = today  # datetime is imported only when a config exception has an expiry
         self.notes: list[str] = []
+
+    @property
+    def today_(self) -> "_dt.date":
+        if self._today is None:
+            import datetime as _dt
+
+            self._today = _dt.date.today()
+        return self._today
 
     def suppressible(self, rule_id: str) -> bool:
         rule = self.rules.get(rule_id)
@@ -194,10 +204,12 @@ class Suppressor:
         for i, exc in enumerate(entries):
             line = int(exc.get("line", 0) or 0)
             try:
+                import datetime as _dt
+
                 expires = _dt.date.fromisoformat(str(exc["expires"])) if exc.get("expires") else None
             except ValueError:
                 expires = None  # the schema's pattern already refused malformed dates
-            if expires is not None and expires < self.today:
+            if expires is not None and expires < self.today_:
                 extra.append(_own(EXPIRED, where, line or 1, 1,
                                   f"exception for {exc['rule']} on {exc.get('path', '**')} expired on {expires.isoformat()}; "
                                   "the findings it covered count again", f"exceptions[{i}]"))

@@ -19,6 +19,7 @@ import re
 import sys
 from bisect import bisect_left
 from fnmatch import fnmatch
+from functools import lru_cache
 from itertools import compress, repeat
 from operator import add, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
@@ -43,12 +44,17 @@ _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # without whitespace (only whitespace then "#" starts a comment after it), a
 # quoted value without backslashes or newlines (a "#" right after the closing
 # quote starts a comment).
-_ROWS = re.compile(
-    r"^(?:([ \t]*(?:export[ \t]+)?)(" + _KEY + r")="
-    r"""(?:([^\s'"]\S*)|'([^'\\\n]*)'[ \t]*(?:#.*)?|"([^"\\\n]*)"[ \t]*(?:#.*)?|)(?:[ \t]+#.*)?[ \t]*"""
-    r"|[ \t]*(?:#.*)?|(.+))$",
-    re.MULTILINE,
-)
+@lru_cache(maxsize=None)
+def _rows_pattern() -> re.Pattern[str]:
+    """Compiled on first use: a file of plain lines never needs it (the shortcut reads it)."""
+    return re.compile(
+        r"^(?:([ \t]*(?:export[ \t]+)?)(" + _KEY + r")="
+        r"""(?:([^\s'"]\S*)|'([^'\\\n]*)'[ \t]*(?:#.*)?|"([^"\\\n]*)"[ \t]*(?:#.*)?|)(?:[ \t]+#.*)?[ \t]*"""
+        r"|[ \t]*(?:#.*)?|(.+))$",
+        re.MULTILINE,
+    )
+
+
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 
 
@@ -109,7 +115,7 @@ def _scan(text: str, path: str, bom: bool) -> tuple[list[tuple[str, str | None, 
     if bom and text.startswith("\ufeff"):
         text = text[1:]
     scan = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-    rows = _ROWS.findall(scan)
+    rows = _rows_pattern().findall(scan)
     out: list[tuple[str, str | None, int, int]] = [
         (key, bare or single or double, line, len(pre) + 1)
         for line, (pre, key, bare, single, double, other) in enumerate(rows, 1) if key

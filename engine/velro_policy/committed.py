@@ -46,17 +46,35 @@ def _holds_real_secret(doc: Document) -> bool:
 ASK_GIT_FIRST = 32
 
 
+EVERY_FILE: frozenset[str] = frozenset({"\0every file is in the index"})  # ``index`` under --staged
+
+
+def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -> set[str]:
+    """Real paths of those of ``paths`` that git holds (one git call): what ``mark``
+    asks itself, asked up front for workers (``parallel``)."""
+    import os
+
+    from velro_policy import gitrepo
+
+    return gitrepo.tracked([os.path.realpath(real_path(p)) for p in paths], resolved=True)
+
+
 def mark(documents: list[Document], *, in_index: Optional[bool] = None,
-         real_path: Callable[[str], str] = lambda p: p) -> list[Document]:
+         real_path: Callable[[str], str] = lambda p: p, index: Optional[frozenset[str] | set[str]] = None) -> list[Document]:
     """Documents, with git-held candidates given their ``__git__`` entries.
 
     ``in_index=True`` (``--staged``) skips the git call: every file is staged.
+    ``index``: the real paths git holds, when already known (``git_index``).
     """
     pool = [i for i, d in enumerate(documents) if _in_scope(d)]
     if not pool:
         return documents
-    if in_index:
+    if in_index or index is EVERY_FILE:
         held = [i for i in pool if _holds_real_secret(documents[i])]
+    elif index is not None:
+        import os
+
+        held = [i for i in pool if os.path.realpath(real_path(documents[i].path)) in index and _holds_real_secret(documents[i])]
     else:
         import os
 

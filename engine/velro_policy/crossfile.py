@@ -129,9 +129,15 @@ class Picker:
 
 
 def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
+    """Absolute folder -> its documents (``abspath`` once per folder, not per file)."""
     out: dict[str, list[Document]] = {}
+    folders: dict[str, str] = {}
     for d in docs:
-        out.setdefault(os.path.dirname(os.path.abspath(shown(d))), []).append(d)
+        rel = os.path.dirname(shown(d))
+        folder = folders.get(rel)
+        if folder is None:
+            folder = folders[rel] = os.path.abspath(rel) if rel else os.getcwd()
+        out.setdefault(folder, []).append(d)
     return out
 
 

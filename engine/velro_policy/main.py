@@ -52,6 +52,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
         click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
         click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
+        click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+                     help="Worker processes for env files (0: one per CPU). Output is identical to a serial run; below 200 env files the run stays serial."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -78,6 +80,7 @@ def _run(paths: tuple[str, ...], targets: Optional[list[str]], **kw: Any) -> Non
             changed_since=kw.get("changed_since"),
             inline_ignores=not kw.get("no_inline_ignores", False),
             baseline=kw.get("baseline"),
+            jobs=kw.get("jobs", 1),
         )
         if opts.staged and opts.changed_since:
             from velro_policy.errors import InputError

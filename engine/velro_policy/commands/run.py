@@ -38,6 +38,7 @@ class Options(NamedTuple):
     changed_since: Optional[str] = None  # check files changed since this git ref (diffscope)
     inline_ignores: bool = True  # False: --no-inline-ignores (suppress)
     baseline: Optional[str] = None  # --baseline FILE (baseline)
+    jobs: int = 1  # --jobs: worker processes for env files (parallel); 0 = one per CPU
 
 
 def display_path(path: str) -> str:
@@ -84,14 +85,32 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
     ctx = LoadContext(config, rules, opts.environment, root, shown, found.explicit)
-    documents = load_documents(found.files, ctx)
+    applied: set[str] = set()
+    eval_problems: list[Problem] = []
+    findings: list[Finding] = []
+    real_path = scope.real_path if scope else str
+    judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)
+    env_files = found.files.get("env", [])
+    jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
+    if jobs > 1:
+        from velro_policy.parallel import judge_env_files
+
+        done = judge_env_files(env_files, ctx, rules, config, jobs, in_index=opts.staged, real_path=real_path)
+        findings.extend(done.findings)
+        applied.update(done.applied)
+        eval_problems.extend(done.problems)
+        judged = {id(d) for d in done.documents}
+        documents = []
+        for name, paths in found.files.items():  # in the order a serial run loads them
+            documents.extend(done.documents if name == "env" else load_documents({name: paths}, ctx))
+    else:
+        documents = load_documents(found.files, ctx)
     from velro_policy.effective import derive  # settings defaults an env file does not set (stdlib only)
 
     documents = derive(documents, rules, config)
-    documents = committed.mark(documents, in_index=opts.staged, real_path=scope.real_path if scope else str)
-    applied: set[str] = set()
-    eval_problems: list[Problem] = []
-    findings = evaluate_documents(documents, rules, config, applied, eval_problems)
+    if not judged:
+        documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
+    findings.extend(evaluate_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
     if any(r["target"] == "project" for r in rules):  # cross-file rules (crossfile)
         from velro_policy import crossfile
 
@@ -123,6 +142,21 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
         fixed=tuple(fixed),
         applied=tuple(sorted(applied)),
     )
+
+
+def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
+    """Workers to use for ``--jobs`` (1: serial), with a note when the request is not honoured."""
+    if jobs == 1:
+        return 1
+    from velro_policy import parallel
+
+    wanted = parallel.worker_count(jobs)
+    if wanted <= 1 or env_files < parallel.MIN_FILES:
+        return 1
+    if not parallel.fork_available():
+        notes.append("--jobs: this platform cannot fork worker processes; the run was serial")
+        return 1
+    return min(wanted, env_files)
 
 
 def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Document]:

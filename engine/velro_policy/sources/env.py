@@ -332,6 +332,8 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     values = {}
     uppers = entries.uppers
     for key in settings.keys:
+        if uppers is entries.keys and key not in text:
+            continue  # keys as written are all upper case, so a key the text lacks is not set (C-speed test)
         if key in uppers:
             value = entries.values[uppers.index(key)]
             if isinstance(value, str):

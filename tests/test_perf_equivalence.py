@@ -38,7 +38,10 @@ def _corpus_documents(tmp_path: Path, count: int) -> list:
 
 def test_cached_evaluation_equals_fresh_evaluation(tmp_path: Path) -> None:
     rules = load_pack(None, [], use_cache=False).rules
-    docs = _corpus_documents(tmp_path, 300)
+    from velro_policy import committed
+
+    docs = committed.mark(_corpus_documents(tmp_path, 300), in_index=True)  # with __git__ entries beyond the columns
+    assert any(getattr(d.entries, "extra", ()) for d in docs)
     fast = Evaluator(rules)
     got = [f for doc in docs for f in fast.evaluate(doc)]
     want = []

@@ -96,5 +96,6 @@ def mark(documents: list[Document], *, in_index: Optional[bool] = None,
             Entry(e.key + KEY_SUFFIX, e.value, e.loc, (GIT_PREFIX, e.key))
             for e in doc.entries if isinstance(e.value, str)
         )
-        out[i] = doc._replace(entries=doc.entries + extra)
+        ents = doc.entries
+        out[i] = doc._replace(entries=ents.with_extra(extra) if type(ents) is EnvEntries else ents + extra)
     return out

@@ -82,6 +82,7 @@ class Evaluator:
         self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
         self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
         self._applicable: dict[tuple[str, str], list[dict[str, object]]] = {}
+        self._deep: dict[int, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}  # see _deep_capable
         self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _picks
         self._required: dict[tuple[str, str], set[str]] = {}  # ids of the rules with ``required`` in force
         self._order: dict[tuple[str, str], dict[str, int]] = {}  # rule id -> position among the rules in force
@@ -110,12 +111,22 @@ class Evaluator:
 
     def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[dict[str, object]]) -> tuple[str, ...]:
         out = []
+        if all(len(p) > 1 for p in paths):  # a nested path: one-segment selectors (DEBUG, *_KEY) cannot pick it
+            rules = self._deep_capable(rules)
         for rule in rules:
             include, exclude = self._patterns(rule)
             if any(selectors.matches(p, q) for p in include for q in paths) and \
                     not any(selectors.matches(p, q) for p in exclude for q in paths):
                 out.append(str(rule["id"]))
         return tuple(out)
+
+    def _deep_capable(self, rules: list[dict[str, object]]) -> list[dict[str, object]]:
+        """The rules with a selector that can pick a path of several segments (cached per rule list)."""
+        got = self._deep.get(id(rules))
+        if got is None or got[0] is not rules:
+            picked = [r for r in rules if any(len(p) > 1 or p == ("**",) for p in self._patterns(r)[0])]
+            got = self._deep[id(rules)] = (rules, picked)
+        return got[1]
 
     def _select_key(self, key: str, scope: tuple[str, str], rules: list[dict[str, object]]) -> tuple[str, ...]:
         """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
@@ -189,6 +200,10 @@ class Evaluator:
                         picks[rid].append(i)
                     else:
                         picks[rid] = [i]
+            n = len(keys)
+            for j, e in enumerate(ents.extra):  # entries beyond the file's own variables (``__git__`` copies)
+                for rid in self._selected_by((e.parts or (e.key,), *e.aliases), rules):
+                    picks.setdefault(rid, []).append(n + j)
             return picks
         allowed: Optional[set[str]] = None
         for e in ents:
@@ -219,7 +234,13 @@ class Evaluator:
         """``_known_to_pass`` for column-wise entries."""
         passes = self._passes
         keys, values = ents.keys, ents.values
+        n = len(keys)
         for i in positions:
+            if i >= n:
+                e = ents.entry(i)
+                if type(e.value) is not str or not passes.get((rid, environment, e.key, e.value)):
+                    return False
+                continue
             value = values[i]
             if type(value) is not str or not passes.get((rid, environment, keys[i], value)):
                 return False

@@ -68,30 +68,39 @@ class EnvEntries(Sequence[Entry]):
     Keys are unique case-insensitively (last assignment wins), in file order.
     """
 
-    __slots__ = ("path", "keys", "uppers", "values", "lines", "cols")
+    __slots__ = ("path", "keys", "uppers", "values", "lines", "cols", "extra")
 
-    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int], cols: list[int]) -> None:
+    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int], cols: list[int],
+                 extra: tuple[Entry, ...] = ()) -> None:
         self.path = path
         self.keys = keys
         self.uppers = uppers  # the same list as ``keys`` when every key is upper case already
         self.values = values
         self.lines = lines
         self.cols = cols
+        # Entries that are not the file's own variables, after them (the ``__git__`` copies of
+        # ``committed``); the columns stay the file's own variables only.
+        self.extra = extra
+
+    def with_extra(self, extra: tuple[Entry, ...]) -> "EnvEntries":
+        return EnvEntries(self.path, self.keys, self.uppers, self.values, self.lines, self.cols, self.extra + extra)
 
     def entry(self, i: int) -> Entry:
+        if i >= len(self.keys):
+            return self.extra[i - len(self.keys)]
         key = self.keys[i]
         return Entry(key, self.values[i], Location(self.path, self.lines[i], self.cols[i]), (key,))
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.keys) + len(self.extra)
 
     def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
         if isinstance(i, slice):
-            return tuple(map(self.entry, range(len(self.keys))[i]))
-        return self.entry(range(len(self.keys))[i])
+            return tuple(map(self.entry, range(len(self))[i]))
+        return self.entry(range(len(self))[i])
 
     def __iter__(self) -> Iterator[Entry]:
-        return map(self.entry, range(len(self.keys)))
+        return map(self.entry, range(len(self)))
 
     def __add__(self, other: object) -> tuple[Entry, ...]:
         return tuple(self) + tuple(other)  # type: ignore[arg-type]

@@ -498,9 +498,9 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     ``.env.production``) from the working tree, where it only ever exists.
     """
     from velro_policy.discover import discover
-    from velro_policy.sources import SOURCES, LoadContext
+    from velro_policy.sources import SOURCES, LoadContext, sources_for
 
-    wanted = {n: s for n, s in SOURCES.items() if s.TARGET in (*ENV_TARGETS, SETTINGS_TARGET)}
+    wanted = sources_for((*ENV_TARGETS, SETTINGS_TARGET))
     have = {os.path.abspath(shown(d)) for d in documents}
 
     def classify(path: str, explicit: bool) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from velro_policy.crossfile import CHECKS as PROJECT_CHECKS
 from velro_policy.environments import ENVIRONMENTS
 from velro_policy.model import SEVERITIES
-from velro_policy.operators import OPERATORS
+from velro_policy.operators import all_operators
 
 SCHEMA_ID = "https://velro-policy.dev/schemas/policy.schema.json"
 TARGETS = ["env", "settings", "code", "project", "http"]
@@ -38,7 +38,7 @@ def _by_environment(param: dict[str, object]) -> dict[str, object]:
 
 def build() -> dict[str, object]:
     ops: dict[str, object] = {}
-    for name, func in OPERATORS.items():
+    for name, func in all_operators().items():
         param = dict(func.param_schema)
         desc = str(param.pop("description", "")) or (func.__doc__ or "").strip()
         ops[name] = {"description": desc, "anyOf": [param, _by_environment(param)]}

@@ -19,7 +19,7 @@ from velro_policy import pack as pack_mod
 from velro_policy.discover import discover
 from velro_policy.evaluate import Evaluator, exit_code, problem_findings
 from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
-from velro_policy.sources import SOURCES, LoadContext
+from velro_policy.sources import SOURCES, LoadContext, sources_for
 
 
 class Options(NamedTuple):
@@ -71,7 +71,7 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     pack = pack or load_pack(opts)
     config = pack.config
     rules = select_rules(pack.rules, opts.only, opts.skip)
-    sources = {n: s for n, s in SOURCES.items() if opts.targets is None or s.TARGET in opts.targets}
+    sources = sources_for(opts.targets)
 
     def classify(path: str, explicit: bool) -> list[str]:
         return [name for name, src in sources.items() if src.claims(path, explicit, config)]

@@ -1,5 +1,5 @@
 """The source registry.  A new input source: one module here that satisfies
-``Source`` and one line in ``SOURCES``.
+``Source`` and one line in ``TARGETS``.
 
 A source claims files (by name, or because they were named explicitly) and
 turns them into ``Document``s whose entries the policies select.  ``load``
@@ -7,10 +7,10 @@ receives all of its files at once so a source can batch (Semgrep runs once).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple, Protocol
+from importlib import import_module
+from typing import Any, Iterator, NamedTuple, Optional, Protocol
 
 from velro_policy.model import Document
-from velro_policy.sources import code, env, http, settings
 
 
 class LoadContext(NamedTuple):
@@ -36,9 +36,26 @@ class Source(Protocol):
     def load(self, paths: list[str], ctx: LoadContext) -> Iterator[Document]: ...
 
 
-SOURCES: dict[str, Source] = {
-    env.NAME: env,
-    code.NAME: code,
-    settings.NAME: settings,
-    http.NAME: http,
-}
+# source name -> the target its documents have (each module's NAME and TARGET; a test keeps them equal).
+TARGETS: dict[str, str] = {"env": "env", "code": "code", "settings": "settings", "http": "http"}
+
+
+class _Sources(dict):  # type: ignore[type-arg]
+    """name -> source module, imported on first use (a hook run with ``--target env``
+    never loads the settings, code and http sources)."""
+
+    def __missing__(self, name: str) -> Source:
+        if name not in TARGETS:
+            raise KeyError(name)
+        module: Source = import_module(f"velro_policy.sources.{name}")  # type: ignore[assignment]
+        self[name] = module
+        return module
+
+
+SOURCES: dict[str, Source] = _Sources()
+
+
+def sources_for(targets: Optional[Iterator[str] | list[str] | tuple[str, ...]]) -> dict[str, Source]:
+    """The sources of these targets (None: every source), in registry order."""
+    wanted = None if targets is None else set(targets)
+    return {name: SOURCES[name] for name, target in TARGETS.items() if wanted is None or target in wanted}

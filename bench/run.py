@@ -197,7 +197,7 @@ def install_peers(out: Path) -> dict[str, str]:
 
 
 def available_targets(env: dict[str, str]) -> set[str]:
-    code = "from velro_policy.sources import SOURCES; print(' '.join(sorted({s.TARGET for s in SOURCES.values()})))"
+    code = "from velro_policy.sources import sources_for; print(' '.join(sorted({s.TARGET for s in sources_for(None).values()})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     return set(out.stdout.split())
 

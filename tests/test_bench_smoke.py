@@ -76,6 +76,7 @@ def test_quick_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     assert set(b) == {"10", "100"}
     assert "error" not in b["100"]["measurements"]["velro-policy lint"]
     assert "C" in data["results"] and "E" in data["results"]
+    assert "skipped" not in data["results"]["C"], data["results"]["C"]  # every target is found (lazy registry)
     keys = {t["key"] for t in data["targets"]}
     assert {"A.stack", "B.files_per_s", "B.baseline", "B.rss_mb"} <= keys
     table = (out / "results.md").read_text()

@@ -70,3 +70,28 @@ def test_jobs_zero_means_every_cpu_and_small_runs_stay_serial(tree: Path) -> Non
     assert notes == []
     res = velro(["lint", "--jobs", "-1", "."], cwd=tree)
     assert res.returncode == 2 and "--jobs" in res.stderr
+
+
+def test_jobs_with_staged_files_reads_the_index_and_matches_serial(tmp_path: Path) -> None:
+    """--staged --jobs 2: workers read the index copies; same bytes as one process, and the
+    staged (not the working-tree) content is what is judged."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)
+    names = []
+    for i in range(260):
+        path = tmp_path / f"svc{i:03d}" / ".env.production"
+        path.parent.mkdir()
+        path.write_text(f"ENVIRONMENT=production\nDEBUG={'true' if i % 7 == 0 else 'false'}\nJWT_SECRET_KEY=short{i}\n")
+        names.append(str(path.relative_to(tmp_path)))
+    subprocess.run(["git", "add", "-f", *names], cwd=tmp_path, check=True, env=env)
+    (tmp_path / "svc000" / ".env.production").write_text("ENVIRONMENT=production\nDEBUG=false\n")  # unstaged fix
+    serial = velro(["lint", "--staged", "--format", "json", "--jobs", "1"], cwd=tmp_path)
+    parallel = velro(["lint", "--staged", "--format", "json", "--jobs", "2"], cwd=tmp_path)
+    assert serial.returncode == parallel.returncode == 1, serial.stderr + parallel.stderr
+    assert serial.stdout == parallel.stdout
+    import json
+
+    svc000 = {f["key"] for f in json.loads(parallel.stdout)["findings"] if f["path"] == "svc000/.env.production"}
+    assert "DEBUG" in svc000  # the staged DEBUG=true is judged, not the working tree's fix

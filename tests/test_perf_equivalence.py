@@ -147,3 +147,32 @@ def test_key_index_selects_what_matching_every_selector_selects(key: str, enviro
 
 
 _PACK_RULES: list = []
+
+
+GLOBS = st.lists(st.sampled_from(["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*", "*/migrations/*", "vendor/**",
+                                  "a?c.py", "[ab]*.py", "*.py", "docs", "x/y/*.py"]), max_size=4)
+PATHS = st.lists(st.sampled_from(["tests", "test", "app", "a", "b", "x", "y", "migrations", "vendor", "..", ".", "Tests",
+                                  "test_a.py", "a_test.py", "conftest.py", "abc.py", "b1.py", "m.py", "..x.py"]),
+                 min_size=1, max_size=5).map("/".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(PATHS, GLOBS, st.sampled_from([None, "", "/tmp", "/nonexistent/root"]))
+def test_one_regex_tail_glob_match_answers_as_fnmatch_over_every_tail(path: str, patterns: list, root) -> None:
+    import os
+    from fnmatch import fnmatch
+
+    from velro_policy.sources import _files
+
+    def reference_relative(p: str, r) -> str:
+        for base in (r, os.getcwd()):
+            if base:
+                rel = os.path.relpath(os.path.abspath(p), base)
+                if not rel.startswith(".."):
+                    return rel.replace(os.sep, "/")
+        return os.path.abspath(p).lstrip(os.sep).replace(os.sep, "/")
+
+    assert _files.project_relative(path, root) == reference_relative(path, root)
+    parts = reference_relative(path, root).split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    assert _files.tail_glob_match(path, patterns, root) == any(fnmatch(t, p) for p in patterns for t in tails)

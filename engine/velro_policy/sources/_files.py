@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from velro_policy.model import Problem
 
@@ -59,8 +60,24 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
 
 def project_relative(path: str, root: str | None) -> str:
     """``path`` relative to ``root`` (the config's folder), else to the current
-    directory, else absolute without its leading separator; always with ``/``."""
-    for base in (root, os.getcwd()):
+    directory, else absolute without its leading separator; always with ``/``.
+    The folder part is worked out once per folder (a walk asks for thousands of files)."""
+    head, name = os.path.split(path)
+    cwd = os.getcwd()
+    key = (head, root, cwd)
+    folder = _RELATIVE_FOLDERS.get(key)
+    if folder is None:
+        folder = _project_relative(os.path.join(head, "x"), root, cwd)[:-1]  # "x": any name keeps the folder's answer
+        if len(_RELATIVE_FOLDERS) < 100_000:
+            _RELATIVE_FOLDERS[key] = folder
+    return folder + name if name and name != "." and not name.startswith("..") else _project_relative(path, root, cwd)
+
+
+_RELATIVE_FOLDERS: dict[tuple[str, str | None, str], str] = {}
+
+
+def _project_relative(path: str, root: str | None, cwd: str) -> str:
+    for base in (root, cwd):
         if base:
             rel = os.path.relpath(os.path.abspath(path), base)
             if not rel.startswith(".."):
@@ -73,10 +90,18 @@ def tail_glob_match(path: str, patterns: list[str], root: str | None) -> bool:
 
     So ``tests/*`` excludes ``tests/`` folders at any depth, and
     ``test_*.py`` any test module.  Used by ``code_exclude`` and
-    ``python_exclude`` alike.
+    ``python_exclude`` alike.  One regex search per path: the tails are the
+    suffixes that start at the beginning or right after a ``/``.
     """
-    from fnmatch import fnmatch
+    return bool(_tail_regex(tuple(patterns)).search(project_relative(path, root)))
 
-    parts = project_relative(path, root).split("/")
-    tails = ["/".join(parts[i:]) for i in range(len(parts))]
-    return any(fnmatch(tail, p) for p in patterns for tail in tails)
+
+@lru_cache(maxsize=64)
+def _tail_regex(patterns: tuple[str, ...]) -> "re.Pattern[str]":
+    """``any(fnmatch(tail, p) for p in patterns for tail in tails)`` as one pattern
+    (case-insensitive where ``fnmatch`` is: where ``os.path.normcase`` folds case)."""
+    import re
+    from fnmatch import translate
+
+    flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
+    return re.compile("(?:^|/)(?:" + "|".join(translate(p) for p in patterns) + ")" if patterns else "(?!)", flags)

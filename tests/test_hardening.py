@@ -225,3 +225,29 @@ def test_baseline_file_holds_no_secret(tmp_path: Path) -> None:
     blob = (tmp_path / ".velro-policy-baseline.json").read_text()
     assert "JWT_SECRET" in blob or "velro/" in blob
     assert secret not in blob and secret not in res.stdout + res.stderr
+
+
+def test_a_pipe_is_read_to_its_end(tmp_path: Path) -> None:
+    """A FIFO returns short reads before its end; the reader must not stop at the first one."""
+    import os
+    import threading
+    import time
+
+    from velro_policy.sources._files import read_text
+
+    fifo = tmp_path / "env.fifo"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        with open(fifo, "w") as fh:
+            fh.write("ENVIRONMENT=production\n")
+            fh.flush()
+            time.sleep(0.2)  # the reader sees a short read first
+            fh.write("DEBUG=true\n")
+
+    t = threading.Thread(target=writer)
+    t.start()
+    text, problem = read_text(str(fifo))
+    t.join()
+    assert problem is None
+    assert text == "ENVIRONMENT=production\nDEBUG=true\n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from stat import S_ISREG
 
 from velro_policy.model import Problem
 
@@ -15,16 +16,21 @@ def _read_bytes(path: str) -> bytes:
     whole parse of a small env file."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        size = st.st_size
+        regular = S_ISREG(st.st_mode)  # a pipe (``lint <(cat .env)``) may return short reads before its end
         chunks = []
         total = 0
         want = min(size, MAX_BYTES) + 1 if size else 65536
         while total <= MAX_BYTES:
-            chunk = os.read(fd, min(want, MAX_BYTES + 1 - total))
+            asked = min(want, MAX_BYTES + 1 - total)
+            chunk = os.read(fd, asked)
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if regular and len(chunk) < asked:
+                break  # a short read of a regular file is its end: no second read() to learn it
             want = 65536
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:

@@ -67,6 +67,7 @@ def test_jobs_zero_means_every_cpu_and_small_runs_stay_serial(tree: Path) -> Non
     assert parallel_jobs(4, MIN_FILES - 1, notes=notes) == 1
     assert parallel_jobs(1, 10_000, notes=notes) == 1
     assert parallel_jobs(2, 10_000, notes=notes) == 2
+    assert parallel_jobs(64, 250, notes=notes) == 2  # at least FILES_PER_WORKER files per worker
     assert notes == []
     res = velro(["lint", "--jobs", "-1", "."], cwd=tree)
     assert res.returncode == 2 and "--jobs" in res.stderr

@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from velro_policy.model import Document, Finding, Problem
 
 MIN_FILES = 200
+FILES_PER_WORKER = 100  # fewer workers than asked when there are fewer files than this per worker
 
 
 class Slice(NamedTuple):

@@ -156,7 +156,7 @@ def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
     if not parallel.fork_available():
         notes.append("--jobs: this platform cannot fork worker processes; the run was serial")
         return 1
-    return min(wanted, env_files)
+    return min(wanted, env_files // parallel.FILES_PER_WORKER)  # a worker costs a fork: give each enough files
 
 
 def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Document]:

@@ -9,7 +9,7 @@ resolved for the document's environment before the operator sees it.
 from __future__ import annotations
 
 from itertools import compress
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, NamedTuple, Optional
 
 from velro_policy import masking, selectors
 from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown
@@ -64,6 +64,14 @@ def _applies(rule: dict[str, object], doc: Document) -> bool:
     return doc.environment in envs  # type: ignore[operator]
 
 
+class InForce(NamedTuple):
+    """The rules in force for one (target, environment), and what the evaluator derives from them once."""
+
+    rules: list[dict[str, object]]
+    order: dict[str, int]  # rule id -> position in ``rules``
+    required: frozenset[str]  # ids of the rules whose check says ``required``
+
+
 class Evaluator:
     """Holds per-run caches (compiled selectors and regexes)."""
 
@@ -81,11 +89,9 @@ class Evaluator:
         # (target, environment) -> parts -> ids of the rules in force there that select it
         self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
         self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
-        self._applicable: dict[tuple[str, str], list[dict[str, object]]] = {}
+        self._in_force: dict[tuple[str, str], InForce] = {}
         self._deep: dict[int, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}  # see _deep_capable
-        self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _picks
-        self._required: dict[tuple[str, str], set[str]] = {}  # ids of the rules with ``required`` in force
-        self._order: dict[tuple[str, str], dict[str, int]] = {}  # rule id -> position among the rules in force
+        self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _column_picks
         self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
@@ -160,51 +166,13 @@ class Evaluator:
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
         )
 
-    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list]:  # type: ignore[type-arg]
-        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only).
-        For column-wise entries (``EnvEntries``): their positions, so that ``Entry`` objects
-        are made only for rules that do not already know the values pass."""
-        picks: dict[str, list] = {}  # type: ignore[type-arg]
+    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list[Entry]]:
+        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""
+        picks: dict[str, list[Entry]] = {}
         single = self._selecting1.get(scope)
         if single is None:
             single = self._selecting1[scope] = {}
         ents = doc.entries
-        if type(ents) is EnvEntries:  # column-wise, at C speed (map/compress) once keys have been seen
-            by_key = self._selecting_key.get(scope)
-            if by_key is None:
-                by_key = self._selecting_key[scope] = {}
-            keys = ents.keys
-            found = list(map(by_key.get, keys))
-            if None in found:
-                for i, key in enumerate(keys):
-                    if found[i] is None:
-                        found[i] = by_key[key] = self._select_key(key, scope, rules)
-            # (key, text value) -> True once every rule selecting the key passed that value here:
-            # then no rule needs it again (the common case: "DEBUG=false" in every file).
-            settled = self._settled.get(scope)
-            if settled is None:
-                settled = self._settled[scope] = {}
-                self._required[scope] = {str(r["id"]) for r in rules if r["check"].get("required")}  # type: ignore[attr-defined]
-            required = self._required[scope]
-            passes, environment, values = self._passes, scope[1], ents.values
-            for i in compress(range(len(keys)), found):  # keys some rule selects
-                ids, key, value = found[i], keys[i], values[i]
-                if type(value) is str:
-                    if settled.get((key, value)):
-                        continue
-                    if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):
-                        settled[(key, value)] = True
-                        continue
-                for rid in ids:
-                    if rid in picks:
-                        picks[rid].append(i)
-                    else:
-                        picks[rid] = [i]
-            n = len(keys)
-            for j, e in enumerate(ents.extra):  # entries beyond the file's own variables (``__git__`` copies)
-                for rid in self._selected_by((e.parts or (e.key,), *e.aliases), rules):
-                    picks.setdefault(rid, []).append(n + j)
-            return picks
         allowed: Optional[set[str]] = None
         for e in ents:
             if e.aliases:
@@ -220,6 +188,43 @@ class Evaluator:
                     picks[rid].append(e)
                 else:
                     picks[rid] = [e]
+        return picks
+
+    def _column_picks(self, ents: EnvEntries, scope: tuple[str, str], in_force: InForce) -> dict[str, list[int]]:
+        """``_picks`` for column-wise entries, as positions: ``Entry`` objects are made only
+        for rules that do not already know the values pass.  At C speed (map/compress)
+        once the keys have been seen."""
+        picks: dict[str, list[int]] = {}
+        by_key = self._selecting_key.get(scope)
+        if by_key is None:
+            by_key = self._selecting_key[scope] = {}
+        keys = ents.keys
+        found = list(map(by_key.get, keys))
+        if None in found:
+            for i, key in enumerate(keys):
+                if found[i] is None:
+                    found[i] = by_key[key] = self._select_key(key, scope, in_force.rules)
+        # (key, text value) -> True once every rule selecting the key passed that value here:
+        # then no rule needs it again (the common case: "DEBUG=false" in every file).
+        settled = self._settled.setdefault(scope, {})
+        passes, environment, values, required = self._passes, scope[1], ents.values, in_force.required
+        for i in compress(range(len(keys)), found):  # keys some rule selects
+            ids, key, value = found[i], keys[i], values[i]
+            if type(value) is str:
+                if settled.get((key, value)):
+                    continue
+                if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):
+                    settled[(key, value)] = True
+                    continue
+            for rid in ids:
+                if rid in picks:
+                    picks[rid].append(i)
+                else:
+                    picks[rid] = [i]
+        n = len(keys)
+        for j, e in enumerate(ents.extra):  # entries beyond the file's own variables (``__git__`` copies)
+            for rid in self._selected_by((e.parts or (e.key,), *e.aliases), in_force.rules):
+                picks.setdefault(rid, []).append(n + j)
         return picks
 
     def _known_to_pass(self, rid: str, environment: str, picked: list[Entry]) -> bool:
@@ -248,18 +253,20 @@ class Evaluator:
 
     def evaluate(self, doc: Document) -> Iterator[Finding]:
         scope = (doc.target, doc.environment)
-        rules = self._applicable.get(scope)
-        if rules is None:
-            rules = self._applicable[scope] = [r for r in self.rules if _applies(r, doc)]
-        picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
+        in_force = self._in_force.get(scope)
+        if in_force is None:
+            rules = [r for r in self.rules if _applies(r, doc)]
+            in_force = self._in_force[scope] = InForce(
+                rules, {str(r["id"]): n for n, r in enumerate(rules)},
+                frozenset(str(r["id"]) for r in rules if r["check"].get("required")))  # type: ignore[attr-defined]
+        rules = in_force.rules
         columns = doc.entries if type(doc.entries) is EnvEntries else None
-        if columns is not None:  # only rules with something to judge, and rules that require a key (in rule order)
-            order = self._order.get(scope)
-            if order is None:
-                order = self._order[scope] = {str(r["id"]): n for n, r in enumerate(rules)}
-            wanted = set(picks).union(self._required.get(scope, ()))
-            todo = [rules[n] for n in sorted(map(order.__getitem__, wanted))]
+        picks: dict[str, list]  # type: ignore[type-arg]
+        if columns is not None and rules:  # only rules with something to judge, and rules that require a key (in rule order)
+            picks = self._column_picks(columns, scope, in_force)
+            todo = [rules[n] for n in sorted(map(in_force.order.__getitem__, set(picks).union(in_force.required)))]
         else:
+            picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
             todo = rules
         for rule in todo:
             try:

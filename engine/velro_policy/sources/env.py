@@ -238,7 +238,6 @@ def _fast_columns(text: str) -> tuple[list[str], list[str], list[int], list[int]
     return keys, values, lines, cols
 
 
-_QUOTES = ("'", '"')
 _NO_PROBLEMS: list[Problem] = []  # the shortcut's answer: no problems, no bare keys (never mutated)
 
 
@@ -261,7 +260,9 @@ def _columns(text: str, path: str, bom: bool) -> tuple[list[str], list[str | Non
 
 def _pick(column: list, keep: list[int]) -> list:  # type: ignore[type-arg]
     """``[column[i] for i in keep]`` at C speed."""
-    return [column[keep[0]]] if len(keep) == 1 else list(itemgetter(*keep)(column))
+    if len(keep) < 2:
+        return [column[i] for i in keep]  # itemgetter needs an item, and returns a bare value for one
+    return list(itemgetter(*keep)(column))
 
 
 def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[Problem]]:
@@ -282,8 +283,8 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
         cols = _pick(cols, keep) if cols is not None else None
     if problems is not _NO_PROBLEMS and None in values:  # bare ``KEY`` lines (only ``_scan`` reads them): no value, no entry
         keep = [i for i, v in enumerate(values) if v is not None]
-        keys, values, lines, uppers = ([col[i] for i in keep] for col in (keys, values, lines, uppers))
-        cols = [cols[i] for i in keep] if cols is not None else None
+        keys, values, lines, uppers = (_pick(col, keep) for col in (keys, values, lines, uppers))
+        cols = _pick(cols, keep) if cols is not None else None
     # Memory at 10,000 files: key strings and repeated values ("false", "3/hour"...) are shared.
     keys = list(map(_intern, keys))
     uppers = keys if uppers is keys or uppers == keys else list(map(_intern, uppers))

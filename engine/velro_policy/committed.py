@@ -46,9 +46,6 @@ def _holds_real_secret(doc: Document) -> bool:
 ASK_GIT_FIRST = 32
 
 
-EVERY_FILE: frozenset[str] = frozenset({"\0every file is in the index"})  # ``index`` under --staged
-
-
 def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -> set[str]:
     """Real paths of those of ``paths`` that git holds (one git call): what ``mark``
     asks itself, asked up front for workers (``parallel``)."""
@@ -60,7 +57,7 @@ def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -
 
 
 def mark(documents: list[Document], *, in_index: Optional[bool] = None,
-         real_path: Callable[[str], str] = lambda p: p, index: Optional[frozenset[str] | set[str]] = None) -> list[Document]:
+         real_path: Callable[[str], str] = lambda p: p, index: Optional[set[str]] = None) -> list[Document]:
     """Documents, with git-held candidates given their ``__git__`` entries.
 
     ``in_index=True`` (``--staged``) skips the git call: every file is staged.
@@ -69,7 +66,7 @@ def mark(documents: list[Document], *, in_index: Optional[bool] = None,
     pool = [i for i, d in enumerate(documents) if _in_scope(d)]
     if not pool:
         return documents
-    if in_index or index is EVERY_FILE:
+    if in_index:
         held = [i for i in pool if _holds_real_secret(documents[i])]
     elif index is not None:
         import os

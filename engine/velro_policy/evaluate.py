@@ -227,27 +227,11 @@ class Evaluator:
                 picks.setdefault(rid, []).append(n + j)
         return picks
 
-    def _known_to_pass(self, rid: str, environment: str, picked: list[Entry]) -> bool:
-        """Every picked value is text this rule already passed in this environment."""
+    def _known_to_pass(self, rid: str, environment: str, pairs: Iterable[tuple[str, object]]) -> bool:
+        """Every picked (key, value) is text this rule already passed in this environment."""
         passes = self._passes
-        for e in picked:
-            if type(e.value) is not str or not passes.get((rid, environment, e.key, e.value)):  # type: ignore[arg-type]
-                return False
-        return True
-
-    def _known_to_pass_at(self, rid: str, environment: str, ents: EnvEntries, positions: list[int]) -> bool:
-        """``_known_to_pass`` for column-wise entries."""
-        passes = self._passes
-        keys, values = ents.keys, ents.values
-        n = len(keys)
-        for i in positions:
-            if i >= n:
-                e = ents.entry(i)
-                if type(e.value) is not str or not passes.get((rid, environment, e.key, e.value)):
-                    return False
-                continue
-            value = values[i]
-            if type(value) is not str or not passes.get((rid, environment, keys[i], value)):
+        for key, value in pairs:
+            if type(value) is not str or not passes.get((rid, environment, key, value)):
                 return False
         return True
 
@@ -282,11 +266,11 @@ class Evaluator:
                         if not rule["check"].get("required"):  # type: ignore[attr-defined]
                             continue  # selects nothing here: no finding, not applied
                     elif columns is not None:
-                        if self._known_to_pass_at(rid, doc.environment, columns, picked):
+                        if self._known_to_pass(rid, doc.environment, map(columns.key_value, picked)):
                             self.applied.add(rid)
                             continue
                         picked = [columns.entry(i) for i in picked]
-                    elif self._known_to_pass(rid, doc.environment, picked):
+                    elif self._known_to_pass(rid, doc.environment, ((e.key, e.value) for e in picked)):
                         self.applied.add(rid)
                         continue
                     found = list(self._evaluate_rule(rule, doc, picked or []))

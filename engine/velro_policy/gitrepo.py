@@ -110,6 +110,28 @@ def changed_since(ref: str, cwd: str = ".") -> list[str]:
 _INDEX_MAX_BYTES = 4 * 1024 * 1024
 
 
+def _redirected() -> bool:
+    """Inside a git hook (a temporary index) or a redirected repository: only git itself knows."""
+    return any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"))
+
+
+def _index_and_name(path: str) -> tuple[Optional[tuple[bytes, bytes]], bytes] | str:
+    """(``_index_bytes`` of the work tree holding ``path``, the path's bytes relative to it), or
+    ``"none"`` when no repository is above it, or ``"ask"`` when git must decide."""
+    if _redirected():
+        return "ask"
+    root = _work_tree(os.path.dirname(path))
+    if root == _NO_REPOSITORY:
+        return "none"
+    if root is None:
+        return "ask"  # .git is a file (a worktree, a submodule)
+    data = _index_bytes(root)
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    if data is None or rel.startswith(".."):
+        return "ask"
+    return data, os.fsencode(rel)
+
+
 def _surely_untracked(path: str) -> bool:
     """True only when the git index certainly does not hold ``path`` (a real path).
 
@@ -120,20 +142,11 @@ def _surely_untracked(path: str) -> bool:
     split or sparse index, ``.git`` as a file, a large index, a path that does
     appear) answers False and git is asked.  Each index is read once per run.
     """
-    if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
-        return False  # inside a git hook (a temporary index) or a redirected repository
-    root = _work_tree(os.path.dirname(path))
-    if root == _NO_REPOSITORY:
-        return True  # no .git above it: git would fail, and nothing can have been committed
-    if root is None:
-        return False  # .git is a file (a worktree, a submodule): git decides
-    data = _index_bytes(root)
-    if data is None:
-        return False
-    rel = os.path.relpath(path, root).replace(os.sep, "/")
-    if rel.startswith(".."):
-        return False
-    return os.fsencode(rel).lower() not in data[1]
+    found = _index_and_name(path)
+    if isinstance(found, str):
+        return found == "none"  # no .git above it: nothing can have been committed
+    (_, lowered), name = found
+    return name.lower() not in lowered
 
 
 def _surely_tracked(path: str) -> bool:
@@ -146,19 +159,10 @@ def _surely_tracked(path: str) -> bool:
     version 3, the extended flags when the flags say so), followed by NUL,
     at an entry start that keeps entries 8-byte aligned from offset 12.
     """
-    if any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+    found = _index_and_name(path)
+    if isinstance(found, str):
         return False
-    root = _work_tree(os.path.dirname(path))
-    if root is None or root == _NO_REPOSITORY:
-        return False
-    data = _index_bytes(root)
-    if data is None:
-        return False
-    raw = data[0]
-    rel = os.path.relpath(path, root).replace(os.sep, "/")
-    if rel.startswith(".."):
-        return False
-    name = os.fsencode(rel)
+    (raw, _), name = found
     size = len(name)
     if size >= 0xFFF:
         return False
@@ -236,7 +240,7 @@ def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
     are real paths already.
     """
     real = sorted(set(paths) if resolved else {os.path.realpath(p) for p in paths})
-    if len(real) > _LIST_WHOLE_INDEX and not any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+    if len(real) > _LIST_WHOLE_INDEX and not _redirected():
         return _tracked_by_listing(real)
     real = [p for p in real if not _surely_untracked(p)]
     sure = {p for p in real if _surely_tracked(p)}
@@ -287,7 +291,6 @@ def _tracked_by_listing(real: list[str]) -> set[str]:
         listed = {os.path.join(tree, n) for n in _split(raw)} if os.sep == "/" else \
             {os.path.join(tree, n.replace("/", os.sep)) for n in _split(raw)}
         out.update(p for p in group if p in listed)
-    if rest:
-        out.update(tracked(rest[:_LIST_WHOLE_INDEX], resolved=True) if len(rest) <= _LIST_WHOLE_INDEX else
-                   set().union(*(tracked(rest[i:i + _LIST_WHOLE_INDEX], resolved=True) for i in range(0, len(rest), _LIST_WHOLE_INDEX))))
+    for i in range(0, len(rest), _LIST_WHOLE_INDEX):  # in batches small enough to be asked path by path
+        out |= tracked(rest[i:i + _LIST_WHOLE_INDEX], resolved=True)
     return out

@@ -85,6 +85,13 @@ class EnvEntries(Sequence[Entry]):
     def with_extra(self, extra: tuple[Entry, ...]) -> "EnvEntries":
         return EnvEntries(self.path, self.keys, self.uppers, self.values, self.lines, self.cols, self.extra + extra)
 
+    def key_value(self, i: int) -> tuple[str, object]:
+        """(key, value) at position ``i``, without making an ``Entry`` for the file's own variables."""
+        if i >= len(self.keys):
+            e = self.extra[i - len(self.keys)]
+            return e.key, e.value
+        return self.keys[i], self.values[i]
+
     def entry(self, i: int) -> Entry:
         if i >= len(self.keys):
             return self.extra[i - len(self.keys)]

@@ -65,7 +65,7 @@ def _judge(bounds: tuple[int, int]) -> Slice:
 
     paths, ctx, rules, config, index = (_WORK[k] for k in ("paths", "ctx", "rules", "config", "index"))
     docs = list(SOURCES["env"].load(paths[bounds[0]:bounds[1]], ctx))
-    docs = committed.mark(docs, index=index, real_path=_WORK["real_path"])
+    docs = committed.mark(docs, in_index=_WORK["in_index"], index=index, real_path=_WORK["real_path"])
     applied: set[str] = set()
     problems: list[Problem] = []
     findings = evaluate_documents(docs, rules, config, applied, problems)
@@ -81,9 +81,7 @@ def judge_env_files(paths: list[str], ctx: Any, rules: list[dict[str, Any]], con
     from velro_policy import committed
 
     index: Optional[set[str]] = None if in_index else committed.git_index(paths, real_path)
-    _WORK.update(paths=paths, ctx=ctx, rules=rules, config=config, index=index, real_path=real_path)
-    if in_index:
-        _WORK["index"] = committed.EVERY_FILE
+    _WORK.update(paths=paths, ctx=ctx, rules=rules, config=config, index=index, in_index=in_index, real_path=real_path)
     size = -(-len(paths) // jobs)
     bounds = [(i, min(i + size, len(paths))) for i in range(0, len(paths), size)]
     try:

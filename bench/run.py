@@ -197,7 +197,7 @@ def install_peers(out: Path) -> dict[str, str]:
 
 
 def available_targets(env: dict[str, str]) -> set[str]:
-    code = "from velro_policy.sources import sources_for; print(' '.join(sorted({s.TARGET for s in sources_for(None).values()})))"
+    code = "from velro_policy.inputs import sources_for; print(' '.join(sorted({s.TARGET for s in sources_for(None).values()})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     return set(out.stdout.split())
 
@@ -348,7 +348,7 @@ class Bench:
     # C ------------------------------------------------------------------
     def scenario_c(self) -> None:
         if "settings" not in self.targets:
-            self.results["C"] = {"skipped": "target not available (no settings source in velro_policy.sources)"}
+            self.results["C"] = {"skipped": "target not available (no settings source in velro_policy.inputs)"}
             print("  C skipped: target not available", flush=True)
             return
         size = self.args.settings
@@ -393,7 +393,7 @@ class Bench:
 
     def semgrep_rules(self) -> dict[str, Any]:
         """The Semgrep config velro-policy builds from the code rules in force."""
-        code = ("import json; from velro_policy import config, pack; from velro_policy.sources.code import build_config\n"
+        code = ("import json; from velro_policy import config, pack; from velro_policy.inputs.code import build_config\n"
                 "p = pack.load(config.find('.'), [])\n"
                 "rules, _ = build_config([r for r in p.rules if r.get('target') == 'code'])\n"
                 "print(json.dumps({'rules': rules}))")

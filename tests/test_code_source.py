@@ -16,7 +16,7 @@ import pytest
 
 from conftest import velro, write
 from velro_policy.errors import ScanError
-from velro_policy.sources import code
+from velro_policy.inputs import code
 
 REAL_SEMGREP = str(Path(sys.executable).parent / "semgrep")
 

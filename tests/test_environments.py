@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import velro, write
-from velro_policy.environments import decide
+from velro_policy.values.environments import decide
 
 
 def test_by_name() -> None:

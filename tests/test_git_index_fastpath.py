@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from velro_policy import gitrepo
+from velro_policy.inputs import git as gitrepo
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import velro, write
-from velro_policy import origins, rates
+from velro_policy.values import origins, rates
 from velro_policy.errors import PolicyError
-from velro_policy.sources._files import read_text
-from velro_policy.sources.env import parse_env
+from velro_policy.inputs._files import read_text
+from velro_policy.inputs.env import parse_env
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -61,7 +61,7 @@ def test_origin_parser_raises_only_origin_error(value: object) -> None:
 @FAST
 @given(st.text(max_size=400))
 def test_policy_loader_turns_any_text_into_policy_error(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
-    from velro_policy.policy import load_file
+    from velro_policy.policy.load import load_file
 
     path = tmp_path_factory.mktemp("p") / "p.yaml"
     path.write_text(text, encoding="utf-8")
@@ -156,8 +156,8 @@ def test_unreadable_input_fails_closed_unless_downgraded_by_name(tmp_path: Path)
 
 
 def test_rule_that_cannot_be_evaluated_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from velro_policy import operators
-    from velro_policy.evaluate import Evaluator
+    from velro_policy.judge import operators
+    from velro_policy.judge.evaluate import Evaluator
     from velro_policy.model import Document, Entry, Location
 
     def broken(value: object, param: object, ctx: object) -> str | None:
@@ -176,7 +176,7 @@ def test_rule_that_cannot_be_evaluated_fails_closed(monkeypatch: pytest.MonkeyPa
 @FAST
 @given(st.one_of(st.text(), st.lists(st.text()), st.dictionaries(st.text(), st.one_of(st.text(), st.lists(st.text()), st.none()))))
 def test_csp_parser_raises_only_csp_error(value: object) -> None:
-    from velro_policy import csp
+    from velro_policy.values import csp
 
     try:
         policy = csp.parse(value)
@@ -194,7 +194,7 @@ python_fragments = st.lists(st.sampled_from([
 @FAST
 @given(st.one_of(st.text(), python_fragments))
 def test_settings_reader_never_raises(text: str) -> None:
-    from velro_policy.pyread import read_module
+    from velro_policy.inputs.pyread import read_module
 
     result = read_module(text, "settings.py")
     for problem in result.problems:
@@ -233,7 +233,7 @@ def test_a_pipe_is_read_to_its_end(tmp_path: Path) -> None:
     import threading
     import time
 
-    from velro_policy.sources._files import read_text
+    from velro_policy.inputs._files import read_text
 
     fifo = tmp_path / "env.fifo"
     os.mkfifo(fifo)

@@ -213,7 +213,7 @@ def test_a_tracked_production_env_file_with_a_real_secret_is_a_finding(repo: Pat
 def test_lint_of_an_env_file_without_real_secrets_never_starts_git(tmp_path: Path) -> None:
     write(tmp_path / ".env", "ENVIRONMENT=production\nDEBUG=false\nJWT_SECRET=REPLACE_WITH_PRODUCTION_SECRET\n")
     code = ("import sys\nfrom velro_policy.main import main\nrc = main(['lint', '.env', '-f', 'json'])\n"
-            "print('GIT' if 'velro_policy.gitrepo' in sys.modules else 'NOGIT', file=sys.stderr)\n")
+            "print('GIT' if 'velro_policy.inputs.git' in sys.modules else 'NOGIT', file=sys.stderr)\n")
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.stderr.strip().endswith("NOGIT"), res.stderr
     write(tmp_path / ".env", f"ENVIRONMENT=production\nJWT_SECRET={SECRET}{SECRET}\n")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from velro_policy.evaluate import run_check
-from velro_policy.operators import OPERATORS, Context
+from velro_policy.judge.evaluate import run_check
+from velro_policy.judge.operators import OPERATORS, Context
 
 
 def check(spec: dict, value: object, environment: str = "production") -> str | None:

@@ -16,10 +16,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from velro_policy import environments, secret_quality, selectors
-from velro_policy.evaluate import Evaluator, _applies
-from velro_policy.pack import load as load_pack
-from velro_policy.sources import env as env_source
+from velro_policy.values import environments, secret_quality, selectors
+from velro_policy.judge.evaluate import Evaluator, _applies
+from velro_policy.policy.pack import load as load_pack
+from velro_policy.inputs import env as env_source
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def _corpus_documents(tmp_path: Path, count: int) -> list:
 
 def test_cached_evaluation_equals_fresh_evaluation(tmp_path: Path) -> None:
     rules = load_pack(None, [], use_cache=False).rules
-    from velro_policy import committed
+    from velro_policy.inputs import committed
 
     docs = committed.mark(_corpus_documents(tmp_path, 300), in_index=True)  # with __git__ entries beyond the columns
     assert any(getattr(d.entries, "extra", ()) for d in docs)
@@ -106,7 +106,7 @@ def test_entropy_formula_equals_the_textbook_one(value: str) -> None:
 
 def test_project_rules_on_columns_equal_project_rules_on_entries(tmp_path: Path) -> None:
     """The project checks read EnvEntries columns; on plain Entry tuples they must say the same."""
-    from velro_policy import crossfile
+    from velro_policy.judge import project as crossfile
 
     sys.path.insert(0, str(REPO / "bench"))
     try:
@@ -162,7 +162,7 @@ def test_one_regex_tail_glob_match_answers_as_fnmatch_over_every_tail(path: str,
     import os
     from fnmatch import fnmatch
 
-    from velro_policy.sources import _files
+    from velro_policy.inputs import _files
 
     def reference_relative(p: str, r) -> str:
         for base in (r, os.getcwd()):

@@ -115,7 +115,7 @@ def test_hardened_app_passes_every_probe(tmp_path: Path) -> None:
     assert data["findings"] == []
     # Not a vacuous pass: every probe ran and saw what a hardened service answers.
     exchanges = json.loads(record.read_text())["exchanges"]
-    from velro_policy.sources.http import PROBES
+    from velro_policy.inputs.http import PROBES
 
     assert {ex["probe"] for ex in exchanges} == set(PROBES)
     assert {ex["status"] for ex in exchanges if ex["probe"].startswith("auth-")} == {401}

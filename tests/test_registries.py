@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from velro_policy.operators import OPERATORS, WHERE, all_operators
-from velro_policy.sources import SOURCES, TARGETS, sources_for
+from velro_policy.judge.operators import OPERATORS, WHERE, all_operators
+from velro_policy.inputs import SOURCES, TARGETS, sources_for
 
 
 def test_every_source_is_registered_under_its_own_name_and_target() -> None:
@@ -25,7 +25,7 @@ def test_every_operator_is_found_where_the_registry_says() -> None:
     ops = all_operators()
     assert set(ops) == set(WHERE)
     for name, func in ops.items():
-        assert func.__name__ == name and func.__module__ == f"velro_policy.operators.{WHERE[name]}"
+        assert func.__name__ == name and func.__module__ == f"velro_policy.judge.operators.{WHERE[name]}"
     with pytest.raises(KeyError):
         OPERATORS["no_such_operator"]
 
@@ -39,7 +39,7 @@ def test_linting_an_env_file_loads_only_what_it_needs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1]).stdout.split()
-    for lazy in ("velro_policy.sources.code", "velro_policy.sources.http",
-                 "velro_policy.operators.headers", "velro_policy.operators.tables"):
+    for lazy in ("velro_policy.inputs.code", "velro_policy.inputs.http",
+                 "velro_policy.judge.operators.headers", "velro_policy.judge.operators.tables"):
         assert lazy not in out, out
-    assert "velro_policy.sources.env" in out and "velro_policy.operators.basic" in out
+    assert "velro_policy.inputs.env" in out and "velro_policy.judge.operators.basic" in out

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from conftest import REPO
-from velro_policy.schema_gen import build
+from velro_policy.policy.schema_gen import build
 
 
 def test_policy_schema_is_current() -> None:
     committed = json.loads((REPO / "schemas" / "policy.schema.json").read_text())
-    assert committed == build(), "schemas/policy.schema.json is stale: run python -m velro_policy.schema_gen"
+    assert committed == build(), "schemas/policy.schema.json is stale: run python -m velro_policy.policy.schema_gen"
 
 
 def test_every_schema_is_a_valid_2020_12_schema() -> None:

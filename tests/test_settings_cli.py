@@ -68,7 +68,7 @@ def test_compliant_twin_passes(tmp_path: Path) -> None:
 
 
 def test_fixture_settings_module_has_forty_plus_fields() -> None:
-    from velro_policy.pyread import read_module
+    from velro_policy.inputs.pyread import read_module
 
     read = read_module((FIXTURES / "weak" / "app" / "core" / "config.py").read_text(encoding="utf-8"), "config.py")
     assert len(read.fields) >= 40

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from velro_policy.effective import derive
+from velro_policy.inputs.effective import derive
 from velro_policy.model import Document, Entry, Location
 
 ENV_RULES = [{"id": "velro/debug-disabled", "target": "env", "environments": ["production", "staging"], "select": ["DEBUG"]}]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from velro_policy import csp
-from velro_policy.evaluate import run_check
+from velro_policy.values import csp
+from velro_policy.judge.evaluate import run_check
 from velro_policy.model import Unknown
-from velro_policy.operators import Context
-from velro_policy.rates import RateError, loosest, parse_rates
+from velro_policy.judge.operators import Context
+from velro_policy.values.rates import RateError, loosest, parse_rates
 
 GUIDE_CSP = {"csp": {"require": {"default-src": ["'self'", "'none'"]},
                      "forbid": {"script-src": ["'unsafe-inline'", "'unsafe-eval'", "*", "data:"]}}}
@@ -106,7 +106,7 @@ def test_per_tier_rates_hold_every_tier() -> None:
 
 from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
 
-from velro_policy.operators import OPERATORS  # noqa: E402
+from velro_policy.judge.operators import OPERATORS  # noqa: E402
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
                      st.text(max_size=40), st.sampled_from(["3/hour", "10 per minute", "max-age=31536000", "default-src 'self'", "*", "DENY"]),

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from velro_policy.model import Unknown
-from velro_policy.pyread import read_module
+from velro_policy.inputs.pyread import read_module
 
 
 def read(src: str):

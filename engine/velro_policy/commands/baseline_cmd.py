@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from velro_policy import baseline
+from velro_policy.settle import baseline
 from velro_policy.commands.run import Options, collect
 
 

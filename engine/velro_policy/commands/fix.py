@@ -38,7 +38,7 @@ import secrets
 import sys
 from typing import IO, Any, NamedTuple, Optional
 
-from velro_policy import masking
+from velro_policy.values import masking
 from velro_policy.errors import InputError
 from velro_policy.model import Document, Entry, Finding, Unknown
 
@@ -68,7 +68,7 @@ class Outcome(NamedTuple):
 
 def _ops(check: Any, environment: str) -> dict[str, Any]:
     """The operators a check requires (through ``all``), parameters resolved for the environment."""
-    from velro_policy.evaluate import _param
+    from velro_policy.judge.evaluate import _param
 
     out: dict[str, Any] = {}
     if isinstance(check, dict):
@@ -175,8 +175,8 @@ def _apply(text: str, changes: list[Change]) -> tuple[str, list[Change]]:
 # --- reading and judging ------------------------------------------------------
 
 def _document(text: str, path: str, display: str, flag: Optional[str], config: dict[str, Any]) -> Document:
-    from velro_policy import environments
-    from velro_policy.sources.env import parse_env
+    from velro_policy.values import environments
+    from velro_policy.inputs.env import parse_env
 
     entries, problems = parse_env(text[1:] if text.startswith("\ufeff") else text, display)
     values = {e.key.upper(): e.value for e in entries if isinstance(e.value, str)}
@@ -188,7 +188,7 @@ def _document(text: str, path: str, display: str, flag: Optional[str], config: d
 
 
 def _findings(doc: Document, rules: list[dict[str, Any]], config: dict[str, Any]) -> list[Finding]:
-    from velro_policy.evaluate import Evaluator
+    from velro_policy.judge.evaluate import Evaluator
 
     env_rules = [r for r in rules if r["target"] == "env"]
     ev = Evaluator(env_rules, unknown_severity=config.get("unknown_severity", "low"),
@@ -252,7 +252,7 @@ def plan(path: str, display: str, rules: list[dict[str, Any]], config: dict[str,
 
 def _masked_text(text: str, secret_keys: set[str]) -> list[str]:
     """The text with every secret value masked, for the diff."""
-    from velro_policy.sources.env import parse_env
+    from velro_policy.inputs.env import parse_env
 
     entries, _ = parse_env(text[1:] if text.startswith("\ufeff") else text, "")
     by_line = {e.loc.line: e for e in entries}
@@ -318,8 +318,8 @@ def _write(path: str, text: str) -> None:
 
 
 def _env_files(paths: list[str], config: dict[str, Any]) -> list[str]:
-    from velro_policy.discover import discover
-    from velro_policy.sources import env
+    from velro_policy.inputs.discover import discover
+    from velro_policy.inputs import env
 
     found = discover(paths, lambda p, explicit: ["env"] if env.claims(p, explicit, config) else [],
                      exclude=list(config.get("exclude", [])))
@@ -362,7 +362,7 @@ def _warn_tracked(items: list[tuple[str, Outcome]], err: IO[str], dry_run: bool)
     """A secret replaced in a file git tracks is still in the history: rotate it."""
     if not items:
         return
-    from velro_policy import gitrepo
+    from velro_policy.inputs import git as gitrepo
 
     tracked = gitrepo.tracked([p for p, _ in items])
     for p, o in items:

@@ -26,7 +26,7 @@ PYTHON_LINE = 'VELRO_POLICY_PYTHON=""'
 
 def hooks_path() -> str:
     """The folder git runs hooks from (core.hooksPath aware), created if missing."""
-    from velro_policy import gitrepo
+    from velro_policy.inputs import git as gitrepo
 
     raw = gitrepo._git(["rev-parse", "--git-path", "hooks"], ".", what="run it inside a git repository")
     path = os.path.abspath(raw.decode("utf-8", "surrogateescape").strip())

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from velro_policy import config as config_mod
-from velro_policy import pack as pack_mod
+from velro_policy.policy import config as config_mod
+from velro_policy.policy import pack as pack_mod
 from velro_policy.errors import VelroError
 
 
@@ -46,7 +46,7 @@ def markdown_reference(rules: list[dict[str, Any]]) -> str:
 
 
 def validate(paths: list[str]) -> int:
-    from velro_policy import policy
+    from velro_policy.policy import load as policy
 
     files: list[tuple[Path, str]] = []
     for p in paths:

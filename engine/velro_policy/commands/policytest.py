@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from velro_policy import pack as pack_mod
+from velro_policy.policy import pack as pack_mod
 from velro_policy.errors import PolicyError
 
 
@@ -35,8 +35,8 @@ def _test_files(paths: list[str]) -> list[Path]:
 
 
 def _load_tests(path: Path) -> list[dict[str, Any]]:
-    from velro_policy import yamlio
-    from velro_policy.policy import load_validated
+    from velro_policy.policy import yamlio
+    from velro_policy.policy.load import load_validated
 
     rel = os.path.relpath(path)
     display = rel if not rel.startswith("..") else str(path)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
-from velro_policy.evaluate import Evaluator, exit_code, fingerprint, problem_findings
+from velro_policy.judge.evaluate import Evaluator, exit_code, fingerprint, problem_findings
 from velro_policy.model import SEVERITY_RANK, FileSummary, Finding, RunResult
 
 MAX_LISTED = 4  # requests named in a merged finding's message
@@ -80,13 +80,13 @@ def merge(per_doc: list[tuple[str, list[Finding]]], base_url: str) -> list[Findi
 
 
 def collect(opts: ProbeOptions) -> RunResult:
-    from velro_policy import config as config_mod
-    from velro_policy import pack as pack_mod
+    from velro_policy.policy import config as config_mod
+    from velro_policy.policy import pack as pack_mod
     from velro_policy.errors import ConfigError
-    from velro_policy.probe import plan as plan_mod
-    from velro_policy.probe import runner
-    from velro_policy.probe.client import Client, check_base_url
-    from velro_policy.sources import http
+    from velro_policy.policy import probe_plan as plan_mod
+    from velro_policy.inputs.probe import runner
+    from velro_policy.inputs.probe.client import Client, check_base_url
+    from velro_policy.inputs import http
 
     base = check_base_url(opts.base_url)
     if opts.config and not Path(opts.config).is_file():
@@ -138,7 +138,7 @@ def collect(opts: ProbeOptions) -> RunResult:
 
 def _record(path: str, base: str, environment: str, exchanges: list[dict[str, Any]]) -> None:
     from velro_policy.errors import InputError
-    from velro_policy.sources import http
+    from velro_policy.inputs import http
 
     if not os.path.basename(path).endswith(http.SUFFIX):
         raise InputError(f"--record needs a file name ending in {http.SUFFIX} (so lint and check read it back)", path=path)

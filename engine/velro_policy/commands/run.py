@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
-from velro_policy import committed, suppress
-from velro_policy import config as config_mod
-from velro_policy import pack as pack_mod
-from velro_policy.discover import discover
-from velro_policy.evaluate import Evaluator, exit_code, problem_findings
+from velro_policy.inputs import committed
+
+from velro_policy.settle import suppress
+from velro_policy.policy import config as config_mod
+from velro_policy.policy import pack as pack_mod
+from velro_policy.inputs.discover import discover
+from velro_policy.judge.evaluate import Evaluator, exit_code, problem_findings
 from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
-from velro_policy.sources import SOURCES, LoadContext, sources_for
+from velro_policy.inputs import SOURCES, LoadContext, sources_for
 
 
 class Options(NamedTuple):
@@ -78,7 +80,7 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
 
     scope = None
     if opts.staged or opts.changed_since:
-        from velro_policy.diffscope import open_scope
+        from velro_policy.inputs.scope import open_scope
 
         scope = open_scope(opts.paths or ["."], classify, config, staged=opts.staged, changed_since=opts.changed_since)
     found = scope.found if scope else discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
@@ -93,7 +95,7 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     env_files = found.files.get("env", [])
     jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
     if jobs > 1:
-        from velro_policy.parallel import judge_env_files
+        from velro_policy.commands.parallel import judge_env_files
 
         done = judge_env_files(env_files, ctx, rules, config, jobs, in_index=opts.staged, real_path=real_path)
         findings.extend(done.findings)
@@ -105,14 +107,14 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
             documents.extend(done.documents if name == "env" else load_documents({name: paths}, ctx))
     else:
         documents = load_documents(found.files, ctx)
-    from velro_policy.effective import derive  # settings defaults an env file does not set (stdlib only)
+    from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)
 
     documents = derive(documents, rules, config)
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
     findings.extend(evaluate_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
     if any(r["target"] == "project" for r in rules):  # cross-file rules (crossfile)
-        from velro_policy import crossfile
+        from velro_policy.judge import project as crossfile
 
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(crossfile.run(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
@@ -148,7 +150,7 @@ def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
     """Workers to use for ``--jobs`` (1: serial), with a note when the request is not honoured."""
     if jobs == 1:
         return 1
-    from velro_policy import parallel
+    from velro_policy.commands import parallel
 
     wanted = parallel.worker_count(jobs)
     if wanted <= 1 or env_files < parallel.MIN_FILES:

@@ -1,0 +1,501 @@
+"""The ``code`` source: Python files judged by Semgrep, run once per run.
+
+Every selected rule with target ``code`` is written into ONE Semgrep config
+(a temp file), and Semgrep scans all claimed files in ONE process.  Nothing
+starts when no code rule is selected or no Python file is in scope, so
+``velro-policy lint .env`` never pays Semgrep's start-up (about 1.5 s).
+
+Mapping results back: a rule's Semgrep id is its velro id with ``/`` as
+``.`` (so ``# nosemgrep: code-fastapi-debug`` works); Semgrep may prefix it
+with the config's dotted directory, so ids are matched on their dotted tail.
+Semgrep's JSON no longer carries metavariable values for anonymous users,
+but it still interpolates them into the message, so the message we give
+Semgrep is the list of metavariables we need, separated by U+001E; the
+user-facing message is built here, with values shown only through
+``masking.show``.  Fingerprints hash the rule id, the path and the
+whitespace-normalised matched code, never the line.
+
+Scope: discovery's files (.gitignore'd folders, ``exclude``), minus
+``code_exclude`` (test files by default) and files git ignores unless named
+on the command line.  One Semgrep process per run; the file list is split
+only if it would overflow one command line.
+
+A velro rule may also ``select`` metavariables (``$LIMIT``) and ``check``
+them with the ordinary operators: the match is a finding only when the check
+fails (``rate_at_most: 3/hour`` on a limiter decorator's argument).
+
+Fail closed: Semgrep missing, a rule Semgrep rejects (named with its policy
+file), an error for a file, a timeout, unreadable output or an unsupported
+Semgrep version stop the run (exit 2) or mark the file as not checked.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+
+from velro_policy.errors import PolicyError, ScanError
+from velro_policy.model import SEVERITY_RANK, Document, Entry, Finding, Location, Problem, Unknown
+from velro_policy.inputs._files import tail_glob_match
+
+if TYPE_CHECKING:
+    from velro_policy.inputs import LoadContext
+
+NAME = "code"
+TARGET = "code"
+
+SUPPORTED = ((1, 80), (2, 0))  # Semgrep versions: at least 1.80, below 2.0
+DEFAULT_TIMEOUT = 300  # seconds for the whole Semgrep run (config: semgrep_timeout)
+FILE_TIMEOUT = 30  # seconds per rule and file, passed to Semgrep's --timeout
+DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*")
+ENV_EXECUTABLE = "VELRO_POLICY_SEMGREP"  # an env var, not a config key: a repo must not pick the binary we run
+SEP = "\x1e"
+_METAVAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+_STRIP_KEYS = ("id", "message", "severity")
+
+
+
+
+class CodeMatch(NamedTuple):
+    """One Semgrep match: normalised matched code (for the fingerprint, never
+    printed) and the metavariables the rule asked for, as source text."""
+
+    code: str
+    metavars: tuple[tuple[str, str], ...]
+
+
+def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
+    """Python files, minus ``code_exclude`` globs (test files by default).
+
+    A glob matches the file's path relative to the project (the config's
+    folder, else the current directory) or any tail of it, so ``tests/*``
+    excludes ``tests/`` folders at any depth.  The globs apply to files
+    named explicitly too: pre-commit passes every staged file by name.
+    """
+    if not path.endswith(".py"):
+        return False
+    patterns = config.get("code_exclude", DEFAULT_EXCLUDE)
+    if not patterns:
+        return True
+    return not tail_glob_match(path, patterns, config.get("root"))
+
+
+def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+    rules = [r for r in ctx.rules if r.get("target") == TARGET]
+    # A file named on the command line is scanned even when git ignores it.
+    ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in ctx.explicit]) if rules else set()
+    paths = [p for p in paths if p not in ignored]
+    if not rules or not paths:
+        return
+    config_rules, by_id = build_config(rules)
+    data = run_semgrep(config_rules, paths, ctx.config)
+    yield from _documents(data, paths, by_id, ctx)
+
+
+def _git_ignored(paths: list[str]) -> set[str]:
+    """Files git ignores (discovery already skips ignored folders; this catches single
+    ignored files such as generated modules).  Outside a work tree: none."""
+    if not paths:
+        return set()
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode() + b"\0",
+                             capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if out.returncode not in (0, 1):  # 128: not a work tree, or a path outside it
+        return set()
+    return {p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+# --- the Semgrep config -----------------------------------------------------
+
+
+def metavariables(rule: dict[str, Any]) -> list[str]:
+    """Metavariables a rule's message and select need, in order, unique."""
+    found = _METAVAR.findall(str(rule.get("message") or ""))
+    found += [s for s in rule.get("select") or () if s.startswith("$")]
+    return list(dict.fromkeys(found))
+
+
+def _bodies(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Semgrep rule bodies of a velro rule: inline, or every rule of its file."""
+    if rule.get("semgrep"):
+        return [dict(rule["semgrep"])]
+    path = rule.get("semgrep_file")
+    where = f"{rule.get('file', '?')}:{rule.get('line', 0)}"
+    if not path:
+        raise PolicyError(f"rule {rule['id']} has neither `semgrep` nor `semgrep_file`; add one", path=where)
+    from velro_policy.policy import yamlio
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"rule {rule['id']}: cannot read its semgrep_file {path} ({exc.__class__.__name__}); fix the path", path=where) from None
+    data = yamlio.plain(yamlio.load(text, path))
+    items = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise PolicyError(f"semgrep_file of rule {rule['id']} must be a Semgrep rule file (`rules:` with at least one rule); fix it", path=path)
+    return [dict(i) for i in items]
+
+
+def build_config(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(Semgrep rules, Semgrep id -> velro rule).
+
+    A rule's Semgrep id is its velro id with ``/`` as ``.`` (Semgrep allows
+    only ``[a-zA-Z0-9._-]``), so ``# nosemgrep: velro.code-fastapi-debug`` or
+    just ``# nosemgrep: code-fastapi-debug`` silences one rule.  The rules of
+    a ``semgrep_file`` get ``<id>.<their own id>``.
+    """
+    out: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        wanted = metavariables(rule)
+        message = "m" + "".join(SEP + v for v in wanted)
+        base = re.sub(r"[^a-zA-Z0-9._-]", ".", str(rule["id"]).replace("/", "."))
+        bodies = _bodies(rule)
+        for index, body in enumerate(bodies):
+            own = re.sub(r"[^a-zA-Z0-9_-]", "-", str(body.get("id") or index))
+            sid = base if rule.get("semgrep") else f"{base}.{own}"
+            while sid in by_id:
+                sid += "-"
+            for key in _STRIP_KEYS:
+                body.pop(key, None)
+            body.setdefault("languages", ["python"])
+            out.append({"id": sid, "message": message, "severity": "WARNING", **body})
+            by_id[sid] = rule
+    return out, by_id
+
+
+# --- running Semgrep ----------------------------------------------------------
+
+
+def find_semgrep() -> str:
+    """VELRO_POLICY_SEMGREP, else the semgrep installed next to this Python, else PATH."""
+    import shutil
+
+    override = os.environ.get(ENV_EXECUTABLE)
+    if override:
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return override
+        raise ScanError(f"{ENV_EXECUTABLE}={override} is not an executable file; fix or unset it")
+    beside = os.path.join(os.path.dirname(sys.executable), "semgrep")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("semgrep")
+    if found:
+        return found
+    raise ScanError(
+        "code rules need Semgrep, but `semgrep` is not installed next to this Python nor on PATH; "
+        "pip install velro-policy (it depends on semgrep), or run only other targets (--target env --target settings)"
+    )
+
+
+def _check_version(version: str) -> None:
+    try:
+        parts = tuple(int(p) for p in version.split(".")[:2])
+    except ValueError:
+        raise ScanError(f"semgrep reported an unreadable version {version!r}; install semgrep>=1.80,<2") from None
+    low, high = SUPPORTED
+    if not (low <= parts < high):
+        raise ScanError(f"semgrep {version} is not supported; install semgrep>=1.80,<2 (pip install 'semgrep>=1.80,<2')")
+
+
+def _timeout(config: dict[str, Any]) -> int:
+    return int(config.get("semgrep_timeout") or DEFAULT_TIMEOUT)
+
+
+ARG_BYTES = 1_000_000  # stay well under the OS limit on one command line (Linux: 2 MiB)
+
+
+def _batches(paths: list[str]) -> list[list[str]]:
+    """All paths in one batch, unless they would overflow one command line."""
+    out: list[list[str]] = [[]]
+    size = 0
+    for path in paths:
+        n = len(os.fsencode(path)) + 1
+        if out[-1] and size + n > ARG_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(path)
+        size += n
+    return out
+
+
+def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """Run Semgrep over all files (one process; more only past the command-line limit)."""
+    import json
+    import tempfile
+    import time
+
+    exe = find_semgrep()
+    timeout = _timeout(config)
+    deadline = time.monotonic() + timeout
+    merged: dict[str, Any] = {"results": [], "errors": [], "paths": {"scanned": []}, "version": ""}
+    with tempfile.TemporaryDirectory(prefix="velro-semgrep-") as tmp:
+        cfg = os.path.join(tmp, "rules.yaml")
+        with open(cfg, "w", encoding="utf-8") as fh:
+            # Each rule a JSON (= YAML flow) mapping on its own line: rule N is on line N + 2, so the
+            # line of a schema error names its rule.
+            fh.write("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in semgrep_rules))
+        for batch in _batches(paths):
+            data = _run_once(exe, cfg, batch, max(1, int(deadline - time.monotonic())), timeout)
+            merged["results"] += data["results"]
+            merged["errors"] += data.get("errors") or []
+            merged["version"] = data.get("version", "")
+            scanned = (data.get("paths") or {}).get("scanned")
+            if isinstance(scanned, list) and isinstance(merged["paths"], dict):
+                merged["paths"]["scanned"] += scanned
+            else:
+                merged["paths"] = None  # an older Semgrep that does not list them: nothing to compare
+    return merged
+
+
+def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    cmd = [
+        exe, "scan", "--config", cfg, "--json", "--metrics=off", "--disable-version-check",
+        # Scope is decided by discovery (.gitignore, exclude, code_exclude); Semgrep scans what it is given.
+        "--no-git-ignore", "--max-target-bytes", "0",
+        "--timeout", str(max(1, min(FILE_TIMEOUT, timeout))),
+        "--", *paths,
+    ]
+    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+    try:
+        # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    except OSError as exc:
+        raise ScanError(f"cannot start semgrep ({exe}): {exc.strerror or exc}; reinstall it (pip install semgrep)") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=remaining)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise ScanError(f"semgrep did not finish within {timeout} s; raise semgrep_timeout in the config or exclude large files (code_exclude)") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    try:
+        data = json.loads(stdout.decode("utf-8", "replace"))
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise ValueError
+    except ValueError:
+        raise ScanError(f"semgrep failed (exit {proc.returncode}) without a report: {_last_line(stderr)}; rerun with the same files to see why") from None
+    _check_version(str(data.get("version", "")))
+    if proc.returncode not in (0, 1) and not data.get("errors"):
+        raise ScanError(f"semgrep failed (exit {proc.returncode}): {_last_line(stderr)}")
+    return data
+
+
+def _kill_group(proc: Any) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        proc.kill()
+    proc.communicate()
+
+
+def _last_line(raw: bytes) -> str:
+    lines = [ln.strip() for ln in raw.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "no message"
+
+
+# --- results -> documents ---------------------------------------------------------
+
+
+def _rule_of(check_id: str, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The velro rule of a Semgrep check id (Semgrep may prefix the config's dotted path)."""
+    parts = check_id.split(".")
+    for i in range(len(parts)):
+        rule = by_id.get(".".join(parts[i:]))
+        if rule is not None:
+            return rule
+    return None
+
+
+def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    """A rule Semgrep rejects stops the run, naming the policy file and line."""
+    line_rule = dict(enumerate(by_id.values(), start=2))  # config line -> rule (one rule per line)
+    for err in data.get("errors") or ():
+        if err.get("path"):
+            continue  # about one file (a parse error, a timeout, an engine error): that file was not checked
+        rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
+        if rule is None and not err.get("path"):
+            for span in err.get("spans") or ():
+                if isinstance(span, dict) and str(span.get("file", "")).endswith("rules.yaml"):
+                    rule = line_rule.get(int((span.get("start") or {}).get("line") or 0))
+        if rule is None:
+            continue
+        text = err.get("long_msg") or err.get("message") or err.get("short_msg") or err.get("type") or "rejected"
+        first = " ".join(str(text).split())[:200]
+        raise ScanError(
+            f"rule {rule['id']}: semgrep rejected it: {first}; fix the rule's `semgrep` block"
+            + (f" or its semgrep_file {rule['semgrep_file']}" if rule.get("semgrep_file") else ""),
+            path=str(rule.get("file", "")), line=int(rule.get("line") or 0),
+        )
+
+
+def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]]) -> dict[str, list[Problem]]:
+    out: dict[str, list[Problem]] = {}
+    known = {os.path.normpath(p): p for p in paths}
+    for err in data.get("errors") or ():
+        path = err.get("path")
+        if path and os.path.normpath(path) in known:
+            kind = err.get("type") or "error"
+            spans = err.get("spans") or (kind[1] if isinstance(kind, list) and len(kind) > 1 and isinstance(kind[1], list) else None) or [{}]
+            line = int(((spans[0] if isinstance(spans[0], dict) else {}).get("start") or {}).get("line") or 0)
+            kind = str(kind[0] if isinstance(kind, list) and kind else kind)  # e.g. ["PartialParsing", [spans]]
+            if "timeout" in kind.lower():
+                what = "took too long on this file"
+            elif "pars" in kind.lower() or "syntax" in kind.lower():
+                what = f"could not parse it as Python ({kind}), so its code rules were not fully checked"
+            else:
+                what = f"could not analyse it ({kind})"
+            rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
+            if rule is not None:
+                what += f" with rule {rule['id']}"
+            out.setdefault(known[os.path.normpath(path)], []).append(
+                Problem(path, line, 1 if line else 0, f"semgrep: {what}; fix the file or exclude it (code_exclude)", "scan-error"))
+        elif path or not err.get("rule_id"):
+            what = " ".join(str(err.get("message") or err.get("long_msg") or err.get("type")).split())[:200]
+            raise ScanError(f"semgrep reported an error{f' for {path}' if path else ''}: {what}")
+    listing = data.get("paths") or {}
+    if isinstance(listing, dict) and isinstance(listing.get("scanned"), list):
+        scanned = {os.path.normpath(p) for p in listing["scanned"]}
+        for norm, path in known.items():
+            if norm not in scanned and path not in out:
+                out[path] = [Problem(path, 0, 0, "semgrep skipped this file, so its code rules were not checked; check the file type or exclude it", "scan-error")]
+    return out
+
+
+def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]], ctx: "LoadContext") -> Iterator[Document]:
+    _rule_errors(data, by_id)
+    problems = _file_problems(data, paths, by_id)
+    known = {os.path.normpath(p): p for p in paths}
+    results: dict[str, list[dict[str, Any]]] = {}
+    for res in data["results"]:
+        path = known.get(os.path.normpath(str(res.get("path"))))
+        if path is not None and _rule_of(str(res.get("check_id")), by_id) is not None:
+            results.setdefault(path, []).append(res)
+    for path in paths:
+        display = ctx.display(path)
+        entries: list[Entry] = []
+        if results.get(path):
+            try:
+                with open(path, "rb") as fh:
+                    raw = fh.read()
+            except OSError:
+                raw = b""
+            spans: set[tuple[str, object, object]] = set()
+            for res in results[path]:
+                rule = _rule_of(str(res["check_id"]), by_id)
+                if rule is None:
+                    continue
+                span = (str(rule["id"]), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
+                if span not in spans:  # one finding per rule and matched code, however many ways it matched
+                    spans.add(span)
+                    entries.append(_entry(res, rule, raw, display))
+        file_problems = tuple(p._replace(path=display) for p in problems.get(path, ()))
+        yield Document(path, TARGET, tuple(entries), "production", "code", False, file_problems, display)
+
+
+def _entry(res: dict[str, Any], rule: dict[str, Any], raw: bytes, display: str) -> Entry:
+    start, end = res.get("start") or {}, res.get("end") or {}
+    line = int(start.get("line") or 1)
+    byte_col = int(start.get("col") or 1)
+    line_start = int(start.get("offset") or 0) - (byte_col - 1)
+    col = len(raw[max(0, line_start): max(0, line_start) + byte_col - 1].decode("utf-8", "replace")) + 1 if raw else byte_col
+    code = raw[int(start.get("offset") or 0): int(end.get("offset") or 0)].decode("utf-8", "replace")
+    wanted = metavariables(rule)
+    values = str((res.get("extra") or {}).get("message") or "").split(SEP)[1:]
+    metavars = tuple(zip(wanted, values)) if len(values) == len(wanted) else ()
+    return Entry(str(rule["id"]), CodeMatch(" ".join(code.split()), metavars), Location(display, line, col), (str(rule["id"]),))
+
+
+# --- matches -> findings (called by the evaluator) -----------------------------------
+
+
+def literal(text: str) -> object:
+    """A metavariable's source text as a value: a Python literal when it is one
+    (``"10/minute"`` -> ``10/minute``), else ``Unknown`` naming the expression."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        short = " ".join(text.split())
+        return Unknown(short if len(short) <= 60 else short[:57] + "...")
+
+
+def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object], unknown_severity: str = "low") -> Iterator[Finding]:
+    """Findings of one code rule in one document (the evaluator's code branch)."""
+    from velro_policy.judge.evaluate import fingerprint, run_check
+    from velro_policy.judge.operators import Context
+
+    rid = str(rule["id"])
+    secret = bool(rule.get("secret"))
+    check = rule.get("check") or {}
+    select = [s for s in rule.get("select") or () if s.startswith("$")]
+    seen: dict[str, int] = {}
+    for entry in doc.entries:
+        if entry.key != rid or not isinstance(entry.value, CodeMatch):
+            continue
+        match: CodeMatch = entry.value
+        bound = [(name, text) for name, text in match.metavars if text != name]  # Semgrep leaves unbound ones as-is
+        values = {name: literal(text) for name, text in bound}
+        shown = {name: _show(name, values[name], text, secret) for name, text in bound}
+        message = _message(rule, shown)
+        severity = str(rule["severity"])
+        if check and select:
+            reasons, unknowns = [], []
+            for var in select:
+                value = values.get(var, Unknown(f"{var} was not captured"))
+                if isinstance(value, Unknown):
+                    unknowns.append("cannot verify it: not a literal value (the value it has at run time is not checked here)")
+                    continue
+                reason = run_check(check, value, Context(var, shown[var], doc.environment, cache, secret), doc.environment)
+                if reason:
+                    reasons.append(reason if len(select) == 1 else f"{var[1:]} {reason}")
+            if not reasons:
+                # Only values that cannot be known statically: said for high/critical rules, at unknown_severity.
+                if not unknowns or SEVERITY_RANK[severity] < SEVERITY_RANK["high"]:
+                    continue
+                message, severity = f"{message}: {unknowns[0]}", unknown_severity
+            elif not str(rule.get("message") or "").strip():
+                message = f"{message}: {'; '.join(reasons)}"  # a rule's own message says it all
+        n = seen.get(match.code, 0)
+        seen[match.code] = n + 1
+        yield Finding(
+            path=entry.loc.path, line=entry.loc.line, col=entry.loc.col, rule_id=rid,
+            severity=severity, message=message, key="", environment="", title=str(rule["title"]), remediation=str(rule["remediation"]),
+            fingerprint=fingerprint(rid, entry.loc.path, match.code, *((n,) if n else ())),
+            guide_section=str(rule.get("guide_section", "")),
+        )
+
+
+def _show(name: str, value: object, text: str, secret: bool) -> str:
+    """A metavariable for a message: a literal as a value, an expression as `code`;
+    both through ``masking.show`` (a secret-looking piece of code is masked too)."""
+    from velro_policy.values import masking
+
+    if not isinstance(value, Unknown):
+        return masking.show(name, value, secret=secret)
+    code = " ".join(text.split())
+    if not secret and not re.search(r"[\"'0-9]", code) and len(code) <= 80:
+        return f"`{code}`"  # names, attributes, calls without literals: code, never a credential
+    shown = masking.show(name, code, secret=secret)
+    return f"`{code}`" if shown == repr(code) else shown
+
+
+def _message(rule: dict[str, Any], shown: dict[str, str]) -> str:
+    template = str(rule.get("message") or "").strip()
+    if not template:
+        return str(rule["title"])
+    return _METAVAR.sub(lambda m: shown.get(m.group(0), m.group(0)), " ".join(template.split()))

@@ -1,0 +1,98 @@
+"""Marking env files that git holds, so a policy can forbid committed secrets.
+
+The guide's production env files say "DO NOT commit".  Policies judge values,
+not git state, so this step makes the git state addressable: for every
+production or staging env file that git tracks or has staged, each value is
+repeated as an entry under the ``__git__`` prefix (``__git__["JWT_SECRET"]``),
+keyed ``JWT_SECRET (in the git index)``.  The policy
+``policies/velro/env-committed-secrets.yaml`` selects those entries and
+checks them with ``not_real_secret``.  Nothing else selects ``__git__``.
+
+Cost: with a few production/staging env files, git is asked only when one
+of them holds a real-looking value under a secret-looking key, with one
+``git ls-files`` for all of them; ``lint .env`` with placeholders never
+starts git.  With many (a monorepo), git is asked first, once, and only the
+files it holds are searched for real-looking secrets.  Under ``--staged``
+every checked file is in the index by definition: no git call.
+"""
+from __future__ import annotations
+
+from itertools import compress
+from typing import Callable, Optional
+
+from velro_policy.values.masking import is_secret_key
+from velro_policy.model import Document, EnvEntries, Entry
+from velro_policy.values.secret_quality import looks_like_real_secret
+
+GIT_PREFIX = "__git__"
+KEY_SUFFIX = " (in the git index)"
+ENVIRONMENTS = ("production", "staging")
+
+
+def _in_scope(doc: Document) -> bool:
+    return doc.target == "env" and not doc.is_template and doc.environment in ENVIRONMENTS and not doc.problems
+
+
+def _holds_real_secret(doc: Document) -> bool:
+    ents = doc.entries
+    if type(ents) is EnvEntries:  # column-wise: the key test is a cached verdict per key name
+        return any(isinstance(ents.values[i], str) and looks_like_real_secret(ents.values[i])  # type: ignore[arg-type]
+                   for i in compress(range(len(ents.keys)), map(is_secret_key, ents.keys)))
+    return any(isinstance(e.value, str) and is_secret_key(e.key) and looks_like_real_secret(e.value) for e in ents)
+
+
+# With more production/staging files than this, git is asked first (one call, ~10 ms)
+# and only the files it holds are searched for real-looking secrets (~50 µs a file).
+ASK_GIT_FIRST = 32
+
+
+def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -> set[str]:
+    """Real paths of those of ``paths`` that git holds (one git call): what ``mark``
+    asks itself, asked up front for workers (``parallel``)."""
+    import os
+
+    from velro_policy.inputs import git as gitrepo
+
+    return gitrepo.tracked([os.path.realpath(real_path(p)) for p in paths], resolved=True)
+
+
+def mark(documents: list[Document], *, in_index: Optional[bool] = None,
+         real_path: Callable[[str], str] = lambda p: p, index: Optional[set[str]] = None) -> list[Document]:
+    """Documents, with git-held candidates given their ``__git__`` entries.
+
+    ``in_index=True`` (``--staged``) skips the git call: every file is staged.
+    ``index``: the real paths git holds, when already known (``git_index``).
+    """
+    pool = [i for i, d in enumerate(documents) if _in_scope(d)]
+    if not pool:
+        return documents
+    if in_index:
+        held = [i for i in pool if _holds_real_secret(documents[i])]
+    elif index is not None:
+        import os
+
+        held = [i for i in pool if os.path.realpath(real_path(documents[i].path)) in index and _holds_real_secret(documents[i])]
+    else:
+        import os
+
+        if len(pool) <= ASK_GIT_FIRST:
+            pool = [i for i in pool if _holds_real_secret(documents[i])]
+            if not pool:
+                return documents  # `lint .env` with placeholders never starts git
+        from velro_policy.inputs import git as gitrepo
+
+        real = {i: os.path.realpath(real_path(documents[i].path)) for i in pool}
+        index = gitrepo.tracked(list(real.values()), resolved=True)
+        held = [i for i in pool if real[i] in index and (len(pool) <= ASK_GIT_FIRST or _holds_real_secret(documents[i]))]
+    if not held:
+        return documents
+    out = list(documents)
+    for i in held:
+        doc = documents[i]
+        extra = tuple(
+            Entry(e.key + KEY_SUFFIX, e.value, e.loc, (GIT_PREFIX, e.key))
+            for e in doc.entries if isinstance(e.value, str)
+        )
+        ents = doc.entries
+        out[i] = doc._replace(entries=ents.with_extra(extra) if type(ents) is EnvEntries else ents + extra)
+    return out

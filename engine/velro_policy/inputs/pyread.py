@@ -1,0 +1,486 @@
+"""Static reading of Python settings modules with ``ast`` (never imported).
+
+``read_module(text, path)`` returns the values a module declares, each with
+``file:line:col``:
+
+- module-level and class-level assignments (``SECURITY_HEADERS = {...}``,
+  ``class RateLimiter: LIMITS = {...}``), folded to constants by
+  ``pyfold.Folder``;
+- pydantic / pydantic-settings classes (subclasses of ``BaseSettings``,
+  also through a subclass defined in the same file): each field's env
+  variable names (``env_prefix`` from ``model_config = SettingsConfigDict(...)``
+  or ``class Config``; ``alias``, ``validation_alias``, ``AliasChoices``,
+  ``Field(env=...)``), its default (``= value``, ``Field(value)``,
+  ``Field(default=...)``, a literal ``default_factory``) and whether it is
+  required;
+- container literals inside functions and methods: returned dicts
+  (``def get_security_headers(): return {...}``), local dicts and
+  ``self.limits = {...}``, because middleware keeps its header and
+  rate-limit tables there.
+
+A name assigned in several places of which one is under a condition
+(``if ENV == "production": ORIGINS = [...] else: ORIGINS = [...]``) is
+``Unknown``: which one runs is not known statically, so it is not guessed.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Callable, Iterable, NamedTuple
+
+from velro_policy.model import Location, Problem, Unknown
+from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, is_hashable, dotted
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_CONTAINER_NODES = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+
+
+class Binding(NamedTuple):
+    """One value the module declares.
+
+    ``parts`` is its primary selector path (``("DEBUG",)``, ``("RateLimiter",
+    "LIMITS")``, ``("get_security_headers",)``); ``aliases`` are other paths
+    that address the same value (a settings field is ``DEBUG`` and
+    ``Settings.debug``); ``env`` names the env variables that override it
+    (empty for a constant); ``kind`` is constant, field, attribute, return
+    or local.
+    """
+
+    parts: tuple[str, ...]
+    display: str
+    lit: Lit
+    env: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, ...], ...] = ()
+    kind: str = "constant"
+
+
+class FieldInfo(NamedTuple):
+    """A pydantic-settings field as the application's environment sees it."""
+
+    cls: str
+    name: str
+    env: tuple[str, ...]  # env variable names, upper-cased; the first is the primary one
+    default: Lit | None  # None when required
+    required: bool
+    annotation: str
+    line: int
+
+
+class ModuleRead(NamedTuple):
+    bindings: list[Binding]
+    fields: list[FieldInfo]
+    settings_classes: list[str]
+    problems: list[Problem]
+
+
+def read_module(text: str, path: str) -> ModuleRead:
+    """Parse and read one module.  Never raises for bad input: a syntax
+    error or absurd nesting is a ``Problem``."""
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        line, col = exc.lineno or 1, exc.offset or 1
+        msg = exc.msg or "invalid syntax"
+        return ModuleRead([], [], [], [Problem(
+            path, line, col,
+            f"is not valid Python 3 ({msg}); velro-policy reads settings without running them and cannot read this file: fix it or exclude it")])
+    except (RecursionError, MemoryError):
+        return ModuleRead([], [], [], [Problem(path, 1, 1, "is nested too deeply for the Python parser; simplify it or exclude it")])
+    except ValueError as exc:  # e.g. NUL bytes
+        return ModuleRead([], [], [], [Problem(path, 1, 1, f"cannot be parsed as Python ({exc}); fix it or exclude it")])
+    reader = _Reader(path, [line.encode("utf-8", "surrogateescape") for line in _LINE_END.split(text)])
+    try:
+        reader.block(tree.body, (), conditional=False)
+    except TooDeep as exc:
+        return ModuleRead([], [], [], [Problem(
+            path, exc.line, 1, "nests literals too deeply to check (more than 100 levels); flatten the value or exclude the file")])
+    except RecursionError:
+        return ModuleRead([], [], [], [Problem(path, 1, 1, "nests code too deeply to check; simplify it or exclude the file")])
+    return ModuleRead(reader.finish(), reader.fields, reader.settings_classes, [])
+
+
+class _Pending(NamedTuple):
+    binding: Binding
+    conditional: bool
+
+
+class _Reader:
+    def __init__(self, path: str, lines: list[bytes]) -> None:
+        self.folder = Folder(path, lines)
+        self.pending: dict[tuple[str, ...], list[_Pending]] = {}  # keyed by what is assigned  # module/class level, deduplicated at the end
+        self.direct: list[Binding] = []  # inside functions: every one counts
+        self.fields: list[FieldInfo] = []
+        self.settings_classes: list[str] = []
+        self._prefixes: dict[str, str] = {}  # settings class -> env_prefix (inherited by subclasses)
+        self._where: dict[str, tuple[str, object]] = {}  # name -> its binding (pending key or direct index)
+
+    # -- results ---------------------------------------------------------
+    def finish(self) -> list[Binding]:
+        out: list[Binding] = []
+        for group in self.pending.values():
+            last = group[-1].binding
+            if len(group) > 1 and any(p.conditional for p in group):
+                lines = ", ".join(str(p.binding.lit.loc.line) for p in group)
+                why = f"assigned at lines {lines}; which value applies depends on a condition"
+                env = tuple(dict.fromkeys(e for p in group for e in p.binding.env))
+                last = last._replace(lit=Lit(Unknown(why), last.lit.loc), env=env)
+            out.append(last)
+        out.extend(self.direct)
+        return sorted(out, key=lambda b: (b.lit.loc.line, b.lit.loc.col))
+
+    def _fold(self, node: ast.AST) -> tuple[Lit | None, tuple[str, ...]]:
+        """(folded value or None when required, env variables read)."""
+        self.folder.env_reads = []
+        try:
+            lit: Lit | None = self.folder.fold(node)
+        except Required:
+            lit = None
+        return lit, tuple(dict.fromkeys(r.name for r in self.folder.env_reads))
+
+    def _pend(self, binding: Binding, conditional: bool) -> None:
+        # A field is keyed by its class and name: a module constant DEBUG and a
+        # field whose env variable is DEBUG are two different values.
+        key = (binding.kind, *(binding.aliases[0] if binding.kind == "field" else binding.parts))
+        self.pending.setdefault(key, []).append(_Pending(binding, conditional))
+        if binding.kind == "constant":
+            self._where[binding.parts[-1]] = ("pending", key)
+
+    # -- later changes: HEADERS["X"] = ..., HEADERS.update(...), ORIGINS.append(...) --
+    def _mutation(self, stmt: ast.stmt, conditional: bool) -> bool:
+        """Apply a change to a dict or list bound earlier; True when ``stmt`` was one."""
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            target = stmt.targets[0]
+            name = dotted(target.value)
+            if name not in self._where:
+                return False
+            key, _ = self._fold(target.slice)
+            value, _ = self._fold(stmt.value)
+            self._change(name, stmt.lineno, conditional, lambda lit: _set_member(lit, key, value, self.folder.loc(target.slice), conditional))
+            return True
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.BitOr)):
+            name = dotted(stmt.target)
+            if name not in self._where:
+                return False
+            other, _ = self._fold(stmt.value)
+            self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
+            call = stmt.value
+            name, method = dotted(call.func.value), call.func.attr  # type: ignore[attr-defined]
+            if name not in self._where or method not in ("update", "append", "extend", "setdefault"):
+                return False
+            if method == "update":
+                keys: list[ast.expr | None] = [None] * len(call.args)
+                keys += [None if k.arg is None else ast.copy_location(ast.Constant(k.arg), k.value) for k in call.keywords]
+                merged = ast.Dict(keys=keys, values=[*call.args, *(k.value for k in call.keywords)])
+                other, _ = self._fold(ast.copy_location(merged, call))
+                self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            elif method == "setdefault" and len(call.args) == 2:
+                key, _ = self._fold(call.args[0])
+                value, _ = self._fold(call.args[1])
+                self._change(name, stmt.lineno, conditional, lambda lit: lit if key is not None and isinstance(lit.value, dict)
+                             and key.value in lit.value else _set_member(lit, key, value, self.folder.loc(call.args[0]), conditional))
+            elif method in ("append", "extend") and len(call.args) == 1:
+                other, _ = self._fold(call.args[0] if method == "extend" else ast.copy_location(ast.List(elts=[call.args[0]]), call))
+                self._change(name, stmt.lineno, conditional, lambda lit: _extend(lit, other, conditional, stmt.lineno))
+            return True
+        return False
+
+    def _change(self, name: str, line: int, conditional: bool, change: "Callable[[Lit], Lit]") -> None:
+        where, key = self._where[name]
+        if where == "pending":
+            group = self.pending[key]  # type: ignore[index]
+            old = group[-1].binding
+            group[-1] = group[-1]._replace(binding=old._replace(lit=change(old.lit)))
+            new = group[-1].binding.lit
+        else:
+            old = self.direct[key]  # type: ignore[index]
+            self.direct[key] = old._replace(lit=change(old.lit))  # type: ignore[index]
+            new = self.direct[key].lit  # type: ignore[index]
+        if name in self.folder.scope:
+            self.folder.scope[name] = new
+
+    # -- statements ------------------------------------------------------
+    def block(self, body: Iterable[ast.stmt], owner: tuple[str, ...], *, conditional: bool) -> None:
+        """Module level (owner ()) or a class body (owner (ClassName,))."""
+        for stmt in body:
+            if not owner and self._mutation(stmt, conditional):
+                continue
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self._assign(stmt, owner, conditional)
+            elif isinstance(stmt, ast.ClassDef):
+                self._class(stmt, owner)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(stmt, (*owner, stmt.name), owner)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for alias in stmt.names:
+                    self.folder.scope.pop((alias.asname or alias.name).split(".")[0], None)
+            elif isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+                continue
+            elif isinstance(stmt, _BLOCKS):
+                for sub in _sub_blocks(stmt):
+                    self.block(sub, owner, conditional=True)
+
+    def _assign(self, stmt: ast.Assign | ast.AnnAssign, owner: tuple[str, ...], conditional: bool) -> None:
+        if stmt.value is None:
+            return
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if not names:
+            return
+        value = stmt.value
+        if owner and isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field":
+            # a pydantic BaseModel field: its default, like a settings field's
+            default, factory, _ = _field_call(value)
+            if factory is not None:
+                lit, env = self._factory(factory), ()
+            elif default is None or _is_ellipsis(default):
+                return  # required
+            else:
+                lit, env = self._fold(default)
+        else:
+            lit, env = self._fold(value)
+        if _is_container(stmt.value):
+            env = ()  # an env read inside a literal dict/list backs a member, not the whole value
+        for name in names:
+            if lit is None:
+                self.folder.scope.pop(name, None)
+                continue
+            self.folder.scope[name] = lit
+            parts = (*owner, name)
+            kind = "attribute" if owner else "constant"
+            # DEBUG = os.getenv("DEBUG_MODE", "false") == "true" is also addressable as DEBUG_MODE.
+            aliases = tuple((e,) for e in env if (e.upper(),) != tuple(p.upper() for p in parts)) if len(env) == 1 else ()
+            self._pend(Binding(parts, ".".join(parts), lit, env, aliases, kind), conditional)
+
+    # -- classes ---------------------------------------------------------
+    def _class(self, node: ast.ClassDef, owner: tuple[str, ...]) -> None:
+        bases = [dotted(b) for b in node.bases]
+        local_base = next((b for b in bases if b in self._prefixes), None)
+        is_settings = local_base is not None or any(b.split(".")[-1] == "BaseSettings" for b in bases)
+        saved = dict(self.folder.scope)
+        try:
+            if is_settings:
+                prefix = _env_prefix(node, self.folder)
+                if prefix is None:
+                    prefix = self._prefixes.get(local_base or "", "")
+                self._prefixes[node.name] = prefix
+                self.settings_classes.append(node.name)
+                self._settings_body(node, (*owner, node.name), prefix)
+            else:
+                self.block(node.body, (*owner, node.name), conditional=False)
+        finally:
+            self.folder.scope = saved
+
+    def _settings_body(self, node: ast.ClassDef, parts: tuple[str, ...], prefix: str) -> None:
+        for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and _is_field(stmt):
+                self._field(stmt, parts, prefix)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                if not any(isinstance(t, ast.Name) and t.id == "model_config" for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])):
+                    self._assign(stmt, parts, False)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(stmt, (*parts, stmt.name), parts)
+            elif isinstance(stmt, ast.ClassDef) and stmt.name != "Config":
+                self._class(stmt, parts)
+
+    def _field(self, stmt: ast.AnnAssign, parts: tuple[str, ...], prefix: str) -> None:
+        assert isinstance(stmt.target, ast.Name)
+        name = stmt.target.id
+        default_node, factory, names = _field_call(stmt.value)
+        annotated = _annotated_field(stmt.annotation)  # debug: Annotated[bool, Field(alias="DEBUG")] = True
+        if annotated is not None:
+            a_default, a_factory, a_names = _field_call(annotated)
+            names = names or a_names
+            if stmt.value is None:
+                default_node, factory = a_default, a_factory
+        env = tuple(n.upper() for n in names) or ((prefix + name).upper(),)
+        lit: Lit | None = None
+        if factory is not None:
+            lit = self._factory(factory)
+        elif default_node is not None and not _is_ellipsis(default_node):
+            lit, _ = self._fold(default_node)
+        if lit is not None:
+            self.folder.scope[name] = lit
+        annotation = ast.unparse(stmt.annotation) if stmt.annotation is not None else ""
+        self.fields.append(FieldInfo(parts[-1], name, env, lit, lit is None, annotation, stmt.lineno))
+        if lit is None:
+            return
+        aliases = ((*parts, name), *((e,) for e in env[1:]))
+        self._pend(Binding((env[0],), env[0], lit, env, aliases, "field"), False)
+
+    def _factory(self, node: ast.expr) -> Lit:
+        if isinstance(node, ast.Name) and node.id in ("list", "dict", "set", "tuple", "frozenset"):
+            return Lit({"list": [], "dict": {}, "set": set(), "tuple": (), "frozenset": frozenset()}[node.id], self.folder.loc(node))
+        if isinstance(node, ast.Lambda):
+            lit, _ = self._fold(node.body)
+            if lit is not None:
+                return lit
+        return self.folder.unknown(node, f"default_factory {self.folder.source(node)} is not a literal")
+
+    # -- functions -------------------------------------------------------
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, parts: tuple[str, ...], cls: tuple[str, ...]) -> None:
+        saved, saved_where = dict(self.folder.scope), dict(self._where)
+        try:
+            self._function_body(node.body, parts, cls)
+        finally:
+            self.folder.scope, self._where = saved, saved_where
+
+    def _function_body(self, body: Iterable[ast.stmt], parts: tuple[str, ...], cls: tuple[str, ...], conditional: bool = False) -> None:
+        for stmt in body:
+            if self._mutation(stmt, conditional):
+                continue
+            if isinstance(stmt, ast.Return) and stmt.value is not None and _is_container(stmt.value):
+                lit, _ = self._fold(stmt.value)
+                if lit is not None:
+                    self.direct.append(Binding(parts, ".".join(parts) + "()", lit, (), (), "return"))
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and _is_container(stmt.value):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                lit, _ = self._fold(stmt.value)
+                if lit is None:
+                    continue
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.folder.scope[target.id] = lit
+                        self.direct.append(Binding((*parts, target.id), ".".join((*parts, target.id)), lit, (), (), "local"))
+                        self._where[target.id] = ("direct", len(self.direct) - 1)
+                    elif isinstance(target, ast.Attribute) and dotted(target.value) == "self" and cls:
+                        self.direct.append(Binding((*cls, target.attr), ".".join((*cls, target.attr)), lit, (), (), "attribute"))
+                        self._where["self." + target.attr] = ("direct", len(self.direct) - 1)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(stmt, (*parts, stmt.name), cls)
+            elif isinstance(stmt, _BLOCKS):
+                for sub in _sub_blocks(stmt):
+                    self._function_body(sub, parts, cls, True)
+
+
+# -- helpers -----------------------------------------------------------------
+def _set_member(lit: Lit, key: Lit | None, value: Lit | None, key_loc: Location, conditional: bool) -> Lit:
+    """``lit`` with ``key`` set to ``value`` (a dict); anything unreadable makes it Unknown."""
+    if not isinstance(lit.value, dict):
+        return lit if isinstance(lit.value, Unknown) else Lit(Unknown("changed by an item assignment"), lit.loc, lit.items)
+    members = dict(lit.items)
+    if key is None or isinstance(key.value, Unknown) or not is_hashable(key.value):
+        return Lit(Unknown(f"dict: a key set at line {key_loc.line} is not a literal"), lit.loc, lit.items)
+    if value is None:
+        value = Lit(Unknown("read from a required env variable"), key_loc)
+    if conditional and key.value in members:
+        value = Lit(Unknown(f"set again under a condition at line {key_loc.line}; which value applies is not known"), key_loc)
+    members.pop(key.value, None)
+    members[key.value] = Lit(value.value, key_loc, value.items)
+    return Lit({k: v.value for k, v in members.items()}, lit.loc, tuple(members.items()))
+
+
+def _extend(lit: Lit, other: Lit | None, conditional: bool, line: int) -> Lit:
+    """``lit`` extended by ``other`` (dict update, list extend/append, ``+=``)."""
+    if isinstance(lit.value, Unknown):
+        return lit
+    if other is None or isinstance(other.value, Unknown):
+        return Lit(Unknown(f"changed at line {line} by a value not known statically"), lit.loc, lit.items)
+    if isinstance(lit.value, dict) and isinstance(other.value, dict):
+        result = lit
+        for key, member in other.items:
+            result = _set_member(result, Lit(key, member.loc), member, member.loc, conditional)
+        return result
+    if isinstance(lit.value, list) and isinstance(other.value, (list, tuple)):
+        if conditional:
+            return Lit(Unknown(f"extended under a condition at line {line}; which items apply is not known"), lit.loc, lit.items)
+        items = [*lit.items, *((len(lit.items) + i, m) for i, (_, m) in enumerate(other.items))]
+        return Lit([m.value for _, m in items], lit.loc, tuple(items))
+    return Lit(Unknown(f"changed at line {line} in a way not followed statically"), lit.loc, lit.items)
+
+
+def _sub_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    out = [getattr(stmt, "body", []), getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
+    out.extend(h.body for h in getattr(stmt, "handlers", []))
+    return out
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return isinstance(test, ast.Compare) and dotted(test.left) == "__name__"
+
+
+def _is_container(node: ast.expr) -> bool:
+    if isinstance(node, _CONTAINER_NODES):
+        return True
+    return isinstance(node, ast.Call) and dotted(node.func) in ("dict", "list", "tuple", "set", "frozenset") and bool(node.args or node.keywords)
+
+
+def _is_ellipsis(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+def _is_field(stmt: ast.AnnAssign) -> bool:
+    """A pydantic field: annotated, public, not ClassVar, not model_config."""
+    assert isinstance(stmt.target, ast.Name)
+    name = stmt.target.id
+    if name.startswith("_") or name == "model_config":
+        return False
+    ann = ast.unparse(stmt.annotation)
+    return not re.match(r"^(typing\.)?ClassVar\b", ann)
+
+
+def _strings(node: ast.expr | None) -> list[str]:
+    """Env names from an alias value: 'X', AliasChoices('A', 'B'), ['A', 'B']."""
+    if node is None:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] == "AliasChoices":
+        return [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return []
+
+
+def _field_call(value: ast.expr | None) -> tuple[ast.expr | None, ast.expr | None, list[str]]:
+    """(default node, default_factory node, env names) of a field's value."""
+    if value is None:
+        return None, None, []
+    if not (isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field"):
+        return value, None, []
+    kw = {k.arg: k.value for k in value.keywords if k.arg}
+    default = value.args[0] if value.args else kw.get("default")
+    names = _strings(kw.get("validation_alias")) or _strings(kw.get("alias")) or _strings(kw.get("env"))
+    return default, kw.get("default_factory"), names
+
+
+def _annotated_field(annotation: ast.expr | None) -> ast.Call | None:
+    """The ``Field(...)`` inside ``Annotated[T, Field(...)]``, if any."""
+    if isinstance(annotation, ast.Subscript) and dotted(annotation.value).split(".")[-1] == "Annotated":
+        elts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        for elt in elts[1:]:
+            if isinstance(elt, ast.Call) and dotted(elt.func).split(".")[-1] == "Field":
+                return elt
+    return None
+
+
+def _env_prefix(node: ast.ClassDef, folder: Folder) -> str | None:
+    """env_prefix from ``model_config = SettingsConfigDict(...)`` / a dict, or
+    ``class Config: env_prefix = ...``; None when the class does not set it."""
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets):
+                value = stmt.value
+                if isinstance(value, ast.Call):
+                    for k in value.keywords:
+                        if k.arg == "env_prefix":
+                            folded = folder.fold(k.value).value
+                            return folded if isinstance(folded, str) else ""
+                elif isinstance(value, ast.Dict):
+                    folded = folder.fold(value).value
+                    if isinstance(folded, dict) and isinstance(folded.get("env_prefix"), str):
+                        return folded["env_prefix"]  # type: ignore[no-any-return]
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
+            for sub in stmt.body:
+                if isinstance(sub, (ast.Assign, ast.AnnAssign)) and sub.value is not None:
+                    targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                    if any(isinstance(t, ast.Name) and t.id == "env_prefix" for t in targets):
+                        folded = folder.fold(sub.value).value
+                        return folded if isinstance(folded, str) else ""
+    return None
+
+
+__all__ = ["Binding", "FieldInfo", "Lit", "ModuleRead", "read_module", "Location"]

@@ -1,0 +1,206 @@
+"""The ``settings`` source: Python settings modules, read with ``ast`` and
+never imported (importing runs code; reading does not).
+
+Which files:
+- every ``.py`` file named on the command line (unless ``python_exclude``d);
+- in a directory: settings modules (``settings_modules`` globs, default
+  ``settings.py``, ``config.py``, ``config/*.py``, ``settings/*.py``,
+  ``*_settings.py``, and any module defining a ``BaseSettings`` subclass)
+  and, unless ``scan_python`` is false, every other Python module, for the
+  structures the settings policies recognise (header dicts, rate-limit
+  tables, origin lists) and env reads (``os.getenv("DEBUG", "true")``).
+  ``python_exclude`` globs (default: tests folders and test files) are
+  skipped, also when named on the command line.
+
+Cheap by design: a module that is not a settings module is parsed only when
+its text contains a word that a settings rule's selector needs (``limit``,
+``x-frame-options``, ``origins``...) or an env read; the others cost one
+regex search.
+
+Entries: module constants (``SECURITY_HEADERS``), class attributes
+(``RateLimiter.LIMITS``), dicts returned by functions
+(``get_security_headers``), and pydantic-settings fields under their env
+variable name (``DEBUG``, with ``Settings.debug`` as an alias).  Every
+member of a dict is an entry of its own
+(``SECURITY_HEADERS["X-Frame-Options"]``), so a finding points at its line;
+so is every dict or list inside a list (``RULES[0]["limit"]``), while scalar
+list items are judged with their list (an origin list, a ``(3, 3600)`` rate).
+In modules other than settings modules only containers and env-backed
+values are kept (a scalar ``DEBUG = settings.debug`` in a router is not a
+setting).
+"""
+from __future__ import annotations
+
+import os
+import re
+from fnmatch import fnmatch
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from velro_policy.model import Document, Entry, Problem, Unknown
+from velro_policy.inputs._files import tail_glob_match
+
+if TYPE_CHECKING:
+    from velro_policy.inputs.pyfold import Lit
+    from velro_policy.inputs.pyread import Binding
+    from velro_policy.inputs import LoadContext
+
+NAME = "settings"
+TARGET = "settings"
+DEFAULT_MODULES = ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"]
+DEFAULT_EXCLUDE = ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"]
+ENVIRONMENT_SOURCE = "settings defaults: what production runs with when no production env file sets them"
+# Words that make any module worth parsing, whatever the policies select.
+_ALWAYS = ("basesettings", "getenv", "environ", "decouple", "environs", "starlette.config")
+
+
+def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
+    """Python files minus ``python_exclude`` (test files by default).
+
+    As for the code target's ``code_exclude``: a glob matches the path
+    relative to the project (the config's folder, else the current
+    directory) or any tail of it, so ``tests/*`` excludes tests folders at
+    any depth; it applies to files named on the command line too, because
+    pre-commit names every staged file.
+    """
+    if not path.endswith(".py"):
+        return False
+    patterns = config.get("python_exclude", DEFAULT_EXCLUDE)
+    if patterns and tail_glob_match(path, patterns, config.get("root")):
+        return False
+    return explicit or bool(config.get("scan_python", True)) or is_settings_path(path, config)
+
+
+def is_settings_path(path: str, config: dict[str, Any]) -> bool:
+    """Does the path match a ``settings_modules`` glob (matched against its
+    last components: ``config/*.py`` matches ``app/config/base.py``)?"""
+    parts = path.replace(os.sep, "/").split("/")
+    for pattern in config.get("settings_modules", DEFAULT_MODULES):
+        depth = pattern.count("/") + 1
+        if fnmatch("/".join(parts[-depth:]), pattern):
+            return True
+    return False
+
+
+def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
+    """A regex of the words a module must contain for a settings rule to
+    possibly match in it (None: some rule matches anything, parse all)."""
+    from velro_policy.values import selectors
+
+    words = set(_ALWAYS)
+    for rule in rules:
+        if rule.get("target") != TARGET:
+            continue
+        keyed = _key_words(rule.get("check", {}))
+        for sel in rule.get("select", []):
+            if sel.startswith("!"):
+                continue
+            try:
+                segments = selectors.compile_selector(sel)
+            except selectors.SelectorError:
+                return None
+            fragments = _fragments(segments)
+            if fragments:
+                words.add(max(fragments, key=len))
+            elif keyed:  # selects any value, but only dicts holding one of these keys can fail
+                words.update(keyed)
+            else:
+                return None
+    # Matched against the lower-cased text: much faster than re.IGNORECASE on an alternation.
+    return re.compile("|".join(re.escape(w.lower()) for w in sorted(words)))
+
+
+def _fragments(globs: Iterable[str]) -> list[str]:
+    return [f for g in globs for f in re.split(r"[*?\[\]]+", g.lower()) if len(f) >= 3]
+
+
+def _key_words(check: object) -> list[str]:
+    """For a ``requires_keys`` check that recognises dicts by their keys, one
+    literal word of every key (a module without any of them holds no such dict)."""
+    if not isinstance(check, dict):
+        return []
+    spec = check.get("requires_keys")
+    if not isinstance(spec, dict) or int(spec.get("recognise", 0) or 0) < 1:
+        return []
+    keys = spec.get("keys")
+    groups = list(keys.values()) if isinstance(keys, dict) else [[k] for k in keys or []]
+    words = []
+    for globs in groups:
+        fragments = _fragments(globs)
+        if len(fragments) < len(globs):
+            return []  # a key glob without a literal word: cannot pre-filter
+        words.extend(fragments)
+    return words
+
+
+def read_python(path: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 like every file, or the encoding a PEP 263 cookie declares."""
+    from velro_policy.inputs._files import read_text
+
+    text, problem = read_text(path)
+    if problem is None or "UTF-8" not in problem.message:
+        return text, problem
+    import io
+    import tokenize
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        if encoding.replace("-", "_").lower() in ("utf_8", "utf_8_sig"):
+            return None, problem
+        return data.decode(encoding), None
+    except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
+        return None, problem
+
+
+def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+    markers = _markers(ctx.rules)
+    for path in paths:
+        yield load_file(path, display_path=ctx.display(path), config=ctx.config, markers=markers)
+
+
+def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: re.Pattern[str] | None = None) -> Document:
+    text, problem = read_python(path)
+    if problem is not None:
+        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, problems=(problem._replace(path=display_path),), display_path=display_path)
+    assert text is not None
+    settings_module = is_settings_path(path, config)
+    if not settings_module and markers is not None and not markers.search(text.lower()):
+        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path)
+    from velro_policy.inputs.pyread import read_module
+
+    read = read_module(text, display_path)
+    settings_module = settings_module or bool(read.settings_classes)
+    entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
+    return Document(path, TARGET, entries, "production", ENVIRONMENT_SOURCE, problems=tuple(read.problems), display_path=display_path)
+
+
+def _keep(binding: "Binding", settings_module: bool) -> bool:
+    value = binding.lit.value
+    if binding.env and value is None:
+        return False  # os.getenv("X") with no default: nothing is set until the env sets it
+    if settings_module or binding.env:
+        return True
+    if isinstance(value, Unknown):  # before the tuple test: Unknown is a NamedTuple
+        return bool(binding.lit.items)
+    return isinstance(value, (dict, list, tuple, set, frozenset))
+
+
+def _entries(binding: "Binding") -> Iterator[Entry]:
+    """The binding and each of its members, recursively."""
+    yield from _walk(binding.display, binding.lit, binding.parts, binding.aliases, binding.env)
+
+
+def _segment(key: object) -> str | int:
+    return key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+
+
+def _walk(display: str, lit: "Lit", parts: tuple[Any, ...], aliases: tuple[tuple[Any, ...], ...], env: tuple[str, ...]) -> Iterator[Entry]:
+    yield Entry(display, lit.value, lit.loc, parts, aliases, env)
+    sequence = not isinstance(lit.value, dict) and not (isinstance(lit.value, Unknown) and lit.value.why.startswith("dict"))
+    for key, child in lit.items:
+        if sequence and not child.items:
+            continue  # a scalar list item is judged with its list (an origin list, a (count, window) tuple)
+        seg = _segment(key)
+        shown = f'["{seg}"]' if isinstance(seg, str) else f"[{seg}]"
+        yield from _walk(display + shown, child, (*parts, seg), tuple((*a, seg) for a in aliases), env)

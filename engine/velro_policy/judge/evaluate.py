@@ -1,0 +1,363 @@
+"""Documents x compiled rules -> findings.  Stdlib only (it is on the
+``lint .env`` path): rules arrive as plain dicts from the compiled pack.
+
+A check is a tree: ``{"op": param}`` leaves (several keys = all of them),
+``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``.  A parameter
+written ``{"by_environment": {"production": 96, "default": 64}}`` is
+resolved for the document's environment before the operator sees it.
+"""
+from __future__ import annotations
+
+from itertools import compress
+from typing import Iterable, Iterator, NamedTuple, Optional
+
+from velro_policy.values import masking, selectors
+from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown
+from velro_policy.judge.operators import OPERATORS, Context
+
+CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown values
+
+
+def fingerprint(*parts: object) -> str:
+    """Stable identity of a finding: what it is about, never its line."""
+    from velro_policy.policy.pack import sha256  # the interpreter's own, without loading OpenSSL
+
+    return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def _param(param: object, environment: str) -> object:
+    if isinstance(param, dict) and set(param) == {"by_environment"}:
+        table = param["by_environment"]
+        return table.get(environment, table.get("default"))  # type: ignore[union-attr]
+    return param
+
+
+def run_check(check: dict[str, object], value: object, ctx: Context, environment: str) -> Optional[str]:
+    """The first failure reason of a check tree, or None when it passes."""
+    for op, param in check.items():
+        if op == "all":
+            for sub in param:  # type: ignore[attr-defined]
+                reason = run_check(sub, value, ctx, environment)
+                if reason:
+                    return reason
+        elif op == "any":
+            reasons = [run_check(sub, value, ctx, environment) for sub in param]  # type: ignore[attr-defined]
+            if all(reasons):
+                return " and ".join(r for r in reasons if r)
+        elif op == "not":
+            if run_check(param, value, ctx, environment) is None:  # type: ignore[arg-type]
+                return f"is {ctx.shown}, which the policy does not allow"
+        else:
+            p = _param(param, environment)
+            if p is None:
+                continue
+            reason = OPERATORS[op](value, p, ctx)
+            if reason:
+                return reason
+    return None
+
+
+def _applies(rule: dict[str, object], doc: Document) -> bool:
+    if rule["target"] != doc.target and not (rule["target"] == "env" and doc.target == "effective"):
+        return False
+    envs = rule["environments"]
+    return doc.environment in envs  # type: ignore[operator]
+
+
+class InForce(NamedTuple):
+    """The rules in force for one (target, environment), and what the evaluator derives from them once."""
+
+    rules: list[dict[str, object]]
+    order: dict[str, int]  # rule id -> position in ``rules``
+    required: frozenset[str]  # ids of the rules whose check says ``required``
+
+
+class Evaluator:
+    """Holds per-run caches (compiled selectors and regexes)."""
+
+    def __init__(self, rules: list[dict[str, object]], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None) -> None:
+        self.rules = rules
+        self.unknown_severity = unknown_severity
+        self.cache: dict[str, object] = {"aliases": aliases or {}}
+        self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
+        self.applied: set[str] = set()  # rules that judged at least one value (for `velro-policy test`)
+        self.problems: list[Problem] = []  # rules that could not be evaluated (fail closed: exit 2)
+        # Speed (10,000 files a second): which rules select a path, which rules apply to a
+        # (target, environment), and whether a rule passes a (key, text value) are computed
+        # once per run.  Keys and values repeat across files; operators are pure functions.
+        self._selecting: dict[tuple[tuple[object, ...], ...], tuple[str, ...]] = {}
+        # (target, environment) -> parts -> ids of the rules in force there that select it
+        self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
+        self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
+        self._in_force: dict[tuple[str, str], InForce] = {}
+        self._deep: dict[int, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}  # see _deep_capable
+        self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _column_picks
+        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
+        self._passes: dict[tuple[str, str, str, str], bool] = {}
+
+    def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
+        """(include, exclude) patterns; a selector starting with ``!`` excludes."""
+        rid = str(rule["id"])
+        if rid not in self._selectors:
+            sels: list[str] = rule["select"]  # type: ignore[assignment]
+            self._selectors[rid] = (
+                [selectors.compile_selector(s) for s in sels if not s.startswith("!")],
+                [selectors.compile_selector(s[1:]) for s in sels if s.startswith("!")],
+            )
+        return self._selectors[rid]
+
+    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[dict[str, object]]] = None) -> tuple[str, ...]:
+        """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
+        if rules is not None:
+            return self._select(paths, rules)
+        ids = self._selecting.get(paths)
+        if ids is None:
+            ids = self._selecting[paths] = self._select(paths, self.rules)
+        return ids
+
+    def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[dict[str, object]]) -> tuple[str, ...]:
+        out = []
+        if all(len(p) > 1 for p in paths):  # a nested path: one-segment selectors (DEBUG, *_KEY) cannot pick it
+            rules = self._deep_capable(rules)
+        for rule in rules:
+            include, exclude = self._patterns(rule)
+            if any(selectors.matches(p, q) for p in include for q in paths) and \
+                    not any(selectors.matches(p, q) for p in exclude for q in paths):
+                out.append(str(rule["id"]))
+        return tuple(out)
+
+    def _deep_capable(self, rules: list[dict[str, object]]) -> list[dict[str, object]]:
+        """The rules with a selector that can pick a path of several segments (cached per rule list)."""
+        got = self._deep.get(id(rules))
+        if got is None or got[0] is not rules:
+            picked = [r for r in rules if any(len(p) > 1 or p == ("**",) for p in self._patterns(r)[0])]
+            got = self._deep[id(rules)] = (rules, picked)
+        return got[1]
+
+    def _select_key(self, key: str, scope: tuple[str, str], rules: list[dict[str, object]]) -> tuple[str, ...]:
+        """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
+        selectors are plain names (``DEBUG``), looked up in a dict; one-segment globs
+        (``*_SECRET*``) are tried once each, whatever number of rules share them.  A
+        one-file lint meets every key for the first time, so this is its selection cost."""
+        index = self._key_indexes.get(scope)
+        if index is None:
+            literal: dict[str, list[int]] = {}
+            globs: dict[str, list[int]] = {}
+            other: list[int] = []  # rules with a multi-segment selector (``**["X"]``): matched in full
+            for pos, rule in enumerate(rules):
+                include, _ = self._patterns(rule)
+                if any(len(p) != 1 for p in include):
+                    other.append(pos)
+                    continue
+                for p in include:
+                    table = globs if any(c in p[0] for c in "*?[") else literal
+                    table.setdefault(p[0], []).append(pos)
+            index = self._key_indexes[scope] = (literal, globs, other)
+        literal, globs, other = index
+        parts = (key,)
+        low = key.lower()
+        candidates = set(literal.get(low, ()))
+        for glob, positions in globs.items():
+            if selectors.segment_matches(low, glob):
+                candidates.update(positions)
+        candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
+        return tuple(
+            str(rules[pos]["id"]) for pos in sorted(candidates)
+            if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
+        )
+
+    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list[Entry]]:
+        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""
+        picks: dict[str, list[Entry]] = {}
+        single = self._selecting1.get(scope)
+        if single is None:
+            single = self._selecting1[scope] = {}
+        ents = doc.entries
+        allowed: Optional[set[str]] = None
+        for e in ents:
+            if e.aliases:
+                allowed = allowed or {str(r["id"]) for r in rules}
+                ids = tuple(r for r in self._selected_by(((e.parts or (e.key,)), *e.aliases)) if r in allowed)
+            else:
+                parts = e.parts or (e.key,)
+                ids = single.get(parts)  # type: ignore[assignment]
+                if ids is None:  # only the rules in force here are tried
+                    ids = single[parts] = self._selected_by((parts,), rules)
+            for rid in ids:
+                if rid in picks:
+                    picks[rid].append(e)
+                else:
+                    picks[rid] = [e]
+        return picks
+
+    def _column_picks(self, ents: EnvEntries, scope: tuple[str, str], in_force: InForce) -> dict[str, list[int]]:
+        """``_picks`` for column-wise entries, as positions: ``Entry`` objects are made only
+        for rules that do not already know the values pass.  At C speed (map/compress)
+        once the keys have been seen."""
+        picks: dict[str, list[int]] = {}
+        by_key = self._selecting_key.get(scope)
+        if by_key is None:
+            by_key = self._selecting_key[scope] = {}
+        keys = ents.keys
+        found = list(map(by_key.get, keys))
+        if None in found:
+            for i, key in enumerate(keys):
+                if found[i] is None:
+                    found[i] = by_key[key] = self._select_key(key, scope, in_force.rules)
+        # (key, text value) -> True once every rule selecting the key passed that value here:
+        # then no rule needs it again (the common case: "DEBUG=false" in every file).
+        settled = self._settled.setdefault(scope, {})
+        passes, environment, values, required = self._passes, scope[1], ents.values, in_force.required
+        for i in compress(range(len(keys)), found):  # keys some rule selects
+            ids, key, value = found[i], keys[i], values[i]
+            if type(value) is str:
+                if settled.get((key, value)):
+                    continue
+                if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):
+                    settled[(key, value)] = True
+                    continue
+            for rid in ids:
+                if rid in picks:
+                    picks[rid].append(i)
+                else:
+                    picks[rid] = [i]
+        n = len(keys)
+        for j, e in enumerate(ents.extra):  # entries beyond the file's own variables (``__git__`` copies)
+            for rid in self._selected_by((e.parts or (e.key,), *e.aliases), in_force.rules):
+                picks.setdefault(rid, []).append(n + j)
+        return picks
+
+    def _known_to_pass(self, rid: str, environment: str, pairs: Iterable[tuple[str, object]]) -> bool:
+        """Every picked (key, value) is text this rule already passed in this environment."""
+        passes = self._passes
+        for key, value in pairs:
+            if type(value) is not str or not passes.get((rid, environment, key, value)):
+                return False
+        return True
+
+    def evaluate(self, doc: Document) -> Iterator[Finding]:
+        scope = (doc.target, doc.environment)
+        in_force = self._in_force.get(scope)
+        if in_force is None:
+            rules = [r for r in self.rules if _applies(r, doc)]
+            in_force = self._in_force[scope] = InForce(
+                rules, {str(r["id"]): n for n, r in enumerate(rules)},
+                frozenset(str(r["id"]) for r in rules if r["check"].get("required")))  # type: ignore[attr-defined]
+        rules = in_force.rules
+        columns = doc.entries if type(doc.entries) is EnvEntries else None
+        picks: dict[str, list]  # type: ignore[type-arg]
+        if columns is not None and rules:  # only rules with something to judge, and rules that require a key (in rule order)
+            picks = self._column_picks(columns, scope, in_force)
+            todo = [rules[n] for n in sorted(map(in_force.order.__getitem__, set(picks).union(in_force.required)))]
+        else:
+            picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
+            todo = rules
+        for rule in todo:
+            try:
+                if doc.target == "code":
+                    from velro_policy.inputs.code import rule_findings  # Semgrep matches, judged by their source
+
+                    found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))  # type: ignore[arg-type]
+                    self.applied.add(str(rule["id"]))  # Semgrep judged the whole file
+                else:
+                    rid = str(rule["id"])
+                    picked = picks.get(rid)
+                    if picked is None:
+                        if not rule["check"].get("required"):  # type: ignore[attr-defined]
+                            continue  # selects nothing here: no finding, not applied
+                    elif columns is not None:
+                        if self._known_to_pass(rid, doc.environment, map(columns.key_value, picked)):
+                            self.applied.add(rid)
+                            continue
+                        picked = [columns.entry(i) for i in picked]
+                    elif self._known_to_pass(rid, doc.environment, ((e.key, e.value) for e in picked)):
+                        self.applied.add(rid)
+                        continue
+                    found = list(self._evaluate_rule(rule, doc, picked or []))
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+                # A policy/input mismatch (e.g. a value of a type the operator cannot
+                # judge): the rule was not checked, so the run must not pass.
+                self.problems.append(Problem(
+                    doc.display_path or doc.path, 1, 1,
+                    f"rule {rule['id']} ({rule.get('file', '?')}) could not be evaluated ({exc.__class__.__name__}); "
+                    "fix the policy's selector or operator for this kind of value",
+                    "evaluation-error",
+                ))
+                continue
+            yield from found
+
+    def _evaluate_rule(self, rule: dict[str, object], doc: Document, picked: Optional[list[Entry]] = None) -> Iterator[Finding]:
+        if picked is None:
+            include, exclude = self._patterns(rule)
+            picked = [
+                e for e in doc.entries
+                if any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
+                and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
+            ]
+        check: dict[str, object] = rule["check"]  # type: ignore[assignment]
+        if picked or check.get("required"):
+            self.applied.add(str(rule["id"]))
+        if not picked:
+            if check.get("required"):
+                names = ", ".join(s for s in rule["select"] if not s.startswith("!"))  # type: ignore[attr-defined]
+                yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
+            return
+        rid = str(rule["id"])
+        for entry in picked:
+            memo = (rid, doc.environment, entry.key, entry.value) if type(entry.value) is str else None
+            if memo is not None and self._passes.get(memo):  # type: ignore[call-overload]
+                continue
+            secret = bool(rule["secret"]) or masking.is_secret_key(entry.key)
+            if memo is not None:
+                # The masked rendering is made only for a failing value (it costs more than most checks).
+                quick = run_check(check, entry.value, Context(entry.key, "", doc.environment, self.cache, secret), doc.environment)
+                self._passes[memo] = quick is None  # type: ignore[index]
+                if quick is None:
+                    continue
+            ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
+            if isinstance(entry.value, Unknown):
+                if SEVERITY_RANK[str(rule["severity"])] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                    yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
+                continue
+            reason = run_check(check, entry.value, ctx, doc.environment)
+            if reason:
+                where = f"; {doc.display_path or doc.path} does not set it, so this default applies" if doc.target == "effective" else ""
+                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")
+
+    def _finding(self, rule: dict[str, object], doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
+        path = doc.display_path or doc.path
+        loc = entry.loc if entry else None
+        key = entry.key if entry else ",".join(rule["select"])  # type: ignore[arg-type]
+        rule_id = str(rule["id"])
+        return Finding(
+            path=loc.path if loc else path,
+            line=loc.line if loc else 1,
+            col=loc.col if loc else 1,
+            rule_id=rule_id,
+            severity=self.unknown_severity if unknown else str(rule["severity"]),
+            message=message,
+            key=key,
+            environment=doc.environment,
+            title=str(rule["title"]),
+            remediation=str(rule["remediation"]),
+            fingerprint=fingerprint(rule_id, loc.path if loc else path, key, doc.environment, "unknown" if unknown else ""),
+            guide_section=str(rule.get("guide_section", "")),
+            related=(path,) if loc and loc.path != path else (),
+        )
+
+
+def problem_findings(problems: Iterable[Problem]) -> list[Finding]:
+    """Problems shown as findings too, so every format carries them."""
+    return [
+        Finding(p.path, p.line, p.col, f"velro/{p.kind}", "high", p.message,
+                fingerprint=fingerprint(f"velro/{p.kind}", p.path, p.line), title="File could not be checked")
+        for p in problems
+    ]
+
+
+def exit_code(findings: Iterable[Finding], problems: Iterable[Problem], fail_on: str) -> int:
+    """2 when something could not be checked, 1 when a finding reaches ``fail_on``, else 0."""
+    if any(True for _ in problems):
+        return 2
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold and not f.suppressed for f in findings) else 0

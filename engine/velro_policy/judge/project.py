@@ -1,0 +1,607 @@
+"""Project-wide (cross-file) rules: checks that see every env file and
+settings module of a project at once.
+
+A policy with ``target: project`` declares them like any rule (id,
+severity, remediation, ``select``, can be disabled); its ``check`` names one
+of the project checks in ``CHECKS``:
+
+- ``distinct_secrets``: the same secret value is used by two environments.
+  Values are compared by a keyed hash (BLAKE2b in keyed mode, a MAC) under a key drawn at random for each
+  run, so no digest can be looked up or compared across runs, and the value
+  itself is never shown;
+- ``template_lists_keys``: a key that a production or staging env file sets
+  is missing from the template (``.env.example`` and friends) beside it;
+- ``template_keys_used``: a template key that no environment beside it sets;
+- ``environment_parity``: the environments named by the parameter (production
+  and staging) define the same set of security keys (the rule's ``select``,
+  or the config's ``parity_keys`` when set);
+- ``settings_read``: a variable an env file sets that no settings module
+  reads (``ALLOWED_ORIGINS`` set while the app reads ``CORS_ORIGINS``): the
+  setting silently has no effect.  Only where settings modules with env-backed
+  fields (pydantic-settings) or env reads exist.
+
+How files form a project: env files are grouped by their directory (the
+template lives beside the files it describes); the settings modules of a
+group are the ones in that directory or below it.  Secrets are compared
+across every env file of the run.
+
+Partial runs (files named on the command line, ``--staged``, ``--changed-since``,
+the pre-commit framework passing filenames): ``context_documents`` reads the
+other env files and settings modules of the project (see its docstring) and
+only findings that involve at least one of the checked files are reported.
+
+Stdlib only: ``lint .env`` pays for one dictionary pass over its entries.
+"""
+from __future__ import annotations
+
+import os
+import re
+from itertools import compress
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+
+from velro_policy.values import selectors
+from velro_policy.model import Document, EnvEntries, Entry, Finding
+
+GIT_PREFIX = "__git__"
+ENV_TARGETS = ("env",)
+SETTINGS_TARGET = "settings"
+
+
+Where = tuple[Document, Optional[Entry]]  # a file involved, and the line of the key in it when it has one
+
+
+class Hit(NamedTuple):
+    """What a project check reports: the file and entry to point at, the key,
+    the message, and every other file involved."""
+
+    doc: Document
+    entry: Optional[Entry]
+    key: str
+    message: str
+    others: tuple[Where, ...]
+
+
+class View(NamedTuple):
+    """A document's own variables, column-wise (not the ``__git__`` copies): the
+    project checks compare key sets across thousands of files, so they work on
+    lists and sets and make ``Entry`` objects only for what they report."""
+
+    keys: list[str]
+    uppers: list[str]
+    values: list[object]
+    entry: Callable[[int], Entry]
+
+
+def view(doc: Document) -> View:
+    ents = doc.entries
+    if type(ents) is EnvEntries:
+        return View(ents.keys, ents.uppers, ents.values, ents.entry)
+    own = [e for e in ents if not e.parts or e.parts[0] != GIT_PREFIX]
+    return View([e.key for e in own], [e.key.upper() for e in own], [e.value for e in own], own.__getitem__)
+
+
+class Project(NamedTuple):
+    env: list[Document]  # env files (templates included) that parsed cleanly
+    settings: list[Document]  # settings modules that parsed cleanly
+    config: dict[str, Any]
+    views: dict[int, View] = {}  # id(env document) -> its view
+    groups: dict[str, list[Document]] = {}  # folder -> env documents in it
+
+    def of(self, doc: Document) -> View:
+        return self.views[id(doc)]
+
+
+def shown(doc: Document) -> str:
+    return doc.display_path or doc.path
+
+
+def _where(doc: Document, entry: Optional[Entry]) -> str:
+    return f"{shown(doc)}:{entry.loc.line}" if entry else shown(doc)
+
+
+class Picker:
+    """A rule's ``select`` (with ``!`` exclusions) over env entries."""
+
+    def __init__(self, select: list[str]) -> None:
+        self.include = [selectors.compile_selector(s) for s in select if not s.startswith("!")]
+        self.exclude = [selectors.compile_selector(s[1:]) for s in select if s.startswith("!")]
+        self._verdicts: dict[str, bool] = {}  # key -> picked (keys repeat in every file)
+
+    def mask(self, keys: list[str]) -> list[bool]:
+        """``[self(k) for k in keys]``, at C speed once the keys have been seen."""
+        flags = list(map(self._verdicts.get, keys))
+        if None in flags:
+            flags = [self(k) if f is None else f for k, f in zip(keys, flags)]
+        return flags  # type: ignore[return-value]
+
+    def picked(self, keys: list[str]) -> Iterator[int]:
+        """Positions of the picked keys."""
+        return compress(range(len(keys)), self.mask(keys))
+
+    def __call__(self, key: str) -> bool:
+        hit = self._verdicts.get(key)
+        if hit is None:
+            parts = (key,)
+            hit = self._verdicts[key] = (
+                any(selectors.matches(p, parts) for p in self.include) and not any(selectors.matches(p, parts) for p in self.exclude)
+            )
+        return hit
+
+
+def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
+    """Absolute folder -> its documents (``abspath`` once per folder, not per file)."""
+    out: dict[str, list[Document]] = {}
+    folders: dict[str, str] = {}
+    for d in docs:
+        rel = os.path.dirname(shown(d))
+        folder = folders.get(rel)
+        if folder is None:
+            folder = folders[rel] = os.path.abspath(rel) if rel else os.getcwd()
+        out.setdefault(folder, []).append(d)
+    return out
+
+
+def _template_groups(project: "Project", rule: dict[str, Any]) -> Iterator[tuple[list[Document], list[Document]]]:
+    """(templates, real env files of the rule's environments) per folder that has both."""
+    envs = set(rule["environments"])
+    for _, docs in sorted(project.groups.items()):
+        templates = [d for d in docs if d.is_template]
+        real = [d for d in docs if not d.is_template and d.environment in envs]
+        if templates and real:
+            yield templates, real
+
+
+def _names(docs: Iterable[Document]) -> str:
+    return ", ".join(shown(d) for d in docs)
+
+
+# --- the checks ------------------------------------------------------------
+
+def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """The same secret value must not serve two environments."""
+    from velro_policy.values.secret_quality import is_placeholder
+
+    try:  # a keyed BLAKE2b from the interpreter itself: hmac/hashlib load OpenSSL (about 3 ms a run)
+        from _blake2 import blake2b  # type: ignore[import-not-found]
+    except ImportError:
+        from hashlib import blake2b
+
+    key = os.urandom(32)  # per run: digests mean nothing outside it (secrets.token_bytes, without importing hmac)
+    envs = set(rule["environments"])
+    seen: dict[bytes, list[tuple[Document, int]]] = {}
+    for doc in project.env:
+        if doc.is_template or doc.environment not in envs:
+            continue
+        v = project.of(doc)
+        for i in pick.picked(v.keys):
+            value = v.values[i]
+            if isinstance(value, str):
+                digest = blake2b(value.encode("utf-8", "surrogatepass"), key=key).digest()
+                seen.setdefault(digest, []).append((doc, i))
+
+    def real(uses: list[tuple[Document, int]]) -> bool:
+        """Not empty, not a placeholder: asked once per distinct value, and only where it matters
+        (equal digests, equal values: one answer holds for every use)."""
+        d, i = uses[0]
+        value: str = project.of(d).values[i]  # type: ignore[assignment]
+        return bool(value.strip()) and not is_placeholder(value)
+
+    resolved: dict[bytes, list[tuple[Document, Entry]]] = {
+        digest: [(d, project.of(d).entry(i)) for d, i in uses] for digest, uses in seen.items()
+        if len(uses) > 1 and len({d.environment for d, _ in uses}) > 1 and real(uses)
+    }
+    if (resolved or any(real(uses) for uses in seen.values())) and \
+            len({d.environment for d in project.env if not d.is_template and d.environment in envs}) > 1:
+        applied()
+    for uses in resolved.values():
+        uses.sort(key=lambda u: (-_STRICT.get(u[0].environment, 0), shown(u[0]), u[1].loc.line))
+        doc, entry = uses[0]
+        others = [(d, e) for d, e in uses[1:]]
+        where = "; ".join(f"{e.key} in {_where(d, e)} ({d.environment})" for d, e in others)
+        message = (f"{entry.key} in {_where(doc, entry)} ({doc.environment}) has the same value as {where}; "
+                   "each environment needs its own secret (compared by keyed hash, value not shown)")
+        yield Hit(doc, entry, entry.key, message, tuple((d, e) for d, e in others))
+
+
+_STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
+
+
+def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every key of a production/staging env file is listed in the template beside it."""
+    for templates, real in _template_groups(project, rule):
+        applied()
+        listed = set().union(*(project.of(t).uppers for t in templates))
+        reported: set[str] = set()
+        for doc in sorted(real, key=lambda d: (-_STRICT.get(d.environment, 0), shown(d))):
+            v = project.of(doc)
+            missing = set(v.uppers).difference(listed, reported)  # usually empty: no loop over the keys
+            if not missing:
+                continue
+            for i, k in enumerate(v.uppers):
+                if k not in missing or k in reported or not pick(v.keys[i]):
+                    continue
+                reported.add(k)
+                e = v.entry(i)
+                also = [(d, project.of(d).entry(j)) for d in real if d is not doc
+                        for j, x in enumerate(project.of(d).uppers) if x == k]
+                more = f" (also set in {_names(d for d, _ in also)})" if also else ""
+                message = (f"{e.key} is set in {_where(doc, e)}{more} but missing from the template {_names(templates)}; "
+                           f"add {e.key}=<placeholder> to the template so every environment knows it exists")
+                yield Hit(doc, e, e.key, message, tuple((t, None) for t in templates) + tuple(also))
+
+
+def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every template key is set by at least one environment beside it.
+
+    A key whose template value is empty or a placeholder is one the platform
+    injects (railway variables set JWT_SECRET=...): not reported."""
+    from velro_policy.values.secret_quality import is_placeholder
+
+    for templates, real in _template_groups(project, rule):
+        applied()
+        used = set().union(*(project.of(d).uppers for d in real))
+        reported: set[str] = set()
+        for t in templates:
+            v = project.of(t)
+            unused = set(v.uppers).difference(used, reported)  # usually empty: no loop over the keys
+            for i, k in enumerate(v.uppers if unused else ()):
+                if k not in unused or k in reported or not pick(v.keys[i]):
+                    continue
+                value = v.values[i]
+                if not isinstance(value, str) or not value.strip() or is_placeholder(value):
+                    continue
+                reported.add(k)
+                e = v.entry(i)
+                message = (f"{e.key} is in the template {_where(t, e)} but no environment file beside it sets it "
+                           f"({_names(real)}); remove it from the template, or set it where it is needed")
+                yield Hit(t, e, e.key, message, tuple((d, None) for d in real))
+
+
+def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """The environments named by ``param`` define the same set of security keys."""
+    names = list(param) if isinstance(param, list) else ["production", "staging"]
+    keys = project.config.get("parity_keys") or []
+    if keys:
+        pick = Picker(list(keys))
+    for _, docs in sorted(project.groups.items()):
+        by_env = {n: [d for d in docs if not d.is_template and d.environment == n] for n in names}
+        if not all(by_env.values()):
+            continue
+        applied()
+        # environment -> UPPER key -> (document, position); a later file of the same environment wins, as before
+        sets: dict[str, dict[str, tuple[Document, int]]] = {}
+        for n in names:
+            table: dict[str, tuple[Document, int]] = {}
+            for d in by_env[n]:
+                v = project.of(d)
+                table.update((v.uppers[i], (d, i)) for i in pick.picked(v.keys))
+            sets[n] = table
+        common = set(sets[names[0]]).intersection(*(sets[m] for m in names[1:]))
+        for n in names:
+            for k in sorted(set(sets[n]).difference(common)):  # keys some other environment lacks
+                doc, i = sets[n][k]
+                e = project.of(doc).entry(i)
+                lacking = [m for m in names if m != n and k not in sets[m]]
+                if not lacking:
+                    continue
+                other = [d for m in lacking for d in by_env[m]]
+                message = (f"{e.key} is set for {n} in {_where(doc, e)} but not for {', '.join(lacking)} in {_names(other)}; "
+                           "production and staging must define the same security keys")
+                yield Hit(doc, e, e.key, message, tuple((d, None) for d in other))
+
+
+# Words that make a module worth a closer look; plain substring tests (C speed), since a
+# case-insensitive regex alternation costs ~0.2 ms per module and the hook reads thousands.
+_READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.config")
+# An env read anywhere in a module: os.getenv("X"), os.environ["X"], environ.get("X"), config("X").
+_ENV_CALL_SOURCE = r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+
+
+def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Env variable names a Python module reads (upper-cased) -> a line reading it.
+
+    Read again from the file (with ``ast``, never imported) rather than from
+    the document's entries: a required pydantic-settings field (no default)
+    and ``os.getenv("X")`` without a default have no value, so the settings
+    source keeps no entry for them, yet the application reads them.
+    """
+    if doc.path in cache:
+        return cache[doc.path]
+    out: dict[str, int] = {}
+    for e in doc.entries:
+        for name in getattr(e, "env", ()) or ():
+            out.setdefault(str(name).upper(), e.loc.line)
+    try:
+        with open(doc.path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        text = ""
+    if "BaseSettings" in text:  # fields need the class read; other reads the regex finds
+        from velro_policy.inputs.pyread import read_module
+
+        read = read_module(text, shown(doc))
+        for f in read.fields:
+            for name in f.env:
+                out.setdefault(name.upper(), f.line)
+        for b in read.bindings:
+            for name in b.env:
+                out.setdefault(name.upper(), b.lit.loc.line)
+    lowered = text.lower()
+    if any(word in lowered for word in _READ_HINTS):
+        for m in re.finditer(_ENV_CALL_SOURCE, text):  # compiled once, on first use, by re's cache
+            out.setdefault(m.group(1).upper(), text.count("\n", 0, m.start()) + 1)
+    cache[doc.path] = out
+    return out
+
+
+def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Every variable an env file sets is read by some settings module."""
+    cache: dict[str, dict[str, int]] = {}
+    below: dict[str, list[Document]] = {}  # folder -> settings modules in it or below it
+    for d in project.settings:
+        folder = os.path.dirname(os.path.abspath(shown(d)))
+        for f in (folder, *_parents(folder)):
+            below.setdefault(f, []).append(d)
+    envs = set(rule["environments"]) | {"template"}
+    for folder, docs in sorted(project.groups.items()):
+        mine = [(d, r) for d in below.get(folder, ()) for r in (settings_reads(d, cache),) if r]
+        if not mine:
+            continue
+        read = {k for _, r in mine for k in r}
+        relevant = [d for d in docs if d.environment in envs or d.is_template]
+        if not relevant:
+            continue
+        applied()
+        setters: dict[str, list[tuple[Document, Entry]]] = {}
+        for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
+            v = project.of(doc)
+            for i in pick.picked(v.keys):
+                if v.uppers[i] not in read:
+                    setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
+        modules = [d for d, _ in mine]
+        for k, uses in sorted(setters.items()):
+            doc, entry = uses[0]
+            others = uses[1:]
+            near = _near_miss(k, read)
+            hint = f" (the app reads {near}: rename the variable?)" if near else ""
+            also = f" (also set in {_names(d for d, _ in others)})" if others else ""
+            message = (f"{entry.key} is set in {_where(doc, entry)}{also} but no settings module reads it "
+                       f"({_names(modules)}){hint}; the setting has no effect")
+            yield Hit(doc, entry, entry.key, message, tuple(others) + tuple((m, None) for m in modules))
+
+
+def _near_miss(key: str, read: set[str]) -> str:
+    """A read variable that shares the key's last word (ALLOWED_ORIGINS ~ CORS_ORIGINS)."""
+    last = key.rsplit("_", 1)[-1]
+    close = sorted(r for r in read if r != key and len(last) >= 4 and r.rsplit("_", 1)[-1] == last)
+    return ", ".join(close[:3])
+
+
+CheckFunc = Callable[[dict[str, Any], Project, Picker, Any, Callable[[], None]], Iterator[Hit]]
+
+# name -> (function, JSON Schema of its parameter).  One line per check.
+CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
+    "distinct_secrets": (distinct_secrets, {"const": True, "description": "project target: no secret value (selected keys) is shared by two environments; compared by keyed hash, never shown."}),
+    "template_lists_keys": (template_lists_keys, {"const": True, "description": "project target: every selected key of an env file of the rule's environments is listed in the template beside it."}),
+    "template_keys_used": (template_keys_used, {"const": True, "description": "project target: every selected template key is set by some env file (of the rule's environments) beside it."}),
+    "environment_parity": (environment_parity, {"type": "array", "items": {"enum": ["production", "staging", "test", "development"]}, "minItems": 2, "uniqueItems": True,
+                                                "description": "project target: these environments define the same set of selected keys (config parity_keys overrides select)."}),
+    "settings_read": (settings_read, {"const": True, "description": "project target: every selected key an env file sets is read by a settings module in or below its folder (only where such modules exist)."}),
+}
+
+
+# --- running ---------------------------------------------------------------
+
+def project_rules(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rules if r.get("target") == "project"]
+
+
+def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config: dict[str, Any], *,
+             primary: Optional[set[str]] = None, applied: Optional[set[str]] = None) -> list[Finding]:
+    """Findings of the project rules over ``documents``.
+
+    ``primary``: display paths of the files the run checks; when given, only
+    findings involving one of them are kept (partial runs and hooks).
+    """
+    from velro_policy.judge.evaluate import fingerprint
+
+    docs = [d for d in documents if not d.problems]
+    env = [d for d in docs if d.target in ENV_TARGETS]
+    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env))
+    out: list[Finding] = []
+    for rule in project_rules(rules):
+        name, param = next(iter(rule["check"].items()))
+        func = CHECKS[name][0]
+        rid = str(rule["id"])
+
+        def mark(rid: str = rid) -> None:
+            if applied is not None:
+                applied.add(rid)
+
+        for hit in func(rule, project, Picker(rule["select"] or ["*"]), param, mark):
+            involved = [(hit.doc, hit.entry), *hit.others]
+            paths = list(dict.fromkeys(shown(d) for d, _ in involved))
+            if primary is not None and not primary & set(paths):
+                continue  # a partial run (hook) reports only findings that involve a checked file
+            # Always anchored where a whole-project run anchors it: the same file,
+            # environment and fingerprint in a hook as in the baseline.
+            doc, entry = hit.doc, hit.entry
+            path = shown(doc)
+            loc = entry.loc if entry else None
+            out.append(Finding(
+                path=path, line=loc.line if loc else 1, col=loc.col if loc else 1,
+                rule_id=rid, severity=str(rule["severity"]), message=hit.message, key=hit.key,
+                environment=doc.environment, title=str(rule["title"]), remediation=str(rule["remediation"]),
+                fingerprint=fingerprint(rid, hit.key, *sorted(paths)),
+                guide_section=str(rule.get("guide_section", "")), related=tuple(p for p in paths if p != path),
+            ))
+    return out
+
+
+# --- partial runs: reading the rest of the project ----------------------------
+
+ROOT_MARKERS = (".git", "velro-policy.yaml", ".velro-policy.yaml", "velro-policy.yml", "pyproject.toml")
+
+
+def project_top(path: str) -> str:
+    """The nearest folder above ``path`` holding .git, a velro-policy config or
+    pyproject.toml; else the working directory when the file is below it;
+    else the file's own folder."""
+    here = os.path.dirname(os.path.abspath(path))
+    for folder in (here, *_parents(here)):
+        if any(os.path.exists(os.path.join(folder, m)) for m in ROOT_MARKERS):
+            return folder
+    cwd = os.getcwd()
+    return cwd if here == cwd or here.startswith(cwd.rstrip(os.sep) + os.sep) else here
+
+
+def _parents(folder: str) -> Iterator[str]:
+    while True:
+        up = os.path.dirname(folder)
+        if up == folder:
+            return
+        yield up
+        folder = up
+
+
+def context_roots(documents: Iterable[Document]) -> list[str]:
+    """Folders to read the rest of the project from.
+
+    An env file: its own folder (its siblings, the template beside it, and
+    the settings modules in or below it).  A settings module: the project
+    top above it (env files anywhere above the module may be the ones it is
+    read with).
+    """
+    roots: set[str] = set()
+    for d in documents:
+        if d.target in ENV_TARGETS:
+            roots.add(os.path.dirname(os.path.abspath(shown(d))))
+        elif d.target == SETTINGS_TARGET:
+            roots.add(project_top(shown(d)))
+    ordered = sorted(roots, key=len)
+    kept: list[str] = []
+    for r in ordered:  # a root inside another is walked with it
+        if not any(r == k or r.startswith(k.rstrip(os.sep) + os.sep) for k in kept):
+            kept.append(r)
+    return kept
+
+
+def load_context(documents: list[Document], *, config: dict[str, Any], rules: list[dict[str, Any]],
+                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str], Callable[[], None]]:
+    """The env files and settings modules of the checked files' projects that
+    the run did not load itself, and notes.
+
+    Files are found as ``check DIR`` finds them (same sources, same
+    ``exclude`` globs, gitignored directories skipped, env files read even
+    when gitignored).  Under ``--staged`` a file that git tracks is read from
+    the index (what the commit will hold), an untracked one (a gitignored
+    ``.env.production``) from the working tree, where it only ever exists.
+    """
+    from velro_policy.inputs.discover import discover
+    from velro_policy.inputs import SOURCES, LoadContext, sources_for
+
+    wanted = sources_for((*ENV_TARGETS, SETTINGS_TARGET))
+    have = {os.path.abspath(shown(d)) for d in documents}
+
+    def classify(path: str, explicit: bool) -> list[str]:
+        return [n for n, s in wanted.items() if s.claims(path, False, config)]
+
+    roots = context_roots(documents)
+    if not roots:
+        return [], [], _nothing
+    found = discover(roots, classify, exclude=list(config.get("exclude", [])))
+    files = {n: [p for p in ps if os.path.abspath(p) not in have] for n, ps in found.files.items()}
+    files = {n: ps for n, ps in files.items() if ps}
+    if not files:
+        return [], [], _nothing
+    tmp = None
+    real: dict[str, str] = {}
+    if staged:
+        files, real, tmp = _from_index(files)
+    ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
+    out: list[Document] = []
+    try:
+        for name, paths in files.items():
+            if SOURCES[name].TARGET == SETTINGS_TARGET:
+                # Only what a module reads from the environment matters here, and
+                # settings_reads finds that itself (most modules: one regex search).
+                out.extend(Document(p, SETTINGS_TARGET, (), display_path=ctx.display(p)) for p in paths)
+            else:
+                out.extend(SOURCES[name].load(paths, ctx))
+    except BaseException:
+        if tmp is not None:
+            tmp.cleanup()
+        raise
+    count = sum(len(p) for p in files.values())
+    where = "the index for tracked files, the working tree otherwise" if staged else "the working tree"
+    note = f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"
+    return out, [note], (tmp.cleanup if tmp is not None else _nothing)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _from_index(files: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, str], Any]:
+    """Tracked files swapped for copies of their index version."""
+    import tempfile
+
+    from velro_policy.inputs import git as gitrepo
+
+    every = sorted({p for ps in files.values() for p in ps})
+    top = gitrepo.toplevel(os.path.dirname(os.path.abspath(every[0])))
+    raw = gitrepo._git(["ls-files", "--stage", "-z", "--", *[":(literal)" + os.path.abspath(p) for p in every]], top,
+                       what="project rules read the other files of the project from the index")
+    blobs: dict[str, str] = {}
+    for rec in raw.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, name = rec.decode("utf-8", "surrogateescape").partition("\t")
+        mode, blob, stage = meta.split(" ")
+        if mode in ("100644", "100755") and stage == "0":
+            blobs[os.path.realpath(os.path.join(top, name))] = blob
+    tracked = {p: blobs[os.path.realpath(p)] for p in every if os.path.realpath(p) in blobs}
+    if not tracked:
+        return files, {}, None
+    content = gitrepo.read_blobs(sorted(set(tracked.values())), top)
+    tmp = tempfile.TemporaryDirectory(prefix="velro-policy-context-")
+    swap: dict[str, str] = {}
+    real: dict[str, str] = {}
+    for p, blob in sorted(tracked.items()):
+        rel = os.path.relpath(os.path.abspath(p), top).replace("..", "__up__")
+        target = os.path.join(tmp.name, rel)  # same relative path: names decide environments and settings modules
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(content[blob])
+        swap[p] = target
+        real[target] = p
+    return {n: [swap.get(p, p) for p in ps] for n, ps in files.items()}, real, tmp
+
+
+def run(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any], *, applied: set[str],
+        notes: list[str], staged: bool, partial: bool, targets: Optional[list[str]],
+        display: Callable[[str], str]) -> list[Finding]:
+    """The project step of a run (``commands.run.collect``).
+
+    A whole-project run (directories) judges its own documents.  A partial
+    run (named files, ``--staged``, ``--changed-since``, a hook) also reads
+    the rest of the project and keeps only findings involving a checked file.
+    """
+    if not project_rules(rules) or (targets is not None and not {*ENV_TARGETS, SETTINGS_TARGET} & set(targets)):
+        return []
+    mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
+    if not partial:
+        return evaluate(mine, rules, config, applied=applied)
+    if not mine:
+        return []
+    context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
+    notes.extend(more)
+    for d in context:  # not this run's file to fail on, but its findings cannot be complete
+        if d.problems:
+            notes.append(f"project rules: {shown(d)} cannot be parsed ({d.problems[0].message.split(';')[0]}); "
+                         "cross-file findings involving it are missing until it is fixed")
+    primary = {shown(d) for d in mine}
+    try:  # settings modules are read again by settings_read: index copies live until then
+        return evaluate(mine + context, rules, config, primary=primary, applied=applied)
+    finally:
+        cleanup()

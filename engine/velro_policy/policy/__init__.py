@@ -1,0 +1,1 @@
+"""Policy files -> rules: loading and validation, the compiled pack cache, the project config, schema generation."""

@@ -1,0 +1,119 @@
+"""The project config: ``velro-policy.yaml`` (or ``.velro-policy.yaml``) or
+``[tool.velro-policy]`` in ``pyproject.toml``.
+
+``find`` is cheap (a few ``stat`` calls walking up to the repository root)
+and runs every time; ``parse`` (YAML/TOML + jsonschema) runs only when the
+compiled pack cache misses, since the config's bytes are part of its key.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from velro_policy.errors import ConfigError
+
+CONFIG_NAMES = ("velro-policy.yaml", ".velro-policy.yaml", "velro-policy.yml")
+
+DEFAULTS: dict[str, Any] = {
+    "policies": [],
+    "builtin": True,
+    "disable": [],
+    "severity": {},
+    "environment_aliases": {},
+    "environment_keys": [],
+    "env_files": [],
+    "exclude": [],
+    "fail_on": "low",
+    "unknown_severity": "low",
+    "settings_modules": ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"],
+    "scan_python": True,
+    "python_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
+    "effective_pairing": "project",
+    "project_markers": [],
+    "downgrade_problems": [],
+    "parity_keys": [],
+    "fix": {},
+    "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
+    "semgrep_timeout": 300,
+    "exceptions": [],
+    "probe_plan": None,
+    "probe_allowed_origins": [],
+}
+
+
+def find(start: str) -> Optional[Path]:
+    """The nearest config file from ``start`` up to the repository root."""
+    here = Path(start).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if b"tool.velro-policy" in pyproject.read_bytes():
+                    return pyproject
+            except OSError:
+                pass
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def parse(path: Path) -> dict[str, Any]:
+    """Read and validate a config file.  Errors name file:line."""
+    from velro_policy.policy.load import schema_errors
+
+    display = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config ({exc.strerror})", path=display) from None
+    root: Any
+    if path.name == "pyproject.toml":
+        try:
+            import tomllib  # type: ignore[import-not-found]
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            doc = tomllib.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"invalid TOML: {exc}", path=display) from None
+        data = doc.get("tool", {}).get("velro-policy", {})
+        root = None
+        excs = data.get("exceptions") if isinstance(data, dict) else None
+        for exc in excs if isinstance(excs, list) else []:  # a TOML date literal means YYYY-MM-DD
+            if isinstance(exc, dict) and hasattr(exc.get("expires"), "isoformat"):
+                exc["expires"] = exc["expires"].isoformat()
+    else:
+        from velro_policy.policy import yamlio
+
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ConfigError("config is not UTF-8", path=display, line=1) from None
+        root = yamlio.load(text, display, ConfigError)  # type: ignore[arg-type]
+        data = yamlio.plain(root) if root is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError("config must be a mapping of settings", path=display, line=1, col=1)
+    errors = schema_errors(data, "config.schema.json")
+    if errors:
+        from velro_policy.policy import yamlio
+
+        where, msg = errors[0]
+        line, col = yamlio.locate(root, where) if root is not None else (0, 0)
+        dotted = ".".join(str(p) for p in where) or "(top level)"
+        raise ConfigError(f"{dotted}: {msg}; fix the config (schema: config.schema.json)", path=display, line=line, col=col)
+    merged = {**DEFAULTS, **data}
+    if root is not None:  # exceptions remember their line, for findings about them (suppress)
+        from velro_policy.policy import yamlio
+
+        merged["exceptions"] = [{**e, "line": yamlio.locate(root, ["exceptions", i])[0]} for i, e in enumerate(merged["exceptions"])]
+    base = path.parent
+    merged["policies"] = [str((base / p).resolve()) for p in merged["policies"]]
+    merged["root"] = str(base)
+    return merged

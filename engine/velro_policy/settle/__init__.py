@@ -1,0 +1,1 @@
+"""What happens to findings after judging: inline ignores, exceptions, the baseline."""

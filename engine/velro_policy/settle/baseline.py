@@ -1,0 +1,156 @@
+"""The baseline: adopt velro-policy on an old codebase without fixing everything first.
+
+``velro-policy baseline create`` writes ``.velro-policy-baseline.json``: one
+entry per finding with its fingerprint, rule id and path (relative to the
+baseline file) and nothing else, so never a value.  With ``--baseline FILE``
+a finding whose fingerprint is in the baseline is marked suppressed
+("baseline") and does not fail the run; entries no finding matched any more
+are reported as fixed.
+
+Fingerprints are keyed by what a finding is about (rule, file, config key or
+code construct, environment), never by line number: inserting lines above a
+baselined finding does not make it new (detect-secrets' baseline keys on
+line numbers, its most common complaint).  Paths in the fingerprint are taken
+relative to the baseline file's folder, so a run from another directory
+matches the same entries.  Entries are matched as a multiset: two identical
+findings need two entries.
+
+Findings of ``suppressible: false`` rules are never baselined: a critical
+rule is fixed, not grandfathered.  Stdlib only.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any, Iterable, Optional
+
+from velro_policy.errors import InputError
+from velro_policy.judge.evaluate import fingerprint
+from velro_policy.model import FileSummary, Finding
+
+DEFAULT_NAME = ".velro-policy-baseline.json"
+VERSION = 1
+
+
+def _rel(path: str, base_dir: str) -> str:
+    return os.path.relpath(os.path.abspath(path), base_dir).replace(os.sep, "/")
+
+
+def identity(f: Finding, base_dir: str) -> str:
+    """The finding's fingerprint with its path taken relative to ``base_dir``.
+
+    Equals ``Finding.fingerprint`` when velro-policy runs from the baseline's
+    folder.  A finding fingerprinted by another scheme (e.g. a source of its
+    own) keeps that fingerprint as a component.
+    """
+    rel = _rel(f.path, base_dir)
+    for variant in ("", "unknown"):
+        if f.fingerprint == fingerprint(f.rule_id, f.path, f.key, f.environment, variant):
+            return fingerprint(f.rule_id, rel, f.key, f.environment, variant)
+    return fingerprint(f.rule_id, rel, f.key, f.environment, f.fingerprint)
+
+
+def eligible(f: Finding, rules: dict[str, dict[str, Any]]) -> bool:
+    """Only active findings of suppressible policy rules go into a baseline."""
+    rule = rules.get(f.rule_id)
+    return not f.suppressed and rule is not None and rule.get("suppressible", True) is not False
+
+
+def build(findings: Iterable[Finding], rules: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], int]:
+    """(baseline document, number of findings left out because they cannot be baselined)."""
+    base_dir = os.path.dirname(os.path.abspath(path))
+    by_id = {str(r["id"]): r for r in rules}
+    entries = []
+    left_out = 0
+    for f in findings:
+        if eligible(f, by_id):
+            entries.append({"fingerprint": identity(f, base_dir), "rule_id": f.rule_id, "path": _rel(f.path, base_dir)})
+        elif not f.suppressed:
+            left_out += 1
+    entries.sort(key=lambda e: (e["path"], e["rule_id"], e["fingerprint"]))
+    return {"version": VERSION, "tool": "velro-policy", "entries": entries}, left_out
+
+
+def write(doc: dict[str, Any], path: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            json.dump(doc, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+    except OSError as exc:
+        raise InputError(f"cannot write the baseline ({exc.strerror}); check the path", path=path) from None
+
+
+def read(path: str) -> list[dict[str, str]]:
+    """The entries of a baseline file; any defect is an InputError (exit 2)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise InputError("baseline file not found; create it with `velro-policy baseline create`", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the baseline ({exc.__class__.__name__}); recreate it with `velro-policy baseline create`", path=path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"baseline is not valid JSON ({exc.msg}); recreate it with `velro-policy baseline create`",
+                         path=path, line=exc.lineno, col=exc.colno) from None
+    entries = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or doc.get("version") != VERSION or not all(
+        isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("fingerprint", "rule_id", "path")) for e in entries
+    ):
+        raise InputError(f"not a velro-policy baseline (version {VERSION} with entries of fingerprint, rule_id, path); "
+                         "recreate it with `velro-policy baseline create`", path=path, line=1)
+    return entries
+
+
+def apply(
+    findings: list[Finding],
+    path: str,
+    rules: list[dict[str, Any]],
+    files: Iterable[FileSummary],
+) -> tuple[list[Finding], list[dict[str, str]], list[str]]:
+    """(findings with baselined ones suppressed, fixed entries, notes).
+
+    An entry counts as fixed only when its file was checked in this run and
+    its rule was in force: a run over one file says nothing about the others.
+    """
+    entries = read(path)
+    base_dir = os.path.dirname(os.path.abspath(path))
+    by_id = {str(r["id"]): r for r in rules}
+    left = Counter(e["fingerprint"] for e in entries)
+    out: list[Finding] = []
+    refused = 0
+    for f in findings:
+        if not f.suppressed:
+            fp = identity(f, base_dir)
+            if left[fp] > 0:
+                if eligible(f, by_id):
+                    left[fp] -= 1
+                    f = f._replace(suppressed="baseline")
+                else:
+                    refused += 1
+        out.append(f)
+    checked = {_rel(s.path, base_dir) for s in files}
+    fixed: list[dict[str, str]] = []
+    for e in entries:
+        if left[e["fingerprint"]] > 0 and e["path"] in checked and e["rule_id"] in by_id:
+            left[e["fingerprint"]] -= 1
+            fixed.append({"rule_id": e["rule_id"], "path": e["path"], "fingerprint": e["fingerprint"]})
+    notes = [f"baseline {_display(path)}: {sum(1 for f in out if f.suppressed == 'baseline')} known finding(s) not failing the run"]
+    if fixed:
+        notes.append(f"baseline: {len(fixed)} finding(s) fixed since the baseline was made; "
+                     "run `velro-policy baseline create` to drop them: "
+                     + ", ".join(f"{e['rule_id']} in {e['path']}" for e in fixed[:10]) + (" ..." if len(fixed) > 10 else ""))
+    if refused:
+        notes.append(f"baseline: {refused} finding(s) of non-suppressible rules still fail the run")
+    return out, fixed, notes
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return (rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/")
+
+
+def default_path(start: Optional[str] = None) -> str:
+    return os.path.join(start or ".", DEFAULT_NAME)

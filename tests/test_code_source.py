@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from velro_policy.rules import Rule
+
 from conftest import velro, write
 from velro_policy.errors import ScanError
 from velro_policy.inputs import code
@@ -298,8 +300,10 @@ def test_file_list_is_one_batch_unless_it_overflows_a_command_line() -> None:
 
 def test_build_config_ids_follow_rule_ids_and_map_back() -> None:
     rules = [
-        {"id": "velro/code-x", "semgrep": {"pattern": "x()"}, "message": "bad $A and $B", "select": ["$LIMIT"]},
-        {"id": "acme/y.z", "semgrep": {"pattern": "y()", "id": "ignored", "message": "ignored", "severity": "INFO"}},
+        Rule(id="velro/code-x", title="x", severity="high", target="code", semgrep={"pattern": "x()"}, message="bad $A and $B",
+             select=("$LIMIT",)),
+        Rule(id="acme/y.z", title="y", severity="high", target="code",
+             semgrep={"pattern": "y()", "id": "ignored", "message": "ignored", "severity": "INFO"}),
     ]
     config, by_id = code.build_config(rules)
     assert [c["id"] for c in config] == ["velro.code-x", "acme.y.z"]

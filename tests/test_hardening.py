@@ -164,8 +164,10 @@ def test_rule_that_cannot_be_evaluated_fails_closed(monkeypatch: pytest.MonkeyPa
         raise TypeError("cannot compare")
 
     monkeypatch.setitem(operators.OPERATORS, "equals", broken)
-    rule = {"id": "acme/x", "title": "x", "severity": "high", "target": "env", "environments": ["production"],
-            "select": ["DEBUG"], "check": {"equals": "x"}, "remediation": "x", "secret": False, "file": "acme.yaml"}
+    from velro_policy.rules import Rule
+
+    rule = Rule.from_data({"id": "acme/x", "title": "x", "severity": "high", "target": "env", "environments": ["production"],
+                           "select": ["DEBUG"], "check": {"equals": "x"}, "remediation": "x", "secret": False, "file": "acme.yaml"})
     doc = Document("f.env", "env", (Entry("DEBUG", "true", Location("f.env", 1, 1), ("DEBUG",)),))
     ev = Evaluator([rule])
     assert list(ev.evaluate(doc)) == []

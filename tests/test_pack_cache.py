@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import write
 
-HEAVY = ("ruamel.yaml", "jsonschema", "pydantic", "semgrep", "hashlib", "subprocess")
+HEAVY = ("ruamel.yaml", "jsonschema", "pydantic", "semgrep", "subprocess")
 PROBE = (
     "import sys\n"
     "from velro_policy.main import main\n"

@@ -142,7 +142,7 @@ def test_key_index_selects_what_matching_every_selector_selects(key: str, enviro
     rules = _PACK_RULES or _PACK_RULES.extend(load_pack(None, [], use_cache=False).rules) or _PACK_RULES
     ev = Evaluator(rules)
     scope = ("env", environment)
-    in_force = [r for r in rules if r["target"] == "env" and environment in r["environments"]]
+    in_force = [r for r in rules if r.target == "env" and environment in r.environments]
     assert ev._select_key(key, scope, in_force) == ev._select(((key,),), in_force)
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from velro_policy.rules import Rule
 from velro_policy.inputs.effective import derive
 from velro_policy.model import Document, Entry, Location
 
-ENV_RULES = [{"id": "velro/debug-disabled", "target": "env", "environments": ["production", "staging"], "select": ["DEBUG"]}]
+ENV_RULES = [Rule(id="velro/debug-disabled", title="debug", severity="critical", target="env",
+                  environments=("production", "staging"), select=("DEBUG",))]
 
 
 def env_doc(path: Path, environment: str, **values: str) -> Document:

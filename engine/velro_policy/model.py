@@ -8,10 +8,19 @@ output order).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Iterator, NamedTuple
+from hashlib import sha256
+from typing import TYPE_CHECKING, Iterator, NamedTuple
+
+if TYPE_CHECKING:
+    from velro_policy.rules import Rule
 
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+def fingerprint(*parts: object) -> str:
+    """Stable identity of a finding: what it is about, never its line."""
+    return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
 IGNORE_MARKER = "velro-policy:"  # starts every inline ignore comment (see ``suppress``)
@@ -125,6 +134,14 @@ class EnvEntries(Sequence[Entry]):
         return f"EnvEntries({tuple(self)!r})"
 
 
+class CodeMatch(NamedTuple):
+    """One Semgrep match: normalised matched code (for the fingerprint, never
+    printed) and the metavariables the rule asked for, as source text."""
+
+    code: str
+    metavars: tuple[tuple[str, str], ...]
+
+
 class Problem(NamedTuple):
     """Something that stopped a file or policy from being checked (exit 2)."""
 
@@ -154,6 +171,9 @@ class Document(NamedTuple):
     # Does the file's text hold IGNORE_MARKER?  None: not known, so the suppress step reads
     # the file again to find inline ignores; a source that had the text says so and saves that.
     mentions_ignore: bool | None = None
+    # Env variable names a Python module reads (upper-cased), with a line reading each: pydantic-settings
+    # fields, os.getenv/os.environ reads, config("X") calls, including reads without a default.
+    env_reads: tuple[tuple[str, int], ...] = ()
 
 
 class Finding(NamedTuple):
@@ -196,7 +216,7 @@ class RunResult(NamedTuple):
     findings: tuple[Finding, ...]
     problems: tuple[Problem, ...]
     files: tuple[FileSummary, ...]
-    rules: tuple[dict[str, object], ...]  # compiled rules that were in force
+    rules: tuple["Rule", ...]  # compiled rules that were in force
     root: str  # paths in findings are relative to this (for SARIF/JUnit)
     fail_on: str = "low"
     notes: tuple[str, ...] = ()

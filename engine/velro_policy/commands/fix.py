@@ -40,6 +40,7 @@ from typing import IO, Any, NamedTuple, Optional
 
 from velro_policy.values import masking
 from velro_policy.errors import InputError
+from velro_policy.rules import All, Check, Op, Rule, resolve
 from velro_policy.model import Document, Entry, Finding, Unknown
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -66,20 +67,16 @@ class Outcome(NamedTuple):
 
 # --- deriving the wanted value from a rule --------------------------------
 
-def _ops(check: Any, environment: str) -> dict[str, Any]:
+def _ops(check: Check, environment: str) -> dict[str, Any]:
     """The operators a check requires (through ``all``), parameters resolved for the environment."""
-    from velro_policy.judge.evaluate import _param
-
     out: dict[str, Any] = {}
-    if isinstance(check, dict):
-        for op, param in check.items():
-            if op == "all":
-                for sub in param:
-                    out.update(_ops(sub, environment))
-            elif op not in ("any", "not"):
-                p = _param(param, environment)
-                if p is not None:
-                    out[op] = p
+    if isinstance(check, Op):
+        p = resolve(check.param, environment)
+        if p is not None:
+            out[check.name] = p
+    elif isinstance(check, All):
+        for sub in check.items:
+            out.update(_ops(sub, environment))
     return out
 
 
@@ -104,10 +101,10 @@ def _origins(value: str, allow: list[str]) -> Optional[str]:
     return ",".join(kept + [a for a in allow if a not in kept])
 
 
-def wanted(rule: dict[str, Any], entry: Entry, doc: Document, config: dict[str, Any]) -> tuple[Optional[str], str, bool]:
+def wanted(rule: Rule, entry: Entry, doc: Document, config: dict[str, Any]) -> tuple[Optional[str], str, bool]:
     """(new value or None, why not, generated) for a finding of ``rule`` at ``entry``."""
-    ops = _ops(rule["check"], doc.environment)
-    secret = bool(rule.get("secret"))
+    ops = _ops(rule.check, doc.environment)
+    secret = bool(rule.secret)
     if isinstance(ops.get("boolean"), bool):
         return _scalar(ops["boolean"]), "", False
     if "equals" in ops and isinstance(ops["equals"], (str, int, float, bool)):
@@ -187,16 +184,14 @@ def _document(text: str, path: str, display: str, flag: Optional[str], config: d
     return Document(path, "env", entries, decision.environment, decision.source, decision.is_template, problems, display)
 
 
-def _findings(doc: Document, rules: list[dict[str, Any]], config: dict[str, Any]) -> list[Finding]:
-    from velro_policy.judge.evaluate import Evaluator
+def _findings(doc: Document, rules: list[Rule], config: dict[str, Any]) -> list[Finding]:
+    from velro_policy.judge.evaluate import judge_documents
 
-    env_rules = [r for r in rules if r["target"] == "env"]
-    ev = Evaluator(env_rules, unknown_severity=config.get("unknown_severity", "low"),
-                   aliases={**config.get("environment_aliases", {})} or None)
-    return [f for f in ev.evaluate(doc) if not f.key.endswith(" (in the git index)")]
+    env_rules = [r for r in rules if r.target == "env"]
+    return [f for f in judge_documents([doc], env_rules, config) if not f.key.endswith(" (in the git index)")]
 
 
-def plan(path: str, display: str, rules: list[dict[str, Any]], config: dict[str, Any], flag: Optional[str]) -> Outcome:
+def plan(path: str, display: str, rules: list[Rule], config: dict[str, Any], flag: Optional[str]) -> Outcome:
     """The changes for one env file, applied to its text (nothing written)."""
     try:
         with open(path, "rb") as fh:
@@ -206,7 +201,7 @@ def plan(path: str, display: str, rules: list[dict[str, Any]], config: dict[str,
         raise InputError(f"cannot read ({exc.strerror}); check the path", path=display) from None
     except UnicodeDecodeError:
         raise InputError("is not UTF-8; fix cannot edit it safely", path=display) from None
-    by_id = {str(r["id"]): r for r in rules}
+    by_id = {str(r.id): r for r in rules}
     current = text
     all_done: list[Change] = []
     left: list[str] = []
@@ -234,7 +229,7 @@ def plan(path: str, display: str, rules: list[dict[str, Any]], config: dict[str,
                 left.append(f"{display}:{f.line}: {f.rule_id}: {f.message} ({why})")
                 continue
             seen.add((f.line, f.key))
-            secret = bool(rule.get("secret")) or masking.is_secret_key(entry.key)
+            secret = bool(rule.secret) or masking.is_secret_key(entry.key)
             changes.append(Change(f.line, entry.key, new, f.rule_id, secret, generated))
         if not changes:
             break

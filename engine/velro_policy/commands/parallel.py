@@ -24,6 +24,7 @@ import os
 from typing import Any, Callable, NamedTuple, Optional
 
 from velro_policy.model import Document, Finding, Problem
+from velro_policy.rules import Rule
 
 MIN_FILES = 200
 FILES_PER_WORKER = 100  # fewer workers than asked when there are fewer files than this per worker
@@ -60,7 +61,7 @@ def fork_available() -> bool:
 
 def _judge(bounds: tuple[int, int]) -> Slice:
     from velro_policy.inputs import committed
-    from velro_policy.commands.run import evaluate_documents
+    from velro_policy.judge.evaluate import judge_documents
     from velro_policy.inputs import SOURCES
 
     paths, ctx, rules, config, index = (_WORK[k] for k in ("paths", "ctx", "rules", "config", "index"))
@@ -68,11 +69,11 @@ def _judge(bounds: tuple[int, int]) -> Slice:
     docs = committed.mark(docs, in_index=_WORK["in_index"], index=index, real_path=_WORK["real_path"])
     applied: set[str] = set()
     problems: list[Problem] = []
-    findings = evaluate_documents(docs, rules, config, applied, problems)
+    findings = judge_documents(docs, rules, config, applied, problems)
     return Slice(docs, findings, applied, problems)
 
 
-def judge_env_files(paths: list[str], ctx: Any, rules: list[dict[str, Any]], config: dict[str, Any], jobs: int, *,
+def judge_env_files(paths: list[str], ctx: Any, rules: list[Rule], config: dict[str, Any], jobs: int, *,
                     in_index: bool, real_path: Callable[[str], str]) -> Slice:
     """Load, mark and evaluate ``paths`` (env files, sorted) over ``jobs`` forked workers;
     the slices come back in order."""

@@ -9,6 +9,7 @@ from typing import Any, Optional
 from velro_policy.policy import config as config_mod
 from velro_policy.policy import pack as pack_mod
 from velro_policy.errors import VelroError
+from velro_policy.rules import check_data
 
 
 def _pack(extra: list[str], config: Optional[str], use_config: bool = True) -> pack_mod.Pack:
@@ -17,12 +18,12 @@ def _pack(extra: list[str], config: Optional[str], use_config: bool = True) -> p
 
 
 def _envs(rule: dict[str, Any]) -> str:
-    return ", ".join(rule["environments"])
+    return ", ".join(rule.environments)
 
 
 def list_rules(extra: list[str], config: Optional[str], fmt: str, *, use_config: bool = True) -> int:
     pack = _pack(extra, config, use_config)
-    rules = sorted(pack.rules, key=lambda r: r["id"])
+    rules = sorted(pack.rules, key=lambda r: r.id)
     out = sys.stdout
     if fmt == "json":
         json.dump([{k: r[k] for k in ("id", "title", "severity", "target", "environments", "policy", "file", "guide_section")} for r in rules],
@@ -31,17 +32,17 @@ def list_rules(extra: list[str], config: Optional[str], fmt: str, *, use_config:
     elif fmt == "markdown":
         out.write(markdown_reference(rules))
     else:
-        width = max((len(r["id"]) for r in rules), default=10)
+        width = max((len(r.id) for r in rules), default=10)
         for r in rules:
-            out.write(f"{r['id']:<{width}}  {r['severity']:<8}  {r['target']:<8}  {r['title']}  [{_envs(r)}]  ({r['file']})\n")
+            out.write(f"{r.id:<{width}}  {r.severity:<8}  {r.target:<8}  {r.title}  [{_envs(r)}]  ({r.file})\n")
         out.write(f"{len(rules)} rules from {len(pack.policies)} policy files\n")
     return 0
 
 
 def markdown_reference(rules: list[dict[str, Any]]) -> str:
     lines = ["| Rule | Severity | Target | Environments | What it checks | Guide section |", "|---|---|---|---|---|---|"]
-    for r in sorted(rules, key=lambda r: r["id"]):
-        lines.append(f"| `{r['id']}` | {r['severity']} | {r['target']} | {_envs(r)} | {r['title']} | {r['guide_section']} |")
+    for r in sorted(rules, key=lambda r: r.id):
+        lines.append(f"| `{r.id}` | {r.severity} | {r.target} | {_envs(r)} | {r.title} | {r.guide_section} |")
     return "\n".join(lines) + "\n"
 
 
@@ -61,29 +62,29 @@ def validate(paths: list[str]) -> int:
 
 def explain(rule_id: str, extra: list[str], config: Optional[str]) -> int:
     pack = _pack(extra, config)
-    rule = next((r for r in pack.rules if r["id"] == rule_id), None)
+    rule = next((r for r in pack.rules if r.id == rule_id), None)
     if rule is None:
-        close = [r["id"] for r in pack.rules if rule_id.split("/")[-1] in r["id"]]
+        close = [r.id for r in pack.rules if rule_id.split("/")[-1] in r.id]
         hint = f"; did you mean {', '.join(close[:3])}?" if close else "; see `velro-policy policies list`"
         raise VelroError(f"unknown rule id {rule_id!r}{hint}")
     w = sys.stdout.write
-    w(f"{rule['id']}: {rule['title']}\n")
-    w(f"  severity: {rule['severity']}   target: {rule['target']}   environments: {_envs(rule)}\n")
-    w(f"  policy: {rule['policy']} ({rule['file']}:{rule['line']})\n")
-    if rule.get("guide_section"):
-        w(f"  guide section: {rule['guide_section']}\n")
-    if rule.get("description"):
-        w(f"\n{rule['description'].strip()}\n")
-    if rule.get("select"):
-        w(f"\nselects: {', '.join(rule['select'])}\n")
-        w(f"check:   {json.dumps(rule['check'], sort_keys=True)}\n")
-    examples = rule.get("examples") or {}
+    w(f"{rule.id}: {rule.title}\n")
+    w(f"  severity: {rule.severity}   target: {rule.target}   environments: {_envs(rule)}\n")
+    w(f"  policy: {rule.policy} ({rule.file}:{rule.line})\n")
+    if rule.guide_section:
+        w(f"  guide section: {rule.guide_section}\n")
+    if rule.description:
+        w(f"\n{rule.description.strip()}\n")
+    if rule.select:
+        w(f"\nselects: {', '.join(rule.select)}\n")
+        w(f"check:   {json.dumps(check_data(rule.check), sort_keys=True)}\n")
+    examples = rule.examples or {}
     if examples.get("bad"):
         w(f"\nviolation:\n{_indent(examples['bad'])}")
     if examples.get("good"):
         w(f"fix:\n{_indent(examples['good'])}")
-    w(f"\nremediation:\n{_indent(rule['remediation'])}")
-    if not rule.get("suppressible", True):
+    w(f"\nremediation:\n{_indent(rule.remediation)}")
+    if not rule.suppressible:
         w("\nThis rule cannot be suppressed by inline ignores or config exceptions.\n")
     return 0
 

@@ -35,7 +35,7 @@ def _test_files(paths: list[str]) -> list[Path]:
 
 
 def _load_tests(path: Path) -> list[dict[str, Any]]:
-    from velro_policy.policy import yamlio
+    from velro_policy.values import yamlio
     from velro_policy.policy.load import load_validated
 
     rel = os.path.relpath(path)
@@ -92,7 +92,7 @@ def run_tests(paths: list[str], *, coverage: bool, require_coverage: bool, out: 
     out = out or sys.stdout
     policy_paths = [p for p in paths if Path(p).is_dir() or not p.endswith((".test.yaml", ".test.yml"))]
     pack = pack_mod.load(None, policy_paths, builtin=False)
-    known = {r["id"] for r in pack.rules}
+    known = {r.id for r in pack.rules}
     files = _test_files(paths)
     if not files:
         raise PolicyError("no *.test.yaml files found; write test cases beside the policies", path=paths[0])

@@ -93,7 +93,7 @@ def collect(opts: ProbeOptions) -> RunResult:
         raise ConfigError("config file not found", path=opts.config)
     cfg_path = Path(opts.config) if opts.config else config_mod.find(".")
     pack = pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
-    rules = [r for r in pack.rules if r["target"] == http.TARGET]
+    rules = [r for r in pack.rules if r.target == http.TARGET]
     plan = plan_mod.load(_plan_path(opts, pack.config))
     allowed = list(opts.allowed_origins) or list(pack.config.get("probe_allowed_origins", []))
     for origin in allowed:

@@ -11,7 +11,7 @@ import os
 import sys
 
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from velro_policy.inputs import committed
 
@@ -19,7 +19,8 @@ from velro_policy.settle import suppress
 from velro_policy.policy import config as config_mod
 from velro_policy.policy import pack as pack_mod
 from velro_policy.inputs.discover import discover
-from velro_policy.judge.evaluate import Evaluator, exit_code, problem_findings
+from velro_policy.judge.evaluate import exit_code, judge_documents, problem_findings
+from velro_policy.rules import Rule
 from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
 from velro_policy.inputs import SOURCES, LoadContext, sources_for
 
@@ -50,13 +51,13 @@ def display_path(path: str) -> str:
     return (rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/")
 
 
-def select_rules(rules: list[dict[str, Any]], only: list[str], skip: list[str]) -> list[dict[str, Any]]:
+def select_rules(rules: list[Rule], only: list[str], skip: list[str]) -> list[Rule]:
     from fnmatch import fnmatchcase
 
     def hit(rid: str, pats: list[str]) -> bool:
         return any(fnmatchcase(rid, p) for p in pats)
 
-    return [r for r in rules if (not only or hit(r["id"], only)) and not hit(r["id"], skip)]
+    return [r for r in rules if (not only or hit(r.id, only)) and not hit(r.id, skip)]
 
 
 def load_pack(opts: Options) -> pack_mod.Pack:
@@ -112,13 +113,11 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
     documents = derive(documents, rules, config)
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
-    findings.extend(evaluate_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
-    if any(r["target"] == "project" for r in rules):  # cross-file rules (crossfile)
-        from velro_policy.judge import project as crossfile
-
+    findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
+    if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
-        findings.extend(crossfile.run(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
-                                      partial=partial, targets=opts.targets, display=display_path))
+        findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
+                                     partial=partial, targets=opts.targets, display=display_path))
     problems = [p for doc in documents for p in doc.problems] + eval_problems
     findings.extend(problem_findings(problems))
     # A class of problem the config downgrades by name stays a finding but no longer forces exit 2.
@@ -129,7 +128,7 @@ def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
         for doc in documents
     ]
     findings, notes, fixed = suppress.settle(
-        findings, documents, files, rules=rules, known_ids=[r["id"] for r in pack.rules], config=config,
+        findings, documents, files, rules=rules, known_ids=[r.id for r in pack.rules], config=config,
         config_path=pack.config_path, inline=opts.inline_ignores, baseline_path=opts.baseline)
     if scope:
         scope.close()
@@ -169,18 +168,36 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Docume
     return documents
 
 
-def evaluate_documents(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any],
-                       applied: Optional[set[str]] = None, problems: Optional[list[Problem]] = None) -> list[Finding]:
-    """Findings of every document; ``applied`` collects the ids of rules that judged a value,
-    ``problems`` the rules that could not be evaluated."""
-    evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
-                          aliases={**config.get("environment_aliases", {})} or None)
-    findings = [f for doc in documents for f in evaluator.evaluate(doc)]
-    if applied is not None:
-        applied.update(evaluator.applied)
-    if problems is not None:
-        problems.extend(evaluator.problems)
-    return findings
+def project_step(documents: list[Document], rules: list[Rule], config: dict[str, Any], *, applied: set[str],
+        notes: list[str], staged: bool, partial: bool, targets: Optional[list[str]],
+        display: Callable[[str], str]) -> list[Finding]:
+    """The project step of a run.
+
+    A whole-project run (directories) judges its own documents.  A partial
+    run (named files, ``--staged``, ``--changed-since``, a hook) also reads
+    the rest of the project and keeps only findings involving a checked file.
+    """
+    from velro_policy.inputs.context import ENV_TARGETS, SETTINGS_TARGET, load_context, shown
+    from velro_policy.judge.project import evaluate, project_rules
+
+    if not project_rules(rules) or (targets is not None and not {*ENV_TARGETS, SETTINGS_TARGET} & set(targets)):
+        return []
+    mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
+    if not partial:
+        return evaluate(mine, rules, config, applied=applied)
+    if not mine:
+        return []
+    context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
+    notes.extend(more)
+    for d in context:  # not this run's file to fail on, but its findings cannot be complete
+        if d.problems:
+            notes.append(f"project rules: {shown(d)} cannot be parsed ({d.problems[0].message.split(';')[0]}); "
+                         "cross-file findings involving it are missing until it is fixed")
+    primary = {shown(d) for d in mine}
+    try:  # settings modules are read again by settings_read: index copies live until then
+        return evaluate(mine + context, rules, config, primary=primary, applied=applied)
+    finally:
+        cleanup()
 
 
 def run(opts: Options) -> int:

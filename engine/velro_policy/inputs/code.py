@@ -33,10 +33,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterator
 
 from velro_policy.errors import PolicyError, ScanError
-from velro_policy.model import SEVERITY_RANK, Document, Entry, Finding, Location, Problem, Unknown
+from velro_policy.model import CodeMatch, Document, Entry, Location, Problem
 from velro_policy.inputs._files import tail_glob_match
 
 if TYPE_CHECKING:
@@ -51,18 +51,10 @@ FILE_TIMEOUT = 30  # seconds per rule and file, passed to Semgrep's --timeout
 DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*")
 ENV_EXECUTABLE = "VELRO_POLICY_SEMGREP"  # an env var, not a config key: a repo must not pick the binary we run
 SEP = "\x1e"
-_METAVAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+from velro_policy.values.metavars import METAVAR as _METAVAR
 _STRIP_KEYS = ("id", "message", "severity")
 
 
-
-
-class CodeMatch(NamedTuple):
-    """One Semgrep match: normalised matched code (for the fingerprint, never
-    printed) and the metavariables the rule asked for, as source text."""
-
-    code: str
-    metavars: tuple[tuple[str, str], ...]
 
 
 def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
@@ -82,7 +74,7 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
 
 
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
-    rules = [r for r in ctx.rules if r.get("target") == TARGET]
+    rules = [r for r in ctx.rules if r.target == TARGET]
     # A file named on the command line is scanned even when git ignores it.
     ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in ctx.explicit]) if rules else set()
     paths = [p for p in paths if p not in ignored]
@@ -115,30 +107,30 @@ def _git_ignored(paths: list[str]) -> set[str]:
 
 def metavariables(rule: dict[str, Any]) -> list[str]:
     """Metavariables a rule's message and select need, in order, unique."""
-    found = _METAVAR.findall(str(rule.get("message") or ""))
-    found += [s for s in rule.get("select") or () if s.startswith("$")]
+    found = _METAVAR.findall(str(rule.message or ""))
+    found += [s for s in rule.select or () if s.startswith("$")]
     return list(dict.fromkeys(found))
 
 
 def _bodies(rule: dict[str, Any]) -> list[dict[str, Any]]:
     """The Semgrep rule bodies of a velro rule: inline, or every rule of its file."""
-    if rule.get("semgrep"):
-        return [dict(rule["semgrep"])]
-    path = rule.get("semgrep_file")
-    where = f"{rule.get('file', '?')}:{rule.get('line', 0)}"
+    if rule.semgrep:
+        return [dict(rule.semgrep)]
+    path = rule.semgrep_file
+    where = f"{rule.file}:{rule.line}"
     if not path:
-        raise PolicyError(f"rule {rule['id']} has neither `semgrep` nor `semgrep_file`; add one", path=where)
-    from velro_policy.policy import yamlio
+        raise PolicyError(f"rule {rule.id} has neither `semgrep` nor `semgrep_file`; add one", path=where)
+    from velro_policy.values import yamlio
 
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"rule {rule['id']}: cannot read its semgrep_file {path} ({exc.__class__.__name__}); fix the path", path=where) from None
+        raise PolicyError(f"rule {rule.id}: cannot read its semgrep_file {path} ({exc.__class__.__name__}); fix the path", path=where) from None
     data = yamlio.plain(yamlio.load(text, path))
     items = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise PolicyError(f"semgrep_file of rule {rule['id']} must be a Semgrep rule file (`rules:` with at least one rule); fix it", path=path)
+        raise PolicyError(f"semgrep_file of rule {rule.id} must be a Semgrep rule file (`rules:` with at least one rule); fix it", path=path)
     return [dict(i) for i in items]
 
 
@@ -155,11 +147,11 @@ def build_config(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dic
     for rule in rules:
         wanted = metavariables(rule)
         message = "m" + "".join(SEP + v for v in wanted)
-        base = re.sub(r"[^a-zA-Z0-9._-]", ".", str(rule["id"]).replace("/", "."))
+        base = re.sub(r"[^a-zA-Z0-9._-]", ".", str(rule.id).replace("/", "."))
         bodies = _bodies(rule)
         for index, body in enumerate(bodies):
             own = re.sub(r"[^a-zA-Z0-9_-]", "-", str(body.get("id") or index))
-            sid = base if rule.get("semgrep") else f"{base}.{own}"
+            sid = base if rule.semgrep else f"{base}.{own}"
             while sid in by_id:
                 sid += "-"
             for key in _STRIP_KEYS:
@@ -336,9 +328,9 @@ def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None
         text = err.get("long_msg") or err.get("message") or err.get("short_msg") or err.get("type") or "rejected"
         first = " ".join(str(text).split())[:200]
         raise ScanError(
-            f"rule {rule['id']}: semgrep rejected it: {first}; fix the rule's `semgrep` block"
-            + (f" or its semgrep_file {rule['semgrep_file']}" if rule.get("semgrep_file") else ""),
-            path=str(rule.get("file", "")), line=int(rule.get("line") or 0),
+            f"rule {rule.id}: semgrep rejected it: {first}; fix the rule's `semgrep` block"
+            + (f" or its semgrep_file {rule.semgrep_file}" if rule.semgrep_file else ""),
+            path=str(rule.file), line=int(rule.line or 0),
         )
 
 
@@ -360,7 +352,7 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict
                 what = f"could not analyse it ({kind})"
             rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None
             if rule is not None:
-                what += f" with rule {rule['id']}"
+                what += f" with rule {rule.id}"
             out.setdefault(known[os.path.normpath(path)], []).append(
                 Problem(path, line, 1 if line else 0, f"semgrep: {what}; fix the file or exclude it (code_exclude)", "scan-error"))
         elif path or not err.get("rule_id"):
@@ -398,7 +390,7 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
                 rule = _rule_of(str(res["check_id"]), by_id)
                 if rule is None:
                     continue
-                span = (str(rule["id"]), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
+                span = (str(rule.id), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
                 if span not in spans:  # one finding per rule and matched code, however many ways it matched
                     spans.add(span)
                     entries.append(_entry(res, rule, raw, display))
@@ -416,86 +408,4 @@ def _entry(res: dict[str, Any], rule: dict[str, Any], raw: bytes, display: str) 
     wanted = metavariables(rule)
     values = str((res.get("extra") or {}).get("message") or "").split(SEP)[1:]
     metavars = tuple(zip(wanted, values)) if len(values) == len(wanted) else ()
-    return Entry(str(rule["id"]), CodeMatch(" ".join(code.split()), metavars), Location(display, line, col), (str(rule["id"]),))
-
-
-# --- matches -> findings (called by the evaluator) -----------------------------------
-
-
-def literal(text: str) -> object:
-    """A metavariable's source text as a value: a Python literal when it is one
-    (``"10/minute"`` -> ``10/minute``), else ``Unknown`` naming the expression."""
-    import ast
-
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        short = " ".join(text.split())
-        return Unknown(short if len(short) <= 60 else short[:57] + "...")
-
-
-def rule_findings(rule: dict[str, Any], doc: Document, cache: dict[str, object], unknown_severity: str = "low") -> Iterator[Finding]:
-    """Findings of one code rule in one document (the evaluator's code branch)."""
-    from velro_policy.judge.evaluate import fingerprint, run_check
-    from velro_policy.judge.operators import Context
-
-    rid = str(rule["id"])
-    secret = bool(rule.get("secret"))
-    check = rule.get("check") or {}
-    select = [s for s in rule.get("select") or () if s.startswith("$")]
-    seen: dict[str, int] = {}
-    for entry in doc.entries:
-        if entry.key != rid or not isinstance(entry.value, CodeMatch):
-            continue
-        match: CodeMatch = entry.value
-        bound = [(name, text) for name, text in match.metavars if text != name]  # Semgrep leaves unbound ones as-is
-        values = {name: literal(text) for name, text in bound}
-        shown = {name: _show(name, values[name], text, secret) for name, text in bound}
-        message = _message(rule, shown)
-        severity = str(rule["severity"])
-        if check and select:
-            reasons, unknowns = [], []
-            for var in select:
-                value = values.get(var, Unknown(f"{var} was not captured"))
-                if isinstance(value, Unknown):
-                    unknowns.append("cannot verify it: not a literal value (the value it has at run time is not checked here)")
-                    continue
-                reason = run_check(check, value, Context(var, shown[var], doc.environment, cache, secret), doc.environment)
-                if reason:
-                    reasons.append(reason if len(select) == 1 else f"{var[1:]} {reason}")
-            if not reasons:
-                # Only values that cannot be known statically: said for high/critical rules, at unknown_severity.
-                if not unknowns or SEVERITY_RANK[severity] < SEVERITY_RANK["high"]:
-                    continue
-                message, severity = f"{message}: {unknowns[0]}", unknown_severity
-            elif not str(rule.get("message") or "").strip():
-                message = f"{message}: {'; '.join(reasons)}"  # a rule's own message says it all
-        n = seen.get(match.code, 0)
-        seen[match.code] = n + 1
-        yield Finding(
-            path=entry.loc.path, line=entry.loc.line, col=entry.loc.col, rule_id=rid,
-            severity=severity, message=message, key="", environment="", title=str(rule["title"]), remediation=str(rule["remediation"]),
-            fingerprint=fingerprint(rid, entry.loc.path, match.code, *((n,) if n else ())),
-            guide_section=str(rule.get("guide_section", "")),
-        )
-
-
-def _show(name: str, value: object, text: str, secret: bool) -> str:
-    """A metavariable for a message: a literal as a value, an expression as `code`;
-    both through ``masking.show`` (a secret-looking piece of code is masked too)."""
-    from velro_policy.values import masking
-
-    if not isinstance(value, Unknown):
-        return masking.show(name, value, secret=secret)
-    code = " ".join(text.split())
-    if not secret and not re.search(r"[\"'0-9]", code) and len(code) <= 80:
-        return f"`{code}`"  # names, attributes, calls without literals: code, never a credential
-    shown = masking.show(name, code, secret=secret)
-    return f"`{code}`" if shown == repr(code) else shown
-
-
-def _message(rule: dict[str, Any], shown: dict[str, str]) -> str:
-    template = str(rule.get("message") or "").strip()
-    if not template:
-        return str(rule["title"])
-    return _METAVAR.sub(lambda m: shown.get(m.group(0), m.group(0)), " ".join(template.split()))
+    return Entry(str(rule.id), CodeMatch(" ".join(code.split()), metavars), Location(display, line, col), (str(rule.id),))

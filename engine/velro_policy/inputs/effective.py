@@ -121,8 +121,8 @@ def effective_document(env_doc: Document, settings: list[Document]) -> Document:
 def _env_rule_patterns(rules: list[dict[str, Any]]) -> list[selectors.Pattern]:
     out: list[selectors.Pattern] = []
     for rule in rules:
-        if rule.get("target") == "env" and "production" in rule.get("environments", ()):
-            for sel in rule.get("select", []):
+        if rule.target == "env" and "production" in rule.environments:
+            for sel in rule.select:
                 if not sel.startswith("!"):
                     try:
                         out.append(selectors.compile_selector(sel))

@@ -41,7 +41,7 @@ from velro_policy.inputs._files import tail_glob_match
 
 if TYPE_CHECKING:
     from velro_policy.inputs.pyfold import Lit
-    from velro_policy.inputs.pyread import Binding
+    from velro_policy.inputs.pyread import Binding, ModuleRead
     from velro_policy.inputs import LoadContext
 
 NAME = "settings"
@@ -84,14 +84,15 @@ def is_settings_path(path: str, config: dict[str, Any]) -> bool:
 def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
     """A regex of the words a module must contain for a settings rule to
     possibly match in it (None: some rule matches anything, parse all)."""
+    from velro_policy.rules import check_data
     from velro_policy.values import selectors
 
     words = set(_ALWAYS)
     for rule in rules:
-        if rule.get("target") != TARGET:
+        if rule.target != TARGET:
             continue
-        keyed = _key_words(rule.get("check", {}))
-        for sel in rule.get("select", []):
+        keyed = _key_words(check_data(rule.check))
+        for sel in rule.select:
             if sel.startswith("!"):
                 continue
             try:
@@ -153,6 +154,44 @@ def read_python(path: str) -> tuple[str | None, Problem | None]:
         return None, problem
 
 
+_READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.config")
+# An env read anywhere in a module: os.getenv("X"), os.environ["X"], environ.get("X"), config("X").
+_ENV_CALL_SOURCE = r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+
+
+def env_reads(text: str, display_path: str, read: "ModuleRead | None" = None) -> tuple[tuple[str, int], ...]:
+    """Env variable names a module reads (upper-cased), each with the first line reading it.
+
+    Includes what has no value and so no entry: a required pydantic-settings
+    field, ``os.getenv("X")`` without a default (the project rule
+    ``settings_read`` needs every name the application reads).
+    """
+    out: dict[str, int] = {}
+    if "BaseSettings" in text:  # fields need the class read; other reads the regex finds
+        if read is None:
+            from velro_policy.inputs.pyread import read_module
+
+            read = read_module(text, display_path)
+        for f in read.fields:
+            for name in f.env:
+                out.setdefault(name.upper(), f.line)
+        for b in read.bindings:
+            for name in b.env:
+                out.setdefault(name.upper(), b.lit.loc.line)
+    lowered = text.lower()
+    if any(word in lowered for word in _READ_HINTS):
+        for m in re.finditer(_ENV_CALL_SOURCE, text):  # compiled once, on first use, by re's cache
+            out.setdefault(m.group(1).upper(), text.count("\n", 0, m.start()) + 1)
+    return tuple(out.items())
+
+
+def env_reads_document(path: str, display_path: str) -> Document:
+    """A settings document holding only what the module reads from the environment
+    (the rest of a project in a partial run: only the project rules look at it)."""
+    text, _ = read_python(path)
+    return Document(path, TARGET, (), display_path=display_path, env_reads=env_reads(text or "", display_path))
+
+
 def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
     markers = _markers(ctx.rules)
     for path in paths:
@@ -166,13 +205,15 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
     assert text is not None
     settings_module = is_settings_path(path, config)
     if not settings_module and markers is not None and not markers.search(text.lower()):
-        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path)
+        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path,
+                        env_reads=env_reads(text, display_path))
     from velro_policy.inputs.pyread import read_module
 
     read = read_module(text, display_path)
     settings_module = settings_module or bool(read.settings_classes)
     entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
-    return Document(path, TARGET, entries, "production", ENVIRONMENT_SOURCE, problems=tuple(read.problems), display_path=display_path)
+    return Document(path, TARGET, entries, "production", ENVIRONMENT_SOURCE, problems=tuple(read.problems), display_path=display_path,
+                    env_reads=env_reads(text, display_path, read))
 
 
 def _keep(binding: "Binding", settings_module: bool) -> bool:

@@ -9,73 +9,36 @@ resolved for the document's environment before the operator sees it.
 from __future__ import annotations
 
 from itertools import compress
-from typing import Iterable, Iterator, NamedTuple, Optional
+from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
+from velro_policy.judge.checks import run_check
+from velro_policy.judge.operators import Context
+from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown, fingerprint
+from velro_policy.rules import Rule, mentions_required
 from velro_policy.values import masking, selectors
-from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown
-from velro_policy.judge.operators import OPERATORS, Context
 
 CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown values
 
 
-def fingerprint(*parts: object) -> str:
-    """Stable identity of a finding: what it is about, never its line."""
-    from velro_policy.policy.pack import sha256  # the interpreter's own, without loading OpenSSL
-
-    return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
-
-
-def _param(param: object, environment: str) -> object:
-    if isinstance(param, dict) and set(param) == {"by_environment"}:
-        table = param["by_environment"]
-        return table.get(environment, table.get("default"))  # type: ignore[union-attr]
-    return param
-
-
-def run_check(check: dict[str, object], value: object, ctx: Context, environment: str) -> Optional[str]:
-    """The first failure reason of a check tree, or None when it passes."""
-    for op, param in check.items():
-        if op == "all":
-            for sub in param:  # type: ignore[attr-defined]
-                reason = run_check(sub, value, ctx, environment)
-                if reason:
-                    return reason
-        elif op == "any":
-            reasons = [run_check(sub, value, ctx, environment) for sub in param]  # type: ignore[attr-defined]
-            if all(reasons):
-                return " and ".join(r for r in reasons if r)
-        elif op == "not":
-            if run_check(param, value, ctx, environment) is None:  # type: ignore[arg-type]
-                return f"is {ctx.shown}, which the policy does not allow"
-        else:
-            p = _param(param, environment)
-            if p is None:
-                continue
-            reason = OPERATORS[op](value, p, ctx)
-            if reason:
-                return reason
-    return None
-
-
-def _applies(rule: dict[str, object], doc: Document) -> bool:
-    if rule["target"] != doc.target and not (rule["target"] == "env" and doc.target == "effective"):
+def _applies(rule: Rule, doc: Document) -> bool:
+    if rule.target != doc.target and not (rule.target == "env" and doc.target == "effective"):
         return False
-    envs = rule["environments"]
+    envs = rule.environments
     return doc.environment in envs  # type: ignore[operator]
 
 
 class InForce(NamedTuple):
     """The rules in force for one (target, environment), and what the evaluator derives from them once."""
 
-    rules: list[dict[str, object]]
+    rules: list[Rule]
     order: dict[str, int]  # rule id -> position in ``rules``
-    required: frozenset[str]  # ids of the rules whose check says ``required``
+    required: frozenset[str]  # ids of the rules that demand their key here (``Rule.required_in``)
 
 
 class Evaluator:
     """Holds per-run caches (compiled selectors and regexes)."""
 
-    def __init__(self, rules: list[dict[str, object]], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, rules: list[Rule], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None) -> None:
         self.rules = rules
         self.unknown_severity = unknown_severity
         self.cache: dict[str, object] = {"aliases": aliases or {}}
@@ -90,23 +53,23 @@ class Evaluator:
         self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
         self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
         self._in_force: dict[tuple[str, str], InForce] = {}
-        self._deep: dict[int, tuple[list[dict[str, object]], list[dict[str, object]]]] = {}  # see _deep_capable
+        self._deep: dict[int, tuple[list[Rule], list[Rule]]] = {}  # see _deep_capable
         self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _column_picks
         self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
-    def _patterns(self, rule: dict[str, object]) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
+    def _patterns(self, rule: Rule) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
         """(include, exclude) patterns; a selector starting with ``!`` excludes."""
-        rid = str(rule["id"])
+        rid = str(rule.id)
         if rid not in self._selectors:
-            sels: list[str] = rule["select"]  # type: ignore[assignment]
+            sels: list[str] = rule.select  # type: ignore[assignment]
             self._selectors[rid] = (
                 [selectors.compile_selector(s) for s in sels if not s.startswith("!")],
                 [selectors.compile_selector(s[1:]) for s in sels if s.startswith("!")],
             )
         return self._selectors[rid]
 
-    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[dict[str, object]]] = None) -> tuple[str, ...]:
+    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[Rule]] = None) -> tuple[str, ...]:
         """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
         if rules is not None:
             return self._select(paths, rules)
@@ -115,7 +78,7 @@ class Evaluator:
             ids = self._selecting[paths] = self._select(paths, self.rules)
         return ids
 
-    def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[dict[str, object]]) -> tuple[str, ...]:
+    def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[Rule]) -> tuple[str, ...]:
         out = []
         if all(len(p) > 1 for p in paths):  # a nested path: one-segment selectors (DEBUG, *_KEY) cannot pick it
             rules = self._deep_capable(rules)
@@ -123,10 +86,10 @@ class Evaluator:
             include, exclude = self._patterns(rule)
             if any(selectors.matches(p, q) for p in include for q in paths) and \
                     not any(selectors.matches(p, q) for p in exclude for q in paths):
-                out.append(str(rule["id"]))
+                out.append(str(rule.id))
         return tuple(out)
 
-    def _deep_capable(self, rules: list[dict[str, object]]) -> list[dict[str, object]]:
+    def _deep_capable(self, rules: list[Rule]) -> list[Rule]:
         """The rules with a selector that can pick a path of several segments (cached per rule list)."""
         got = self._deep.get(id(rules))
         if got is None or got[0] is not rules:
@@ -134,7 +97,7 @@ class Evaluator:
             got = self._deep[id(rules)] = (rules, picked)
         return got[1]
 
-    def _select_key(self, key: str, scope: tuple[str, str], rules: list[dict[str, object]]) -> tuple[str, ...]:
+    def _select_key(self, key: str, scope: tuple[str, str], rules: list[Rule]) -> tuple[str, ...]:
         """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
         selectors are plain names (``DEBUG``), looked up in a dict; one-segment globs
         (``*_SECRET*``) are tried once each, whatever number of rules share them.  A
@@ -162,11 +125,11 @@ class Evaluator:
                 candidates.update(positions)
         candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
         return tuple(
-            str(rules[pos]["id"]) for pos in sorted(candidates)
+            str(rules[pos].id) for pos in sorted(candidates)
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
         )
 
-    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[dict[str, object]]) -> dict[str, list[Entry]]:
+    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[Rule]) -> dict[str, list[Entry]]:
         """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""
         picks: dict[str, list[Entry]] = {}
         single = self._selecting1.get(scope)
@@ -176,7 +139,7 @@ class Evaluator:
         allowed: Optional[set[str]] = None
         for e in ents:
             if e.aliases:
-                allowed = allowed or {str(r["id"]) for r in rules}
+                allowed = allowed or {str(r.id) for r in rules}
                 ids = tuple(r for r in self._selected_by(((e.parts or (e.key,)), *e.aliases)) if r in allowed)
             else:
                 parts = e.parts or (e.key,)
@@ -241,8 +204,8 @@ class Evaluator:
         if in_force is None:
             rules = [r for r in self.rules if _applies(r, doc)]
             in_force = self._in_force[scope] = InForce(
-                rules, {str(r["id"]): n for n, r in enumerate(rules)},
-                frozenset(str(r["id"]) for r in rules if r["check"].get("required")))  # type: ignore[attr-defined]
+                rules, {str(r.id): n for n, r in enumerate(rules)},
+                frozenset(r.id for r in rules if mentions_required(r.check) and r.required_in(doc.environment)))
         rules = in_force.rules
         columns = doc.entries if type(doc.entries) is EnvEntries else None
         picks: dict[str, list]  # type: ignore[type-arg]
@@ -255,15 +218,15 @@ class Evaluator:
         for rule in todo:
             try:
                 if doc.target == "code":
-                    from velro_policy.inputs.code import rule_findings  # Semgrep matches, judged by their source
+                    from velro_policy.judge.code import rule_findings  # Semgrep matches, judged by their rule
 
                     found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))  # type: ignore[arg-type]
-                    self.applied.add(str(rule["id"]))  # Semgrep judged the whole file
+                    self.applied.add(str(rule.id))  # Semgrep judged the whole file
                 else:
-                    rid = str(rule["id"])
+                    rid = str(rule.id)
                     picked = picks.get(rid)
                     if picked is None:
-                        if not rule["check"].get("required"):  # type: ignore[attr-defined]
+                        if rid not in in_force.required:
                             continue  # selects nothing here: no finding, not applied
                     elif columns is not None:
                         if self._known_to_pass(rid, doc.environment, map(columns.key_value, picked)):
@@ -279,14 +242,14 @@ class Evaluator:
                 # judge): the rule was not checked, so the run must not pass.
                 self.problems.append(Problem(
                     doc.display_path or doc.path, 1, 1,
-                    f"rule {rule['id']} ({rule.get('file', '?')}) could not be evaluated ({exc.__class__.__name__}); "
+                    f"rule {rule.id} ({rule.file}) could not be evaluated ({exc.__class__.__name__}); "
                     "fix the policy's selector or operator for this kind of value",
                     "evaluation-error",
                 ))
                 continue
             yield from found
 
-    def _evaluate_rule(self, rule: dict[str, object], doc: Document, picked: Optional[list[Entry]] = None) -> Iterator[Finding]:
+    def _evaluate_rule(self, rule: Rule, doc: Document, picked: Optional[list[Entry]] = None) -> Iterator[Finding]:
         if picked is None:
             include, exclude = self._patterns(rule)
             picked = [
@@ -294,20 +257,21 @@ class Evaluator:
                 if any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
                 and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
             ]
-        check: dict[str, object] = rule["check"]  # type: ignore[assignment]
-        if picked or check.get("required"):
-            self.applied.add(str(rule["id"]))
+        check = rule.check
+        required = mentions_required(check) and rule.required_in(doc.environment)
+        if picked or required:
+            self.applied.add(str(rule.id))
         if not picked:
-            if check.get("required"):
-                names = ", ".join(s for s in rule["select"] if not s.startswith("!"))  # type: ignore[attr-defined]
+            if required:
+                names = ", ".join(s for s in rule.select if not s.startswith("!"))  # type: ignore[attr-defined]
                 yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
             return
-        rid = str(rule["id"])
+        rid = str(rule.id)
         for entry in picked:
             memo = (rid, doc.environment, entry.key, entry.value) if type(entry.value) is str else None
             if memo is not None and self._passes.get(memo):  # type: ignore[call-overload]
                 continue
-            secret = bool(rule["secret"]) or masking.is_secret_key(entry.key)
+            secret = bool(rule.secret) or masking.is_secret_key(entry.key)
             if memo is not None:
                 # The masked rendering is made only for a failing value (it costs more than most checks).
                 quick = run_check(check, entry.value, Context(entry.key, "", doc.environment, self.cache, secret), doc.environment)
@@ -316,7 +280,7 @@ class Evaluator:
                     continue
             ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
             if isinstance(entry.value, Unknown):
-                if SEVERITY_RANK[str(rule["severity"])] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
                     yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
                 continue
             reason = run_check(check, entry.value, ctx, doc.environment)
@@ -324,24 +288,24 @@ class Evaluator:
                 where = f"; {doc.display_path or doc.path} does not set it, so this default applies" if doc.target == "effective" else ""
                 yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")
 
-    def _finding(self, rule: dict[str, object], doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
+    def _finding(self, rule: Rule, doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
         path = doc.display_path or doc.path
         loc = entry.loc if entry else None
-        key = entry.key if entry else ",".join(rule["select"])  # type: ignore[arg-type]
-        rule_id = str(rule["id"])
+        key = entry.key if entry else ",".join(rule.select)  # type: ignore[arg-type]
+        rule_id = str(rule.id)
         return Finding(
             path=loc.path if loc else path,
             line=loc.line if loc else 1,
             col=loc.col if loc else 1,
             rule_id=rule_id,
-            severity=self.unknown_severity if unknown else str(rule["severity"]),
+            severity=self.unknown_severity if unknown else str(rule.severity),
             message=message,
             key=key,
             environment=doc.environment,
-            title=str(rule["title"]),
-            remediation=str(rule["remediation"]),
+            title=str(rule.title),
+            remediation=str(rule.remediation),
             fingerprint=fingerprint(rule_id, loc.path if loc else path, key, doc.environment, "unknown" if unknown else ""),
-            guide_section=str(rule.get("guide_section", "")),
+            guide_section=str(rule.guide_section),
             related=(path,) if loc and loc.path != path else (),
         )
 
@@ -361,3 +325,17 @@ def exit_code(findings: Iterable[Finding], problems: Iterable[Problem], fail_on:
         return 2
     threshold = SEVERITY_RANK[fail_on]
     return 1 if any(SEVERITY_RANK[f.severity] >= threshold and not f.suppressed for f in findings) else 0
+
+
+def judge_documents(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any],
+                    applied: Optional[set[str]] = None, problems: Optional[list[Problem]] = None) -> list[Finding]:
+    """Findings of every document under the config's evaluation settings; ``applied``
+    collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated."""
+    evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
+                          aliases={**config.get("environment_aliases", {})} or None)
+    findings = [f for doc in documents for f in evaluator.evaluate(doc)]
+    if applied is not None:
+        applied.update(evaluator.applied)
+    if problems is not None:
+        problems.extend(evaluator.problems)
+    return findings

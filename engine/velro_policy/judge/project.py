@@ -35,12 +35,13 @@ Stdlib only: ``lint .env`` pays for one dictionary pass over its entries.
 from __future__ import annotations
 
 import os
-import re
 from itertools import compress
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from velro_policy.values import selectors
+from velro_policy.values.paths import parent_folders
 from velro_policy.model import Document, EnvEntries, Entry, Finding
+from velro_policy.rules import Op
 
 GIT_PREFIX = "__git__"
 ENV_TARGETS = ("env",)
@@ -143,7 +144,7 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
 
 def _template_groups(project: "Project", rule: dict[str, Any]) -> Iterator[tuple[list[Document], list[Document]]]:
     """(templates, real env files of the rule's environments) per folder that has both."""
-    envs = set(rule["environments"])
+    envs = set(rule.environments)
     for _, docs in sorted(project.groups.items()):
         templates = [d for d in docs if d.is_template]
         real = [d for d in docs if not d.is_template and d.environment in envs]
@@ -167,7 +168,7 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
         from hashlib import blake2b
 
     key = os.urandom(32)  # per run: digests mean nothing outside it (secrets.token_bytes, without importing hmac)
-    envs = set(rule["environments"])
+    envs = set(rule.environments)
     seen: dict[bytes, list[tuple[Document, int]]] = {}
     for doc in project.env:
         if doc.is_template or doc.environment not in envs:
@@ -292,44 +293,18 @@ def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, par
 
 # Words that make a module worth a closer look; plain substring tests (C speed), since a
 # case-insensitive regex alternation costs ~0.2 ms per module and the hook reads thousands.
-_READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.config")
-# An env read anywhere in a module: os.getenv("X"), os.environ["X"], environ.get("X"), config("X").
-_ENV_CALL_SOURCE = r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
-
-
 def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Env variable names a Python module reads (upper-cased) -> a line reading it.
-
-    Read again from the file (with ``ast``, never imported) rather than from
-    the document's entries: a required pydantic-settings field (no default)
-    and ``os.getenv("X")`` without a default have no value, so the settings
-    source keeps no entry for them, yet the application reads them.
-    """
+    """Env variable names a Python module reads (upper-cased) -> a line reading it:
+    the env names of its entries, then what the settings input found in its text
+    (``Document.env_reads``: also reads without a default, which have no entry)."""
     if doc.path in cache:
         return cache[doc.path]
     out: dict[str, int] = {}
     for e in doc.entries:
         for name in getattr(e, "env", ()) or ():
             out.setdefault(str(name).upper(), e.loc.line)
-    try:
-        with open(doc.path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except OSError:
-        text = ""
-    if "BaseSettings" in text:  # fields need the class read; other reads the regex finds
-        from velro_policy.inputs.pyread import read_module
-
-        read = read_module(text, shown(doc))
-        for f in read.fields:
-            for name in f.env:
-                out.setdefault(name.upper(), f.line)
-        for b in read.bindings:
-            for name in b.env:
-                out.setdefault(name.upper(), b.lit.loc.line)
-    lowered = text.lower()
-    if any(word in lowered for word in _READ_HINTS):
-        for m in re.finditer(_ENV_CALL_SOURCE, text):  # compiled once, on first use, by re's cache
-            out.setdefault(m.group(1).upper(), text.count("\n", 0, m.start()) + 1)
+    for name, line in doc.env_reads:
+        out.setdefault(name, line)
     cache[doc.path] = out
     return out
 
@@ -340,9 +315,9 @@ def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: A
     below: dict[str, list[Document]] = {}  # folder -> settings modules in it or below it
     for d in project.settings:
         folder = os.path.dirname(os.path.abspath(shown(d)))
-        for f in (folder, *_parents(folder)):
+        for f in (folder, *parent_folders(folder)):
             below.setdefault(f, []).append(d)
-    envs = set(rule["environments"]) | {"template"}
+    envs = set(rule.environments) | {"template"}
     for folder, docs in sorted(project.groups.items()):
         mine = [(d, r) for d in below.get(folder, ()) for r in (settings_reads(d, cache),) if r]
         if not mine:
@@ -393,7 +368,7 @@ CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
 # --- running ---------------------------------------------------------------
 
 def project_rules(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rules if r.get("target") == "project"]
+    return [r for r in rules if r.target == "project"]
 
 
 def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config: dict[str, Any], *,
@@ -403,22 +378,23 @@ def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config:
     ``primary``: display paths of the files the run checks; when given, only
     findings involving one of them are kept (partial runs and hooks).
     """
-    from velro_policy.judge.evaluate import fingerprint
+    from velro_policy.model import fingerprint
 
     docs = [d for d in documents if not d.problems]
     env = [d for d in docs if d.target in ENV_TARGETS]
     project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env))
     out: list[Finding] = []
     for rule in project_rules(rules):
-        name, param = next(iter(rule["check"].items()))
+        assert isinstance(rule.check, Op), "a project rule's check is one project check (policy.load)"
+        name, param = rule.check.name, rule.check.param
         func = CHECKS[name][0]
-        rid = str(rule["id"])
+        rid = str(rule.id)
 
         def mark(rid: str = rid) -> None:
             if applied is not None:
                 applied.add(rid)
 
-        for hit in func(rule, project, Picker(rule["select"] or ["*"]), param, mark):
+        for hit in func(rule, project, Picker(rule.select or ["*"]), param, mark):
             involved = [(hit.doc, hit.entry), *hit.others]
             paths = list(dict.fromkeys(shown(d) for d, _ in involved))
             if primary is not None and not primary & set(paths):
@@ -430,178 +406,9 @@ def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config:
             loc = entry.loc if entry else None
             out.append(Finding(
                 path=path, line=loc.line if loc else 1, col=loc.col if loc else 1,
-                rule_id=rid, severity=str(rule["severity"]), message=hit.message, key=hit.key,
-                environment=doc.environment, title=str(rule["title"]), remediation=str(rule["remediation"]),
+                rule_id=rid, severity=str(rule.severity), message=hit.message, key=hit.key,
+                environment=doc.environment, title=str(rule.title), remediation=str(rule.remediation),
                 fingerprint=fingerprint(rid, hit.key, *sorted(paths)),
-                guide_section=str(rule.get("guide_section", "")), related=tuple(p for p in paths if p != path),
+                guide_section=str(rule.guide_section), related=tuple(p for p in paths if p != path),
             ))
     return out
-
-
-# --- partial runs: reading the rest of the project ----------------------------
-
-ROOT_MARKERS = (".git", "velro-policy.yaml", ".velro-policy.yaml", "velro-policy.yml", "pyproject.toml")
-
-
-def project_top(path: str) -> str:
-    """The nearest folder above ``path`` holding .git, a velro-policy config or
-    pyproject.toml; else the working directory when the file is below it;
-    else the file's own folder."""
-    here = os.path.dirname(os.path.abspath(path))
-    for folder in (here, *_parents(here)):
-        if any(os.path.exists(os.path.join(folder, m)) for m in ROOT_MARKERS):
-            return folder
-    cwd = os.getcwd()
-    return cwd if here == cwd or here.startswith(cwd.rstrip(os.sep) + os.sep) else here
-
-
-def _parents(folder: str) -> Iterator[str]:
-    while True:
-        up = os.path.dirname(folder)
-        if up == folder:
-            return
-        yield up
-        folder = up
-
-
-def context_roots(documents: Iterable[Document]) -> list[str]:
-    """Folders to read the rest of the project from.
-
-    An env file: its own folder (its siblings, the template beside it, and
-    the settings modules in or below it).  A settings module: the project
-    top above it (env files anywhere above the module may be the ones it is
-    read with).
-    """
-    roots: set[str] = set()
-    for d in documents:
-        if d.target in ENV_TARGETS:
-            roots.add(os.path.dirname(os.path.abspath(shown(d))))
-        elif d.target == SETTINGS_TARGET:
-            roots.add(project_top(shown(d)))
-    ordered = sorted(roots, key=len)
-    kept: list[str] = []
-    for r in ordered:  # a root inside another is walked with it
-        if not any(r == k or r.startswith(k.rstrip(os.sep) + os.sep) for k in kept):
-            kept.append(r)
-    return kept
-
-
-def load_context(documents: list[Document], *, config: dict[str, Any], rules: list[dict[str, Any]],
-                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str], Callable[[], None]]:
-    """The env files and settings modules of the checked files' projects that
-    the run did not load itself, and notes.
-
-    Files are found as ``check DIR`` finds them (same sources, same
-    ``exclude`` globs, gitignored directories skipped, env files read even
-    when gitignored).  Under ``--staged`` a file that git tracks is read from
-    the index (what the commit will hold), an untracked one (a gitignored
-    ``.env.production``) from the working tree, where it only ever exists.
-    """
-    from velro_policy.inputs.discover import discover
-    from velro_policy.inputs import SOURCES, LoadContext, sources_for
-
-    wanted = sources_for((*ENV_TARGETS, SETTINGS_TARGET))
-    have = {os.path.abspath(shown(d)) for d in documents}
-
-    def classify(path: str, explicit: bool) -> list[str]:
-        return [n for n, s in wanted.items() if s.claims(path, False, config)]
-
-    roots = context_roots(documents)
-    if not roots:
-        return [], [], _nothing
-    found = discover(roots, classify, exclude=list(config.get("exclude", [])))
-    files = {n: [p for p in ps if os.path.abspath(p) not in have] for n, ps in found.files.items()}
-    files = {n: ps for n, ps in files.items() if ps}
-    if not files:
-        return [], [], _nothing
-    tmp = None
-    real: dict[str, str] = {}
-    if staged:
-        files, real, tmp = _from_index(files)
-    ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
-    out: list[Document] = []
-    try:
-        for name, paths in files.items():
-            if SOURCES[name].TARGET == SETTINGS_TARGET:
-                # Only what a module reads from the environment matters here, and
-                # settings_reads finds that itself (most modules: one regex search).
-                out.extend(Document(p, SETTINGS_TARGET, (), display_path=ctx.display(p)) for p in paths)
-            else:
-                out.extend(SOURCES[name].load(paths, ctx))
-    except BaseException:
-        if tmp is not None:
-            tmp.cleanup()
-        raise
-    count = sum(len(p) for p in files.values())
-    where = "the index for tracked files, the working tree otherwise" if staged else "the working tree"
-    note = f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"
-    return out, [note], (tmp.cleanup if tmp is not None else _nothing)
-
-
-def _nothing() -> None:
-    return None
-
-
-def _from_index(files: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, str], Any]:
-    """Tracked files swapped for copies of their index version."""
-    import tempfile
-
-    from velro_policy.inputs import git as gitrepo
-
-    every = sorted({p for ps in files.values() for p in ps})
-    top = gitrepo.toplevel(os.path.dirname(os.path.abspath(every[0])))
-    raw = gitrepo._git(["ls-files", "--stage", "-z", "--", *[":(literal)" + os.path.abspath(p) for p in every]], top,
-                       what="project rules read the other files of the project from the index")
-    blobs: dict[str, str] = {}
-    for rec in raw.split(b"\0"):
-        if not rec:
-            continue
-        meta, _, name = rec.decode("utf-8", "surrogateescape").partition("\t")
-        mode, blob, stage = meta.split(" ")
-        if mode in ("100644", "100755") and stage == "0":
-            blobs[os.path.realpath(os.path.join(top, name))] = blob
-    tracked = {p: blobs[os.path.realpath(p)] for p in every if os.path.realpath(p) in blobs}
-    if not tracked:
-        return files, {}, None
-    content = gitrepo.read_blobs(sorted(set(tracked.values())), top)
-    tmp = tempfile.TemporaryDirectory(prefix="velro-policy-context-")
-    swap: dict[str, str] = {}
-    real: dict[str, str] = {}
-    for p, blob in sorted(tracked.items()):
-        rel = os.path.relpath(os.path.abspath(p), top).replace("..", "__up__")
-        target = os.path.join(tmp.name, rel)  # same relative path: names decide environments and settings modules
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as fh:
-            fh.write(content[blob])
-        swap[p] = target
-        real[target] = p
-    return {n: [swap.get(p, p) for p in ps] for n, ps in files.items()}, real, tmp
-
-
-def run(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any], *, applied: set[str],
-        notes: list[str], staged: bool, partial: bool, targets: Optional[list[str]],
-        display: Callable[[str], str]) -> list[Finding]:
-    """The project step of a run (``commands.run.collect``).
-
-    A whole-project run (directories) judges its own documents.  A partial
-    run (named files, ``--staged``, ``--changed-since``, a hook) also reads
-    the rest of the project and keeps only findings involving a checked file.
-    """
-    if not project_rules(rules) or (targets is not None and not {*ENV_TARGETS, SETTINGS_TARGET} & set(targets)):
-        return []
-    mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
-    if not partial:
-        return evaluate(mine, rules, config, applied=applied)
-    if not mine:
-        return []
-    context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
-    notes.extend(more)
-    for d in context:  # not this run's file to fail on, but its findings cannot be complete
-        if d.problems:
-            notes.append(f"project rules: {shown(d)} cannot be parsed ({d.problems[0].message.split(';')[0]}); "
-                         "cross-file findings involving it are missing until it is fixed")
-    primary = {shown(d) for d in mine}
-    try:  # settings modules are read again by settings_read: index copies live until then
-        return evaluate(mine + context, rules, config, primary=primary, applied=applied)
-    finally:
-        cleanup()

@@ -90,7 +90,7 @@ def parse(path: Path) -> dict[str, Any]:
             if isinstance(exc, dict) and hasattr(exc.get("expires"), "isoformat"):
                 exc["expires"] = exc["expires"].isoformat()
     else:
-        from velro_policy.policy import yamlio
+        from velro_policy.values import yamlio
 
         try:
             text = raw.decode("utf-8-sig")
@@ -102,7 +102,7 @@ def parse(path: Path) -> dict[str, Any]:
         raise ConfigError("config must be a mapping of settings", path=display, line=1, col=1)
     errors = schema_errors(data, "config.schema.json")
     if errors:
-        from velro_policy.policy import yamlio
+        from velro_policy.values import yamlio
 
         where, msg = errors[0]
         line, col = yamlio.locate(root, where) if root is not None else (0, 0)
@@ -110,7 +110,7 @@ def parse(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{dotted}: {msg}; fix the config (schema: config.schema.json)", path=display, line=line, col=col)
     merged = {**DEFAULTS, **data}
     if root is not None:  # exceptions remember their line, for findings about them (suppress)
-        from velro_policy.policy import yamlio
+        from velro_policy.values import yamlio
 
         merged["exceptions"] = [{**e, "line": yamlio.locate(root, ["exceptions", i])[0]} for i, e in enumerate(merged["exceptions"])]
     base = path.parent

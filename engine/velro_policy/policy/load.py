@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from velro_policy.values import selectors
 
-from velro_policy.policy import yamlio
+from velro_policy.values import yamlio
+from velro_policy.rules import Rule, parse_check
 from velro_policy.values.environments import REAL_ENVIRONMENTS
 from velro_policy.errors import PolicyError
 from velro_policy.values.regexes import PatternError, compile_pattern
@@ -36,7 +37,7 @@ class Metadata(BaseModel):
     guide_section: str = ""
 
 
-class Rule(BaseModel):
+class RuleModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     title: str
@@ -87,7 +88,7 @@ class PolicyFile(BaseModel):
     metadata: Metadata
     target: Literal["env", "settings", "code", "project", "http"]
     environments: EnvList = "all"
-    rules: list[Rule]
+    rules: list[RuleModel]
 
 
 def _patterns(check: Any) -> list[str]:
@@ -156,7 +157,7 @@ def load_validated(text: str, display: str, schema_name: str, what: str) -> tupl
     return root, data
 
 
-def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[Rule]]:
     """Validate one policy file; return its summary and its compiled rules."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -173,42 +174,27 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[dict[str, 
             line, col = yamlio.locate(root, where)
             lines.append(f"{display}:{line}:{col}: {'.'.join(str(p) for p in where)}: {err['msg']}")
         raise PolicyError(_joined(lines, "fix the policy"))
-    rules = []
+    rules: list[Rule] = []
     for index, rule in enumerate(model.rules):
         line, _ = yamlio.locate(root, ["rules", index])
         if model.target != "code" and not rule.select:
             raise PolicyError(f"rule {rule.id} needs `select` and `check`", path=display, line=line, col=1)
         semgrep_file = _code_rule(rule, model.target, path, display, line)
         _project_rule(rule, model.target, display, line)
-        rules.append(
-            {
-                "id": rule.id,
-                "title": rule.title,
-                "description": rule.description,
-                "severity": rule.severity,
-                "target": model.target,
-                "environments": _envs(rule.environments if rule.environments is not None else model.environments),
-                "select": rule.select,
-                "check": rule.check,
-                "semgrep": rule.semgrep,
-                "semgrep_file": semgrep_file,
-                "message": rule.message,
-                "remediation": rule.remediation.strip(),
-                "guide_section": rule.guide_section or model.metadata.guide_section,
-                "secret": rule.secret,
-                "suppressible": rule.suppressible,
-                "examples": rule.examples,
-                "policy": model.metadata.name,
-                "file": display,
-                "line": line,
-            }
-        )
+        rules.append(Rule(
+            id=rule.id, title=rule.title, description=rule.description, severity=rule.severity, target=model.target,
+            environments=tuple(_envs(rule.environments if rule.environments is not None else model.environments)),
+            select=tuple(rule.select), check=parse_check(rule.check), semgrep=rule.semgrep, semgrep_file=semgrep_file,
+            message=rule.message, remediation=rule.remediation.strip(),
+            guide_section=rule.guide_section or model.metadata.guide_section, secret=rule.secret,
+            suppressible=rule.suppressible, examples=dict(rule.examples), policy=model.metadata.name, file=display, line=line,
+        ))
     summary = {"name": model.metadata.name, "title": model.metadata.title, "file": display, "target": model.target,
-               "guide_section": model.metadata.guide_section, "rules": [r["id"] for r in rules]}
+               "guide_section": model.metadata.guide_section, "rules": [r.id for r in rules]}
     return summary, rules
 
 
-def _code_rule(rule: Rule, target: str, path: Path, display: str, line: int) -> Optional[str]:
+def _code_rule(rule: RuleModel, target: str, path: Path, display: str, line: int) -> Optional[str]:
     """Checks of a code rule the schema cannot express; its semgrep_file as an absolute path."""
     if target != "code":
         if rule.semgrep is not None or rule.semgrep_file is not None:
@@ -228,8 +214,8 @@ def _code_rule(rule: Rule, target: str, path: Path, display: str, line: int) -> 
     return str(file)
 
 
-def _project_rule(rule: Rule, target: str, display: str, line: int) -> None:
-    """A project rule's check is exactly one project check (crossfile.CHECKS); other rules use none."""
+def _project_rule(rule: RuleModel, target: str, display: str, line: int) -> None:
+    """A project rule's check is exactly one project check (judge.project.CHECKS); other rules use none."""
     from velro_policy.judge.project import CHECKS
 
     used = [k for k in rule.check if k in CHECKS]
@@ -245,17 +231,18 @@ def _joined(lines: list[str], advice: str) -> str:
     return f"{lines[0]}; {advice} (and {len(lines) - 1} more: " + " | ".join(lines[1:4]) + ")"
 
 
-def load_all(files: list[tuple[Path, str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def load_all(files: list[tuple[Path, str]]) -> tuple[list[dict[str, Any]], list[Rule]]:
     """All policy files -> (policy summaries, rules).  Duplicate rule ids are an error."""
-    policies, rules = [], []
+    policies: list[dict[str, Any]] = []
+    rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path, display in files:
         summary, compiled = load_file(path, display)
         for rule in compiled:
-            if rule["id"] in seen:
-                raise PolicyError(f"rule id {rule['id']} is already defined in {seen[rule['id']]}; rule ids must be unique",
-                                  path=display, line=rule["line"], col=1)
-            seen[rule["id"]] = display
+            if rule.id in seen:
+                raise PolicyError(f"rule id {rule.id} is already defined in {seen[rule.id]}; rule ids must be unique",
+                                  path=display, line=rule.line, col=1)
+            seen[rule.id] = display
         policies.append(summary)
         rules.extend(compiled)
     return policies, rules

@@ -19,19 +19,15 @@ from velro_policy import __version__
 from velro_policy.errors import PolicyError
 from velro_policy.resources import builtin_policies_dir, schema_path
 
-try:  # the interpreter's own SHA-256: importing hashlib loads OpenSSL (about 2 ms per run)
-    from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
-except ImportError:
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # Python <= 3.11
-    except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+from hashlib import sha256
+
+from velro_policy.rules import Rule
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 
 
 class Pack(NamedTuple):
-    rules: list[dict[str, Any]]
+    rules: list[Rule]
     policies: list[dict[str, Any]]
     config: dict[str, Any]
     config_path: Optional[str]
@@ -70,14 +66,14 @@ def _display(path: Path, builtin: Path) -> str:
 # The modules whose code decides the compiled form of a pack.  A checkout or an
 # editable install changes them without changing __version__, so their bytes are
 # part of the key too (four small reads per run).
-_COMPILER_MODULES = ("pack.py", "policy.py", "config.py", "operators/__init__.py")
+_COMPILER_MODULES = ("policy/pack.py", "policy/load.py", "policy/config.py", "rules.py", "judge/operators/__init__.py")
 _CODE_DIGEST: list[str] = []
 
 
 def _code_digest() -> str:
     if not _CODE_DIGEST:
         h = sha256()
-        here = os.path.dirname(os.path.abspath(__file__))
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the velro_policy package
         for name in _COMPILER_MODULES:
             try:
                 with open(os.path.join(here, name), "rb") as fh:
@@ -133,7 +129,7 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
             with open(entry, encoding="utf-8") as fh:
                 data = json.load(fh)
             if data.get("key") == key:
-                return Pack(data["rules"], data["policies"], data["config"], str(config_path) if config_path else None)
+                return Pack([Rule.from_data(r) for r in data["rules"]], data["policies"], data["config"], str(config_path) if config_path else None)
         except (OSError, ValueError, KeyError):
             pass
     if config_path is not None and not config:
@@ -143,21 +139,21 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
     policies, rules = policy.load_all(files)
     rules = _apply_config(rules, config)
     if use_cache:
-        _write_json(entry, {"key": key, "rules": rules, "policies": policies, "config": config})
+        _write_json(entry, {"key": key, "rules": [r.to_data() for r in rules], "policies": policies, "config": config})
         if config_path is not None:
             _write_json(_config_entry(config_path), {"key": _config_key(config_path), "config": config})
     return Pack(rules, policies, config, str(config_path) if config_path else None)
 
 
-def _apply_config(rules: list[dict[str, Any]], config: dict[str, Any]) -> list[dict[str, Any]]:
+def _apply_config(rules: list[Rule], config: dict[str, Any]) -> list[Rule]:
     disabled = set(config.get("disable", []))
     overrides = config.get("severity", {})
     out = []
     for rule in rules:
-        if rule["id"] in disabled:
+        if rule.id in disabled:
             continue
-        if rule["id"] in overrides:
-            rule = {**rule, "severity": overrides[rule["id"]]}
+        if rule.id in overrides:
+            rule = rule.with_severity(overrides[rule.id])
         out.append(rule)
     return out
 

@@ -18,10 +18,10 @@ NAME = "junit"
 
 
 def _applies(rule: dict[str, Any], target: str, environment: str) -> bool:
-    rt = rule.get("target")
+    rt = rule.target
     if rt != target and not (rt == "env" and target == "effective"):
         return False
-    envs = rule.get("environments") or []
+    envs = rule.environments or []
     return not environment or not envs or environment in envs
 
 
@@ -37,7 +37,7 @@ def build(result: RunResult) -> ET.Element:
     for s in result.files:
         for rule in result.rules:
             if _applies(rule, s.target, s.environment):
-                by_case.setdefault((s.path, str(rule["id"])), [])
+                by_case.setdefault((s.path, str(rule.id)), [])
     problem_ids = {f"velro/{p.kind}" for p in result.problems}
     suites = ET.Element("testsuites", name="velro-policy")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

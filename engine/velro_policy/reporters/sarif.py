@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from velro_policy import __version__
 from velro_policy.model import Finding, RunResult
+from velro_policy.rules import Rule
 
 NAME = "sarif"
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -43,22 +44,22 @@ def _uri(path: str, root: str) -> str:
     return rel
 
 
-def _rule(rule: dict[str, Any]) -> dict[str, Any]:
-    rid = str(rule["id"])
-    title = str(rule.get("title") or rid)
-    desc = str(rule.get("description") or "").strip() or title
-    fix = str(rule.get("remediation") or "").strip()
-    severity = str(rule.get("severity") or "medium")
-    tags = ["security", str(rule.get("target") or "config")]
-    if rule.get("policy"):
-        tags.append(str(rule["policy"]))
+def _rule(rule: Rule) -> dict[str, Any]:
+    rid = str(rule.id)
+    title = str(rule.title or rid)
+    desc = str(rule.description or "").strip() or title
+    fix = str(rule.remediation or "").strip()
+    severity = str(rule.severity or "medium")
+    tags = ["security", str(rule.target or "config")]
+    if rule.policy:
+        tags.append(str(rule.policy))
     help_text = fix or title
     markdown = f"**{title}**\n\n{desc}\n\n**Fix:** {fix}" if fix else f"**{title}**\n\n{desc}"
-    if rule.get("guide_section"):
-        help_text += f"\n\nGuide: {rule['guide_section']}"
-        markdown += f"\n\n*Guide:* {rule['guide_section']}"
+    if rule.guide_section:
+        help_text += f"\n\nGuide: {rule.guide_section}"
+        markdown += f"\n\n*Guide:* {rule.guide_section}"
     props: dict[str, Any] = {"security-severity": SECURITY_SEVERITY.get(severity, "5.5"), "tags": tags,
-                             "severity": severity, "suppressible": rule.get("suppressible", True) is not False}
+                             "severity": severity, "suppressible": rule.suppressible is not False}
     return {
         "id": rid,
         "name": _pascal(rid),
@@ -76,10 +77,10 @@ def _pascal(rule_id: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words) or "Rule"
 
 
-def _from_finding(f: Finding) -> dict[str, Any]:
-    return {"id": f.rule_id, "title": f.title or f.rule_id, "description": f.title or f.rule_id,
-            "remediation": f.remediation, "severity": f.severity, "target": "velro-policy", "guide_section": f.guide_section,
-            "suppressible": False}
+def _from_finding(f: Finding) -> Rule:
+    """A rule record for velro-policy's own findings (problems, ignores), which no policy file defines."""
+    return Rule(id=f.rule_id, title=f.title or f.rule_id, description=f.title or f.rule_id, remediation=f.remediation,
+                severity=f.severity, target="velro-policy", guide_section=f.guide_section, suppressible=False)
 
 
 def _suppression(reason: str) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def build(result: RunResult) -> dict[str, Any]:
     root = os.path.abspath(result.root)
     rules: dict[str, dict[str, Any]] = {}
     for r in result.rules:
-        rules.setdefault(str(r["id"]), _rule(r))
+        rules.setdefault(str(r.id), _rule(r))
     for f in result.findings:
         if f.rule_id not in rules:
             rules[f.rule_id] = _rule(_from_finding(f))

@@ -26,7 +26,7 @@ from collections import Counter
 from typing import Any, Iterable, Optional
 
 from velro_policy.errors import InputError
-from velro_policy.judge.evaluate import fingerprint
+from velro_policy.model import fingerprint
 from velro_policy.model import FileSummary, Finding
 
 DEFAULT_NAME = ".velro-policy-baseline.json"
@@ -54,13 +54,13 @@ def identity(f: Finding, base_dir: str) -> str:
 def eligible(f: Finding, rules: dict[str, dict[str, Any]]) -> bool:
     """Only active findings of suppressible policy rules go into a baseline."""
     rule = rules.get(f.rule_id)
-    return not f.suppressed and rule is not None and rule.get("suppressible", True) is not False
+    return not f.suppressed and rule is not None and rule.suppressible is not False
 
 
 def build(findings: Iterable[Finding], rules: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], int]:
     """(baseline document, number of findings left out because they cannot be baselined)."""
     base_dir = os.path.dirname(os.path.abspath(path))
-    by_id = {str(r["id"]): r for r in rules}
+    by_id = {str(r.id): r for r in rules}
     entries = []
     left_out = 0
     for f in findings:
@@ -117,7 +117,7 @@ def apply(
     """
     entries = read(path)
     base_dir = os.path.dirname(os.path.abspath(path))
-    by_id = {str(r["id"]): r for r in rules}
+    by_id = {str(r.id): r for r in rules}
     left = Counter(e["fingerprint"] for e in entries)
     out: list[Finding] = []
     refused = 0

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional
 if TYPE_CHECKING:
     import datetime as _dt
 
-from velro_policy.judge.evaluate import fingerprint
+from velro_policy.model import fingerprint
 from velro_policy.model import IGNORE_MARKER, Document, Finding
 
 MARKER = IGNORE_MARKER.encode()
@@ -60,15 +60,6 @@ class Ignore(NamedTuple):
     rules: tuple[str, ...]
     reason: str
     own_line: bool  # the comment is alone on its line (so it also covers the next line)
-
-
-def own_rule_dicts() -> list[dict[str, Any]]:
-    """Rule records for the findings this module makes (for SARIF/JUnit rule tables)."""
-    return [
-        {"id": rid, "title": title, "description": title, "severity": sev, "remediation": fix, "target": "any",
-         "environments": [], "guide_section": "", "suppressible": False, "policy": "velro/suppression"}
-        for rid, (title, sev, fix) in OWN_RULES.items()
-    ]
 
 
 def parse_ignores(text: str, display: str) -> list[Ignore]:
@@ -108,7 +99,7 @@ class Suppressor:
 
     def __init__(self, rules: list[dict[str, Any]], known_ids: Iterable[str], config: dict[str, Any], *,
                  config_path: Optional[str] = None, inline: bool = True, today: Optional[_dt.date] = None) -> None:
-        self.rules = {str(r["id"]): r for r in rules}
+        self.rules = {str(r.id): r for r in rules}
         self.known = set(known_ids) | set(self.rules)
         self.config = config
         self.config_path = config_path
@@ -126,7 +117,7 @@ class Suppressor:
 
     def suppressible(self, rule_id: str) -> bool:
         rule = self.rules.get(rule_id)
-        return rule is not None and rule.get("suppressible", True) is not False
+        return rule is not None and rule.suppressible is not False
 
     def apply(self, findings: list[Finding], documents: list[Document]) -> tuple[list[Finding], list[str]]:
         extra: list[Finding] = []

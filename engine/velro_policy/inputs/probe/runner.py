@@ -8,16 +8,18 @@ login body with an ``.invalid`` address (RFC 2606: never deliverable).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from velro_policy.inputs.probe.client import Client
-from velro_policy.policy.probe_plan import Plan
 
 INVALID_BEARER = "invalid-token"
 MOCK_BEARER = "mock_token_velro_policy_probe"
 FAKE_LOGIN = {"email": "velro-policy-probe@example.invalid", "password": "velro-policy-probe-not-a-password"}
 MALFORMED_JSON = b'{"email": "velro-policy-probe@example.invalid", "password": '
 MAX_ALLOWED_ORIGINS = 3
+
+if TYPE_CHECKING:  # the plan is loaded by the policy layer; here it is only read
+    from velro_policy.policy.probe_plan import Plan
 
 
 def run(client: Client, plan: Plan, *, allowed_origins: list[str], rate_limit_check: bool) -> list[dict[str, Any]]:

@@ -52,12 +52,18 @@ def display_path(path: str) -> str:
 
 
 def select_rules(rules: list[Rule], only: list[str], skip: list[str]) -> list[Rule]:
-    from fnmatch import fnmatchcase
+    """The rules of ``--only``/``--skip`` (ids or globs); one that names no rule is an error, never a silent pass."""
+    from velro_policy.policy.ids import check_known, matches
 
-    def hit(rid: str, pats: list[str]) -> bool:
-        return any(fnmatchcase(rid, p) for p in pats)
+    known = [r.id for r in rules]
+    check_known(only, known, where="--only")
+    check_known(skip, known, where="--skip")
+    picked = [r for r in rules if (not only or matches(r.id, only)) and not matches(r.id, skip)]
+    if rules and not picked:
+        from velro_policy.errors import ConfigError
 
-    return [r for r in rules if (not only or hit(r.id, only)) and not hit(r.id, skip)]
+        raise ConfigError("--only/--skip leave no rule to run; nothing would be checked")
+    return picked
 
 
 def load_pack(opts: Options) -> pack_mod.Pack:

@@ -137,7 +137,7 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
     from velro_policy.policy import load as policy
 
     policies, rules = policy.load_all(files)
-    rules = _apply_config(rules, config)
+    rules = _apply_config(rules, config, str(config_path) if config_path else None)
     if use_cache:
         _write_json(entry, {"key": key, "rules": [r.to_data() for r in rules], "policies": policies, "config": config})
         if config_path is not None:
@@ -145,15 +145,22 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
     return Pack(rules, policies, config, str(config_path) if config_path else None)
 
 
-def _apply_config(rules: list[Rule], config: dict[str, Any]) -> list[Rule]:
-    disabled = set(config.get("disable", []))
-    overrides = config.get("severity", {})
+def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: Optional[str] = None) -> list[Rule]:
+    """The config's ``disable`` and ``severity`` (ids or globs, each must name a rule)."""
+    from velro_policy.policy.ids import check_known, matches
+
+    disabled = list(config.get("disable", []))
+    overrides: dict[str, str] = config.get("severity", {})
+    known = [r.id for r in rules]
+    check_known(disabled, known, where="disable", path=config_file)
+    check_known(overrides, known, where="severity", path=config_file)
     out = []
     for rule in rules:
-        if rule.id in disabled:
+        if matches(rule.id, disabled):
             continue
-        if rule.id in overrides:
-            rule = rule.with_severity(overrides[rule.id])
+        for pattern, severity in overrides.items():
+            if matches(rule.id, [pattern]):
+                rule = rule.with_severity(severity)
         out.append(rule)
     return out
 

@@ -393,9 +393,9 @@ class Bench:
 
     def semgrep_rules(self) -> dict[str, Any]:
         """The Semgrep config velro-policy builds from the code rules in force."""
-        code = ("import json; from velro_policy import config, pack; from velro_policy.inputs.code import build_config\n"
+        code = ("import json; from velro_policy.policy import config, pack; from velro_policy.inputs.code import build_config\n"
                 "p = pack.load(config.find('.'), [])\n"
-                "rules, _ = build_config([r for r in p.rules if r.get('target') == 'code'])\n"
+                "rules, _ = build_config([r for r in p.rules if r.target == 'code'])\n"
                 "print(json.dumps({'rules': rules}))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=self.env, cwd=self.out, check=True)
         return json.loads(out.stdout)  # type: ignore[no-any-return]

@@ -52,13 +52,14 @@ def _service(index: int) -> str:
 # ---------------------------------------------------------------- env files
 
 
-def env_file(seed: int, index: int) -> tuple[str, bytes]:
-    """(relative path, bytes) of env file number ``index``."""
+def env_file(seed: int, index: int, *, bad_share: float = 0.2, flip: float = 0.3) -> tuple[str, bytes]:
+    """(relative path, bytes) of env file number ``index``; ``bad_share`` of the files
+    break rules, each of their security switches flipped with probability ``flip``."""
     rng = random.Random(f"{seed}:env:{index}")
     env = ENVIRONMENTS[index % len(ENVIRONMENTS)]
     service = _service(index)
     name = ".env.example" if env == "example" else rng.choice((f".env.{env}", f".env.{env}", f"{env}.env"))
-    bad = rng.random() < 0.2
+    bad = rng.random() < bad_share
     real = env if env != "example" else "production"
     lines: list[str] = [
         f"# {service}: {env} settings",
@@ -71,7 +72,7 @@ def env_file(seed: int, index: int) -> tuple[str, bytes]:
 
     def flag(key: str, safe: str) -> str:
         value = safe
-        if bad and rng.random() < 0.3:
+        if bad and rng.random() < flip:
             value = "true" if safe == "false" else "false"
         style = rng.random()
         if style < 0.1:
@@ -159,7 +160,7 @@ def env_file(seed: int, index: int) -> tuple[str, bytes]:
 def settings_module(seed: int, index: int) -> tuple[str, bytes]:
     """A pydantic-settings module as the Velro backend writes them."""
     rng = random.Random(f"{seed}:settings:{index}")
-    bad = rng.random() < 0.2
+    bad = rng.random() < bad_share
     service = _service(index)
     debug = "True" if bad and rng.random() < 0.5 else "False"
     origins = '["*"]' if bad and rng.random() < 0.5 else '["https://app.velro.ai", "https://www.velro.ai"]'
@@ -277,7 +278,7 @@ def code_module(seed: int, index: int) -> tuple[str, bytes]:
         ]
     parts.append("router = APIRouter()")
     for n in range(6 + rng.randrange(6)):
-        if bad and rng.random() < 0.3:
+        if bad and rng.random() < flip:
             parts.append(rng.choice(_ROUTE_BAD).format(n=n))
         else:
             parts.append(_ROUTE_OK.format(n=n))
@@ -286,6 +287,8 @@ def code_module(seed: int, index: int) -> tuple[str, bytes]:
 
 MAKERS: dict[str, Callable[[int, int], tuple[str, bytes]]] = {
     "env": env_file,
+    # B2: most files break several rules (the cost per finding and of holding every finding)
+    "env-bad": lambda seed, index: env_file(seed, index, bad_share=0.9, flip=0.7),
     "settings": settings_module,
     "code": code_module,
 }

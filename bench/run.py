@@ -44,6 +44,7 @@ PEERS = {"dotenv-linter": "dotenv-linter==0.9.0", "detect-secrets": "detect-secr
 SLOW_SECONDS = 8.0  # a command slower than this gets no separate warm-up run and at most --slow-runs runs
 ENV_FILES = r"(^|/)(\.env(\.[^/]+)?|[^/]+\.env)$"
 
+SCENARIOS = ("A", "B", "B2", "C", "D", "E")
 TARGETS = {
     "A.stack": ("A: lint one env file / stack floor (python -c 'import click, dotenv.parser')", 1.5),
     "A.dotenv-linter": ("A: lint one env file / dotenv-linter", 0.6),
@@ -53,6 +54,8 @@ TARGETS = {
     "B.rss_mb": ("B: peak memory at the largest size, MB", 100),
     "B.linear": ("B: time per file, largest size / 10x smaller size (1.0 = linear)", 1.2),
     "B.jobs_identical": ("B: --jobs output byte-identical to one process", True),
+    "B2.files_per_s": ("B2: env files per second, 10,000 files where most break several rules (one core)", 2_000),
+    "B2.rss_mb": ("B2: peak memory there, MB", 100),
     "D.semgrep": ("D: check --target code / bare semgrep, same rules and files", 1.10),
     "D.processes": ("D: Semgrep processes per check", 1),
     "E.overhead_ms": ("E: pre-commit hook on one staged env file minus a no-op hook, ms", 60),
@@ -332,6 +335,20 @@ class Bench:
         jobs = rows[big]["jobs"]
         self.target("B.jobs_identical", None if jobs is None else jobs["identical"], note="" if jobs else "lint has no --jobs")
 
+    def scenario_b2(self) -> None:
+        """Like B at the largest size, but 90% of the files break rules (issue 13's B2)."""
+        size = max(self.args.sizes)
+        root, _ = self.corpus("env-bad", size)
+        m = measure_group([("velro-policy lint", f"velro-policy lint DIR, most files failing ({size} files)",
+                            [*velro(), "lint", "."], self.args.runs)], root, self.env, self.args.slow_runs)
+        lint = m["velro-policy lint"]
+        lint["files_per_s"] = size / lint["median_s"] if lint.get("median_s") else None
+        out = subprocess.run([*velro(), "lint", "."], cwd=root, env=self.env, capture_output=True, check=False)
+        self.results["B2"] = {"measurements": m, "findings_lines": out.stdout.count(b"\n"), "output_bytes": len(out.stdout)}
+        self.target("B2.files_per_s", None if lint.get("error") else lint["files_per_s"], lower_is_better=False,
+                    note=f"{len(out.stdout) / 1e6:.1f} MB of text output")
+        self.target("B2.rss_mb", None if lint.get("error") else lint["rss_max_mb"])
+
     def lint_has_jobs(self) -> bool:
         out = subprocess.run([*velro(), "lint", "--help"], capture_output=True, text=True, env=self.env, check=False)
         return "--jobs" in out.stdout
@@ -473,7 +490,7 @@ class Bench:
                 f"| {scenario} | {m['name']} | {m['n']} | {m['median_s'] * 1000:.0f} | {m['min_s'] * 1000:.0f} | {m['max_s'] * 1000:.0f} "
                 f"| {m['cpu_median_s'] * 1000:.0f} | {m['rss_max_mb']:.0f} | {f'{fps:,.0f}' if fps else ''} | {m.get('error', '')} |")
 
-        for scenario in "ABCDE":
+        for scenario in SCENARIOS:
             data = self.results.get(scenario)
             if data is None:
                 continue
@@ -498,7 +515,7 @@ class Bench:
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark velro-policy (issue 8 scenarios A-E).")
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny corpora, one run each, no peers")
-    ap.add_argument("--only", default="A,B,C,D,E", help="scenarios to run, e.g. A,B")
+    ap.add_argument("--only", default="A,B,B2,C,D,E", help="scenarios to run, e.g. A,B")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
     ap.add_argument("--runs-fast", type=int, default=15, help="timed runs for the start-up scenarios A and E (default 15)")
     ap.add_argument("--slow-runs", type=int, default=1, help=f"timed runs of a command slower than {SLOW_SECONDS:.0f} s (default 1)")
@@ -521,7 +538,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gb']} GB, Python {info['python']}, "
           f"velro-policy {info['velro_policy']} ({info['commit']}), load {info['load_avg']}", flush=True)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    for scenario in "ABCDE":
+    for scenario in SCENARIOS:
         if scenario in wanted:
             print(f"scenario {scenario}", flush=True)
             getattr(bench, f"scenario_{scenario.lower()}")()

@@ -52,6 +52,8 @@ def test_plain_pre_commit_hook_blocks_a_bad_commit_and_passes_a_good_one(repo: P
     assert res.returncode == 0 and "installed pre-commit hook: .git/hooks/pre-commit" in res.stdout
     hook = repo / ".git" / "hooks" / "pre-commit"
     assert os.access(hook, os.X_OK) and f"VELRO_POLICY_PYTHON={sys.executable}" in hook.read_text()
+    # isolated: the top of the work tree (the hook's current folder) never on sys.path (tests/hostile/)
+    assert "VELRO_POLICY_ISOLATE=-I " in hook.read_text()
     write(repo / ".env.production", BAD)
     git(repo, "add", ".env.production")
     res = git(repo, "commit", "-m", "bad", check=False)
@@ -118,6 +120,30 @@ def test_install_respects_core_hooks_path_and_refuses_foreign_hooks(repo: Path) 
     assert res.returncode == 0 and "restored the previous one" in res.stdout
     assert foreign.read_text() == "#!/bin/sh\necho team hook\n"
     assert not (repo / ".githooks" / "pre-push").exists()
+
+
+def _fake_python(folder: Path, body: str) -> str:
+    exe = write(folder / "python", f"#!/bin/sh\n{body}\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_isolation_flags_probe_the_recorded_python(tmp_path: Path) -> None:
+    from velro_policy.commands.hooks import isolation_flags
+    from velro_policy.errors import InputError
+
+    assert isolation_flags() == ["-I"]  # a virtualenv: -I still finds velro-policy
+    # a --user install: -I leaves the user site-packages out; -E -P keeps it and still
+    # leaves the current folder and PYTHONPATH out (Python 3.11+)
+    user_site = _fake_python(tmp_path / "user", 'case "$1" in -I) echo "ModuleNotFoundError: velro_policy" >&2; exit 1 ;; esac\nexit 0')
+    if sys.version_info >= (3, 11):
+        assert isolation_flags(user_site) == ["-E", "-P"]
+    broken = _fake_python(tmp_path / "broken", 'echo "ModuleNotFoundError: No module named velro_policy" >&2\nexit 1')
+    with pytest.raises(InputError) as err:
+        isolation_flags(broken)
+    message = str(err.value)
+    assert "cannot import velro-policy when run isolated (-I: ModuleNotFoundError: No module named velro_policy)" in message
+    assert "must never import modules from the repository" in message and "virtualenv" in message
 
 
 def test_hooks_install_outside_a_repository_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -1,14 +1,17 @@
 """The pre-commit framework hooks (.pre-commit-hooks.yaml), run by the real
 pre-commit against a temporary clone of this checkout (working tree included).
 
-pre-commit builds the hook's virtualenv once per session (``language: python``:
-pip installs this package and its dependencies), in a session-wide
-PRE_COMMIT_HOME, so the cost is paid once.
+pre-commit builds the hook's virtualenv (``language: python``: pip installs
+this package and its dependencies, about 40 s) once per test session: the
+snapshot and PRE_COMMIT_HOME are shared by every xdist worker and every module
+that uses them (tests/hostile/ too), and pre-commit's own store lock lets one
+process build while the others wait.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +20,6 @@ import pytest
 import yaml
 
 from conftest import REPO, write
-
 
 
 def hooks() -> dict[str, dict]:
@@ -66,30 +68,46 @@ def test_hook_manifest_is_valid_and_multi_file_hooks_run_serially() -> None:
     assert set(loaded) == {"velro-policy-env", "velro-policy-settings", "velro-policy-code", "velro-policy"}
     for hid in ("velro-policy-env", "velro-policy-settings", "velro-policy-code", "velro-policy"):
         assert loaded[hid]["require_serial"] is True, hid
-    assert all(h["entry"].startswith("velro-policy lint") and h["pass_filenames"] for h in loaded.values())
+    # the hook environment's Python, isolated: nothing from the repository on sys.path (tests/hostile/)
+    assert all(h["entry"].startswith("python -I -m velro_policy lint") and h["pass_filenames"] for h in loaded.values())
     assert loaded["velro-policy-code"]["types"] == ["python"]
+
+
+def shared_hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """A git repo holding this checkout's files as they are now, its commit, and a
+    PRE_COMMIT_HOME; made once per test session, in a folder every xdist worker
+    of the session shares (the workers' base temp folders are its children)."""
+    from filelock import FileLock  # pre-commit -> virtualenv -> filelock
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    root = base / "velro-policy-hook-repo"
+    src, home, done = root / "src", root / "pre-commit-home", root / "commit"
+    with FileLock(str(base / "velro-policy-hook-repo.lock")):
+        if not done.is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            home.mkdir(parents=True)
+            env = git_env(home)
+            listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, env=env,
+                                    capture_output=True, check=True).stdout
+            for name in filter(None, listed.decode().split("\0")):
+                source = REPO / name
+                if source.is_file():
+                    target = src / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(source.read_bytes())
+                    os.chmod(target, source.stat().st_mode)
+            run(["git", "init", "-q", "."], src, env)
+            run(["git", "add", "-A", "."], src, env)
+            run(["git", "commit", "-q", "-m", "snapshot"], src, env)
+            done.write_text(run(["git", "rev-parse", "HEAD"], src, env).stdout.strip())
+    return src, done.read_text(), home
 
 
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
-    """A git repo holding this checkout's files as they are now, and its commit."""
-    src = tmp_path_factory.mktemp("velro-policy-src")
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    env = git_env(home)
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, env=env,
-                            capture_output=True, check=True).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = REPO / name
-        if source.is_file():
-            target = src / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-            os.chmod(target, source.stat().st_mode)
-    run(["git", "init", "-q", "."], src, env)
-    run(["git", "add", "-A", "."], src, env)
-    run(["git", "commit", "-q", "-m", "snapshot"], src, env)
-    sha = run(["git", "rev-parse", "HEAD"], src, env).stdout.strip()
-    return src, sha, home
+    return shared_hook_repo(tmp_path_factory)
 
 
 @pytest.fixture()

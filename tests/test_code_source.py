@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from velro_policy.rules import Rule
-
 from conftest import velro, write
 from velro_policy.errors import ScanError
 from velro_policy.inputs import code
+from velro_policy.rules import Rule
 
 REAL_SEMGREP = str(Path(sys.executable).parent / "semgrep")
 

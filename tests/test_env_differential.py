@@ -30,8 +30,8 @@ from dotenv.variables import Variable, parse_variables
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from velro_policy.model import Unknown
 from velro_policy.inputs import env as env_source
+from velro_policy.model import Unknown
 
 REPO = Path(__file__).resolve().parents[1]
 _NL = re.compile(r"\r\n|\n|\r")

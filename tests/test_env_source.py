@@ -5,9 +5,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from velro_policy.model import Unknown
-from velro_policy.inputs.env import is_env_file, parse_env
 from velro_policy.inputs._files import read_text
+from velro_policy.inputs.env import is_env_file, parse_env
+from velro_policy.model import Unknown
 
 
 def entries(text: str) -> dict[str, tuple[object, int, int]]:

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import velro, write
-from velro_policy.values import origins, rates
 from velro_policy.errors import PolicyError
 from velro_policy.inputs._files import read_text
 from velro_policy.inputs.env import parse_env
+from velro_policy.values import origins, rates
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

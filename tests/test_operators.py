@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 
 from velro_policy.judge.checks import run_check as _run_check
+from velro_policy.judge.operators import OPERATORS, Context
 from velro_policy.rules import parse_check
 
 
 def run_check(spec, value, ctx, environment):  # the policy language's mapping form
     return _run_check(parse_check(spec), value, ctx, environment)
-from velro_policy.judge.operators import OPERATORS, Context
 
 
 def check(spec: dict, value: object, environment: str = "production") -> str | None:

@@ -47,8 +47,8 @@ def test_text_format(project: Path) -> None:
     res = velro(["lint", str(project / ".env.production"), "--skip", "velro/project-*"], env={"NO_COLOR": "1"})
     lines = res.stdout.splitlines()
     assert lines[0].endswith(".env.production  [production: key ENVIRONMENT]")
-    assert any(":2:1: critical velro/debug-disabled: DEBUG is 'true'" in l for l in lines)
-    assert any(":3:1: critical velro/jwt-secret-strength: JWT_SECRET is 32 characters long" in l for l in lines)
+    assert any(":2:1: critical velro/debug-disabled: DEBUG is 'true'" in line for line in lines)
+    assert any(":3:1: critical velro/jwt-secret-strength: JWT_SECRET is 32 characters long" in line for line in lines)
     assert "\033[" not in res.stdout
     assert lines[-1] == "3 findings (3 critical) in 1 of 1 file checked"
 

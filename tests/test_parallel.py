@@ -59,8 +59,8 @@ def test_jobs_output_holds_every_kind_of_finding(tree: Path) -> None:
 
 
 def test_jobs_zero_means_every_cpu_and_small_runs_stay_serial(tree: Path) -> None:
-    from velro_policy.commands.run import parallel_jobs
     from velro_policy.commands.parallel import MIN_FILES, worker_count
+    from velro_policy.commands.run import parallel_jobs
 
     assert worker_count(0) >= 1
     notes: list[str] = []

@@ -16,10 +16,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from velro_policy.values import environments, secret_quality, selectors
+from velro_policy.inputs import env as env_source
 from velro_policy.judge.evaluate import Evaluator, _applies
 from velro_policy.policy.pack import load as load_pack
-from velro_policy.inputs import env as env_source
+from velro_policy.values import environments, secret_quality, selectors
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -173,7 +174,7 @@ def test_requests_carry_no_real_credentials_and_name_velro_policy(tmp_path: Path
     with serve(_app("weak_app")) as (url, rec):
         probe_json(url, "--rate-limit-check", "--allowed-origin", ALLOWED, cwd=tmp_path)
     assert rec.seen
-    for method, path, headers, body in rec.seen:
+    for _method, _path, headers, body in rec.seen:
         assert headers["user-agent"].startswith(f"velro-policy/{__version__} "), headers
         assert headers.get("authorization") in (None, "Bearer invalid-token", "Bearer mock_token_velro_policy_probe")
         assert "cookie" not in headers

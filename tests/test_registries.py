@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from velro_policy.judge.operators import OPERATORS, WHERE, all_operators
 from velro_policy.inputs import SOURCES, TARGETS, sources_for
+from velro_policy.judge.operators import OPERATORS, WHERE, all_operators
 
 
 def test_every_source_is_registered_under_its_own_name_and_target() -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from velro_policy.rules import Rule
 from velro_policy.inputs.effective import derive
 from velro_policy.model import Document, Entry, Location
+from velro_policy.rules import Rule
 
 ENV_RULES = [Rule(id="velro/debug-disabled", title="debug", severity="critical", target="env",
                   environments=("production", "staging"), select=("DEBUG",))]

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from velro_policy.values import csp
 from velro_policy.judge.checks import run_check as _run_check
+from velro_policy.judge.operators import OPERATORS, Context
+from velro_policy.model import Unknown
 from velro_policy.rules import parse_check
+from velro_policy.values import csp
+from velro_policy.values.rates import RateError, loosest, parse_rates
 
 
 def run_check(spec, value, ctx, environment):  # the policy language's mapping form
     return _run_check(parse_check(spec), value, ctx, environment)
-from velro_policy.model import Unknown
-from velro_policy.judge.operators import Context
-from velro_policy.values.rates import RateError, loosest, parse_rates
 
 GUIDE_CSP = {"csp": {"require": {"default-src": ["'self'", "'none'"]},
                      "forbid": {"script-src": ["'unsafe-inline'", "'unsafe-eval'", "*", "data:"]}}}
@@ -109,9 +112,6 @@ def test_per_tier_rates_hold_every_tier() -> None:
 
 # -- any Python literal a settings module can hold: operators answer, never raise ----------
 
-from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
-
-from velro_policy.judge.operators import OPERATORS  # noqa: E402
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
                      st.text(max_size=40), st.sampled_from(["3/hour", "10 per minute", "max-age=31536000", "default-src 'self'", "*", "DENY"]),

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from velro_policy.model import Unknown
 from velro_policy.inputs.pyread import read_module
+from velro_policy.model import Unknown
 
 
 def read(src: str):

@@ -4,7 +4,8 @@ the exit code: 0 clean, 1 findings at or above --fail-on, 2 could not check.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -16,8 +17,8 @@ from velro_policy.reporters import REPORTERS
 ENVIRONMENT_CHOICES = ("production", "staging", "development", "test", "template")
 
 
-def _parse_formats(formats: tuple[str, ...], output: Optional[str]) -> list[tuple[str, Optional[str]]]:
-    out: list[tuple[str, Optional[str]]] = []
+def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
     for spec in formats or ("text",):
         name, _, path = spec.partition("=")
         if name not in REPORTERS:
@@ -60,7 +61,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _run(paths: tuple[str, ...], targets: Optional[list[str]], **kw: Any) -> None:
+def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
     with error_handler(kw.get("debug", False)):
         from velro_policy.commands.run import Options, run
 
@@ -117,7 +118,7 @@ def lint(paths: tuple[str, ...], targets: tuple[str, ...], **kw: Any) -> None:
 @click.argument("directory", required=False, type=click.Path(exists=False, file_okay=False))
 @click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
 @run_options
-def check(directory: Optional[str], targets: tuple[str, ...], **kw: Any) -> None:
+def check(directory: str | None, targets: tuple[str, ...], **kw: Any) -> None:
     """Check a whole project (default: .) with every target it has."""
     _run((directory or ".",), list(targets) or None, **kw)
 
@@ -132,7 +133,7 @@ def policies() -> None:
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
 @click.option("--no-config", is_flag=True, help="Ignore any project config (list the built-in pack and --policy only).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-def policies_list(extra: tuple[str, ...], config: Optional[str], no_config: bool, fmt: str) -> None:
+def policies_list(extra: tuple[str, ...], config: str | None, no_config: bool, fmt: str) -> None:
     """List every rule in force: built-in, configured and --policy ones."""
     with error_handler():
         from velro_policy.commands.policies import list_rules
@@ -154,7 +155,7 @@ def policies_validate(paths: tuple[str, ...]) -> None:
 @click.argument("rule_id")
 @click.option("--policy", "extra", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--config", type=click.Path(dir_okay=False))
-def explain(rule_id: str, extra: tuple[str, ...], config: Optional[str]) -> None:
+def explain(rule_id: str, extra: tuple[str, ...], config: str | None) -> None:
     """Show a rule: what it checks, the guide section, an example and the fix."""
     with error_handler():
         from velro_policy.commands.policies import explain as explain_rule
@@ -181,8 +182,8 @@ def test_policies(paths: tuple[str, ...], coverage: bool, require_coverage: bool
 @click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one); fix.allowed_origins lets fix replace wildcard CORS origins.")
 @click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
-def fix_cmd(paths: tuple[str, ...], dry_run: bool, environment: Optional[str], policies: tuple[str, ...],
-            config: Optional[str], no_cache: bool) -> None:
+def fix_cmd(paths: tuple[str, ...], dry_run: bool, environment: str | None, policies: tuple[str, ...],
+            config: str | None, no_cache: bool) -> None:
     """Fix env files in place: the values the policies require (DEBUG=false, ...),
     new secrets for placeholder or weak ones, wildcard origins (with an allowlist).
 
@@ -229,7 +230,7 @@ def baseline_group() -> None:
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
 @click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
 def baseline_create(paths: tuple[str, ...], output: str, targets: tuple[str, ...], policies: tuple[str, ...],
-                    environment: Optional[str], config: Optional[str], no_cache: bool) -> None:
+                    environment: str | None, config: str | None, no_cache: bool) -> None:
     """Write the current findings' fingerprints (never values) to the baseline file.
 
     Then `velro-policy check --baseline .velro-policy-baseline.json` fails only
@@ -306,7 +307,8 @@ def probe(base_url: str, **kw: Any) -> None:
     credentials.
     """
     with error_handler(kw["debug"]):
-        from velro_policy.commands.probe import ProbeOptions, probe as run_probe
+        from velro_policy.commands.probe import ProbeOptions
+        from velro_policy.commands.probe import probe as run_probe
 
         raise SystemExit(run_probe(ProbeOptions(
             base_url=base_url, plan=kw["plan"], timeout=kw["timeout"], insecure=kw["insecure"],
@@ -317,7 +319,7 @@ def probe(base_url: str, **kw: Any) -> None:
         )))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="velro-policy", standalone_mode=True)
     except SystemExit as exc:

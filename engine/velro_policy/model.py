@@ -7,9 +7,9 @@ output order).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from hashlib import sha256
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from velro_policy.rules import Rule
@@ -91,7 +91,7 @@ class EnvEntries(Sequence[Entry]):
         # ``committed``); the columns stay the file's own variables only.
         self.extra = extra
 
-    def with_extra(self, extra: tuple[Entry, ...]) -> "EnvEntries":
+    def with_extra(self, extra: tuple[Entry, ...]) -> EnvEntries:
         return EnvEntries(self.path, self.keys, self.uppers, self.values, self.lines, self.cols, self.extra + extra)
 
     def key_value(self, i: int) -> tuple[str, object]:
@@ -110,7 +110,7 @@ class EnvEntries(Sequence[Entry]):
     def __len__(self) -> int:
         return len(self.keys) + len(self.extra)
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return tuple(map(self.entry, range(len(self))[i]))
         return self.entry(range(len(self))[i])
@@ -216,7 +216,7 @@ class RunResult(NamedTuple):
     findings: tuple[Finding, ...]
     problems: tuple[Problem, ...]
     files: tuple[FileSummary, ...]
-    rules: tuple["Rule", ...]  # compiled rules that were in force
+    rules: tuple[Rule, ...]  # compiled rules that were in force
     root: str  # paths in findings are relative to this (for SARIF/JUnit)
     fail_on: str = "low"
     notes: tuple[str, ...] = ()

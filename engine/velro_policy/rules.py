@@ -20,8 +20,9 @@ through plain data (``to_data``/``from_data``) for the compiled pack cache.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Iterator, Optional, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,20 @@ class Op:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple["Check", ...]
+    items: tuple[Check, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Check", ...]
+    items: tuple[Check, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Check"
+    item: Check
 
 
-Check = Union[Op, All, AnyOf, Not]
+Check = Op | All | AnyOf | Not
 NO_CHECK: Check = All(())
 
 
@@ -102,7 +103,7 @@ def ops(check: Check) -> Iterator[Op]:
             yield from ops(c)
 
 
-def absent_verdict(check: Check, environment: str) -> Optional[bool]:
+def absent_verdict(check: Check, environment: str) -> bool | None:
     """How the tree judges a key that is not set: False fails, True passes, None: not judged.
 
     Only ``required`` judges absence; every other operator has no value to
@@ -147,8 +148,8 @@ class Rule:
     environments: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     check: Check = NO_CHECK
-    semgrep: Optional[dict[str, Any]] = None
-    semgrep_file: Optional[str] = None
+    semgrep: dict[str, Any] | None = None
+    semgrep_file: str | None = None
     message: str = ""
     guide_section: str = ""
     secret: bool = False
@@ -162,7 +163,7 @@ class Rule:
         """The key must be set in this environment (a missing key is a finding)."""
         return absent_verdict(self.check, environment) is False
 
-    def with_severity(self, severity: str) -> "Rule":
+    def with_severity(self, severity: str) -> Rule:
         return replace(self, severity=severity)
 
     def to_data(self) -> dict[str, Any]:
@@ -173,7 +174,7 @@ class Rule:
         return data
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "Rule":
+    def from_data(cls, data: dict[str, Any]) -> Rule:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["check"] = parse_check(data.get("check") or {})

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
-from velro_policy.settle import baseline
 from velro_policy.commands.run import Options, collect
+from velro_policy.settle import baseline
 
 
-def create(paths: list[str], output: str, *, targets: Optional[list[str]], policies: list[str],
-           environment: Optional[str], config: Optional[str], use_cache: bool) -> int:
+def create(paths: list[str], output: str, *, targets: list[str] | None, policies: list[str],
+           environment: str | None, config: str | None, use_cache: bool) -> int:
     """Write the baseline; exit 2 when some file could not be checked (a baseline
     made from a partial run would hide findings in the files that failed)."""
     result = collect(Options(paths=paths, policies=policies, environment=environment, config=config,

@@ -36,12 +36,12 @@ import os
 import re
 import secrets
 import sys
-from typing import IO, Any, NamedTuple, Optional
+from typing import IO, Any, NamedTuple
 
-from velro_policy.values import masking
 from velro_policy.errors import InputError
-from velro_policy.rules import All, Check, Op, Rule, resolve
 from velro_policy.model import Document, Entry, Finding, Unknown
+from velro_policy.rules import All, Check, Op, Rule, resolve
+from velro_policy.values import masking
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -84,7 +84,7 @@ def _scalar(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _origins(value: str, allow: list[str]) -> Optional[str]:
+def _origins(value: str, allow: list[str]) -> str | None:
     """The origin list without wildcards, with the allowlist, in the value's own format."""
     text = value.strip()
     if text.startswith("["):
@@ -101,7 +101,7 @@ def _origins(value: str, allow: list[str]) -> Optional[str]:
     return ",".join(kept + [a for a in allow if a not in kept])
 
 
-def wanted(rule: Rule, entry: Entry, doc: Document, config: dict[str, Any]) -> tuple[Optional[str], str, bool]:
+def wanted(rule: Rule, entry: Entry, doc: Document, config: dict[str, Any]) -> tuple[str | None, str, bool]:
     """(new value or None, why not, generated) for a finding of ``rule`` at ``entry``."""
     ops = _ops(rule.check, doc.environment)
     secret = bool(rule.secret)
@@ -131,7 +131,7 @@ def _line_re(key: str) -> re.Pattern[str]:
     return re.compile(r"^(?P<pre>\ufeff?[ \t]*(?:export[ \t]+)?" + re.escape(key) + r"[ \t]*=[ \t]*)(?P<rest>.*)$", re.DOTALL)
 
 
-def _replace_value(line: str, key: str, new: str) -> Optional[str]:
+def _replace_value(line: str, key: str, new: str) -> str | None:
     """``line`` (without its newline) with the value of ``key`` replaced; None when the
     line is not a one-line binding of ``key`` that can be edited safely."""
     m = _line_re(key).match(line)
@@ -171,9 +171,9 @@ def _apply(text: str, changes: list[Change]) -> tuple[str, list[Change]]:
 
 # --- reading and judging ------------------------------------------------------
 
-def _document(text: str, path: str, display: str, flag: Optional[str], config: dict[str, Any]) -> Document:
-    from velro_policy.values import environments
+def _document(text: str, path: str, display: str, flag: str | None, config: dict[str, Any]) -> Document:
     from velro_policy.inputs.env import parse_env
+    from velro_policy.values import environments
 
     entries, problems = parse_env(text[1:] if text.startswith("\ufeff") else text, display)
     values = {e.key.upper(): e.value for e in entries if isinstance(e.value, str)}
@@ -191,7 +191,7 @@ def _findings(doc: Document, rules: list[Rule], config: dict[str, Any]) -> list[
     return [f for f in judge_documents([doc], env_rules, config) if not f.key.endswith(" (in the git index)")]
 
 
-def plan(path: str, display: str, rules: list[Rule], config: dict[str, Any], flag: Optional[str]) -> Outcome:
+def plan(path: str, display: str, rules: list[Rule], config: dict[str, Any], flag: str | None) -> Outcome:
     """The changes for one env file, applied to its text (nothing written)."""
     try:
         with open(path, "rb") as fh:
@@ -313,17 +313,17 @@ def _write(path: str, text: str) -> None:
 
 
 def _env_files(paths: list[str], config: dict[str, Any]) -> list[str]:
-    from velro_policy.inputs.discover import discover
     from velro_policy.inputs import env
+    from velro_policy.inputs.discover import discover
 
     found = discover(paths, lambda p, explicit: ["env"] if env.claims(p, explicit, config) else [],
                      exclude=list(config.get("exclude", [])))
     return found.files.get("env", [])
 
 
-def fix(paths: list[str], *, dry_run: bool = False, environment: Optional[str] = None, config: Optional[str] = None,
-        policies: Optional[list[str]] = None, use_cache: bool = True, out: Optional[IO[str]] = None,
-        err: Optional[IO[str]] = None) -> int:
+def fix(paths: list[str], *, dry_run: bool = False, environment: str | None = None, config: str | None = None,
+        policies: list[str] | None = None, use_cache: bool = True, out: IO[str] | None = None,
+        err: IO[str] | None = None) -> int:
     from velro_policy.commands.run import Options, display_path, load_pack
 
     out = out or sys.stdout

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from velro_policy import __version__
 from velro_policy.errors import InputError
@@ -136,7 +136,7 @@ def _ours(item: Any) -> bool:
     return isinstance(item, dict) and str(item.get("repo", "")).rstrip("/").removesuffix(".git").lower().endswith("/velro-policy")
 
 
-def merge_pre_commit(text: Optional[str], hooks: list[str], *, force: bool, display: str) -> tuple[Optional[str], str]:
+def merge_pre_commit(text: str | None, hooks: list[str], *, force: bool, display: str) -> tuple[str | None, str]:
     """(new text or None when unchanged, what happened)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -161,7 +161,7 @@ def merge_pre_commit(text: Optional[str], hooks: list[str], *, force: bool, disp
         repos = CommentedSeq()
         data["repos"] = repos
     if not isinstance(repos, list):
-        raise InputError("`repos` must be a list (pre-commit's format)", path=display, line=data.lc.key("repos")[0] + 1)
+        raise InputError("`repos` must be a list (pre-commit's format)", path=display, line=data.lc.key("repos")[0] + 1)  # type: ignore[attr-defined]  # ruamel CommentedMap, typed as dict here
     found = [i for i, item in enumerate(repos) if _ours(item)]
     if found and not force:
         return None, f"{display}: velro-policy hooks already configured (left as is; --force updates rev and hooks)"
@@ -185,7 +185,7 @@ def merge_pre_commit(text: Optional[str], hooks: list[str], *, force: bool, disp
     return out.getvalue(), what
 
 
-def _read(path: str) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             return fh.read()
@@ -201,8 +201,8 @@ def _write(path: str, text: str) -> None:
         fh.write(text)
 
 
-def init(directory: str = ".", *, force: bool = False, hooks: Optional[list[str]] = None, pre_commit: bool = True,
-         workflow: bool = True, out: Optional[IO[str]] = None) -> int:
+def init(directory: str = ".", *, force: bool = False, hooks: list[str] | None = None, pre_commit: bool = True,
+         workflow: bool = True, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     hooks = list(hooks or ["velro-policy"])
     unknown = [h for h in hooks if h not in HOOK_IDS]

@@ -21,7 +21,8 @@ it saves (~30 ms to start), so the run stays serial.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from velro_policy.model import Document, Finding, Problem
 from velro_policy.rules import Rule
@@ -60,9 +61,8 @@ def fork_available() -> bool:
 
 
 def _judge(bounds: tuple[int, int]) -> Slice:
-    from velro_policy.inputs import committed
+    from velro_policy.inputs import SOURCES, committed
     from velro_policy.judge.evaluate import judge_documents
-    from velro_policy.inputs import SOURCES
 
     paths, ctx, rules, config, index = (_WORK[k] for k in ("paths", "ctx", "rules", "config", "index"))
     docs = list(SOURCES["env"].load(paths[bounds[0]:bounds[1]], ctx))
@@ -81,7 +81,7 @@ def judge_env_files(paths: list[str], ctx: Any, rules: list[Rule], config: dict[
 
     from velro_policy.inputs import committed
 
-    index: Optional[set[str]] = None if in_index else committed.git_index(paths, real_path)
+    index: set[str] | None = None if in_index else committed.git_index(paths, real_path)
     _WORK.update(paths=paths, ctx=ctx, rules=rules, config=config, index=index, in_index=in_index, real_path=real_path)
     size = -(-len(paths) // jobs)
     bounds = [(i, min(i + size, len(paths))) for i in range(0, len(paths), size)]

@@ -4,29 +4,28 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
 
+from velro_policy.errors import VelroError
 from velro_policy.policy import config as config_mod
 from velro_policy.policy import pack as pack_mod
-from velro_policy.errors import VelroError
-from velro_policy.rules import check_data
+from velro_policy.rules import Rule, check_data
 
 
-def _pack(extra: list[str], config: Optional[str], use_config: bool = True) -> pack_mod.Pack:
+def _pack(extra: list[str], config: str | None, use_config: bool = True) -> pack_mod.Pack:
     cfg = Path(config) if config else (config_mod.find(".") if use_config else None)
     return pack_mod.load(cfg, extra)
 
 
-def _envs(rule: dict[str, Any]) -> str:
+def _envs(rule: Rule) -> str:
     return ", ".join(rule.environments)
 
 
-def list_rules(extra: list[str], config: Optional[str], fmt: str, *, use_config: bool = True) -> int:
+def list_rules(extra: list[str], config: str | None, fmt: str, *, use_config: bool = True) -> int:
     pack = _pack(extra, config, use_config)
     rules = sorted(pack.rules, key=lambda r: r.id)
     out = sys.stdout
     if fmt == "json":
-        json.dump([{k: r[k] for k in ("id", "title", "severity", "target", "environments", "policy", "file", "guide_section")} for r in rules],
+        json.dump([{k: getattr(r, k) for k in ("id", "title", "severity", "target", "environments", "policy", "file", "guide_section")} for r in rules],
                   out, indent=2, sort_keys=True)
         out.write("\n")
     elif fmt == "markdown":
@@ -39,7 +38,7 @@ def list_rules(extra: list[str], config: Optional[str], fmt: str, *, use_config:
     return 0
 
 
-def markdown_reference(rules: list[dict[str, Any]]) -> str:
+def markdown_reference(rules: list[Rule]) -> str:
     lines = ["| Rule | Severity | Target | Environments | What it checks | Guide section |", "|---|---|---|---|---|---|"]
     for r in sorted(rules, key=lambda r: r.id):
         lines.append(f"| `{r.id}` | {r.severity} | {r.target} | {_envs(r)} | {r.title} | {r.guide_section} |")
@@ -60,7 +59,7 @@ def validate(paths: list[str]) -> int:
     return 0
 
 
-def explain(rule_id: str, extra: list[str], config: Optional[str]) -> int:
+def explain(rule_id: str, extra: list[str], config: str | None) -> int:
     pack = _pack(extra, config)
     rule = next((r for r in pack.rules if r.id == rule_id), None)
     if rule is None:

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from velro_policy.policy import pack as pack_mod
 from velro_policy.errors import PolicyError
+from velro_policy.policy import pack as pack_mod
 
 
 def _test_files(paths: list[str]) -> list[Path]:
@@ -35,8 +35,8 @@ def _test_files(paths: list[str]) -> list[Path]:
 
 
 def _load_tests(path: Path) -> list[dict[str, Any]]:
-    from velro_policy.values import yamlio
     from velro_policy.policy.load import load_validated
+    from velro_policy.values import yamlio
 
     rel = os.path.relpath(path)
     display = rel if not rel.startswith("..") else str(path)
@@ -55,7 +55,7 @@ def _materialise(case: dict[str, Any], folder: Path) -> None:
         default = f".env.{env}" if env and env != "template" else (".env.example" if env == "template" else ".env")
         (folder / case.get("filename", default)).write_text(case["env"], encoding="utf-8")
     if "python" in case:
-        name = case.get("filename") if "env" not in case and case.get("filename") else "settings.py"
+        name = case["filename"] if "env" not in case and case.get("filename") else "settings.py"
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(case["python"], encoding="utf-8")

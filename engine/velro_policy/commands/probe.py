@@ -13,7 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from velro_policy.judge.evaluate import Evaluator, exit_code, fingerprint, problem_findings
 from velro_policy.model import SEVERITY_RANK, FileSummary, Finding, RunResult
@@ -23,24 +23,24 @@ MAX_LISTED = 4  # requests named in a merged finding's message
 
 class ProbeOptions(NamedTuple):
     base_url: str
-    plan: Optional[str] = None
+    plan: str | None = None
     timeout: float = 10.0
     insecure: bool = False
     follow_redirects: bool = False
     rate_limit_check: bool = False
     allowed_origins: list[str] = []
     verbose: bool = False
-    environment: Optional[str] = None
-    formats: list[tuple[str, Optional[str]]] = [("text", None)]
-    fail_on: Optional[str] = None
-    config: Optional[str] = None
+    environment: str | None = None
+    formats: list[tuple[str, str | None]] = [("text", None)]
+    fail_on: str | None = None
+    config: str | None = None
     policies: list[str] = []
-    record: Optional[str] = None
+    record: str | None = None
     use_cache: bool = True
-    color: Optional[bool] = None
+    color: bool | None = None
 
 
-def _plan_path(opts: ProbeOptions, config: dict[str, Any]) -> Optional[Path]:
+def _plan_path(opts: ProbeOptions, config: dict[str, Any]) -> Path | None:
     if opts.plan:
         return Path(opts.plan)
     configured = config.get("probe_plan")
@@ -80,13 +80,13 @@ def merge(per_doc: list[tuple[str, list[Finding]]], base_url: str) -> list[Findi
 
 
 def collect(opts: ProbeOptions) -> RunResult:
-    from velro_policy.policy import config as config_mod
-    from velro_policy.policy import pack as pack_mod
     from velro_policy.errors import ConfigError
-    from velro_policy.policy import probe_plan as plan_mod
+    from velro_policy.inputs import http
     from velro_policy.inputs.probe import runner
     from velro_policy.inputs.probe.client import Client, check_base_url
-    from velro_policy.inputs import http
+    from velro_policy.policy import config as config_mod
+    from velro_policy.policy import pack as pack_mod
+    from velro_policy.policy import probe_plan as plan_mod
 
     base = check_base_url(opts.base_url)
     if opts.config and not Path(opts.config).is_file():
@@ -144,7 +144,7 @@ def _record(path: str, base: str, environment: str, exchanges: list[dict[str, An
         raise InputError(f"--record needs a file name ending in {http.SUFFIX} (so lint and check read it back)", path=path)
     data = {"velro_probe": http.FORMAT_VERSION, "base_url": base, "environment": environment,
             "exchanges": [dict(ex) for ex in exchanges]}
-    for ex in data["exchanges"]:  # session values never go to disk
+    for ex in data["exchanges"]:  # type: ignore[attr-defined]  # data["exchanges"] is the list built just above;  session values never go to disk
         ex["headers"] = [h for h in ex["headers"] if h[0].lower() != "set-cookie"]
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:

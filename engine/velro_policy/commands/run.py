@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
-
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
-from velro_policy.inputs import committed
-
-from velro_policy.settle import suppress
-from velro_policy.policy import config as config_mod
-from velro_policy.policy import pack as pack_mod
+from velro_policy.inputs import SOURCES, LoadContext, committed, sources_for
 from velro_policy.inputs.discover import discover
 from velro_policy.judge.evaluate import exit_code, judge_documents, problem_findings
-from velro_policy.rules import Rule
 from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
-from velro_policy.inputs import SOURCES, LoadContext, sources_for
+from velro_policy.policy import config as config_mod
+from velro_policy.policy import pack as pack_mod
+from velro_policy.rules import Rule
+from velro_policy.settle import suppress
 
 
 class Options(NamedTuple):
@@ -30,17 +28,17 @@ class Options(NamedTuple):
     policies: list[str] = []
     only: list[str] = []
     skip: list[str] = []
-    environment: Optional[str] = None
-    formats: list[tuple[str, Optional[str]]] = [("text", None)]
-    fail_on: Optional[str] = None
-    config: Optional[str] = None
-    targets: Optional[list[str]] = None  # None: every target
+    environment: str | None = None
+    formats: list[tuple[str, str | None]] = [("text", None)]
+    fail_on: str | None = None
+    config: str | None = None
+    targets: list[str] | None = None  # None: every target
     use_cache: bool = True
-    color: Optional[bool] = None
+    color: bool | None = None
     staged: bool = False  # check the staged versions of staged files (diffscope)
-    changed_since: Optional[str] = None  # check files changed since this git ref (diffscope)
+    changed_since: str | None = None  # check files changed since this git ref (diffscope)
     inline_ignores: bool = True  # False: --no-inline-ignores (suppress)
-    baseline: Optional[str] = None  # --baseline FILE (baseline)
+    baseline: str | None = None  # --baseline FILE (baseline)
     jobs: int = 1  # --jobs: worker processes for env files (parallel); 0 = one per CPU
 
 
@@ -75,7 +73,7 @@ def load_pack(opts: Options) -> pack_mod.Pack:
     return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
 
 
-def collect(opts: Options, pack: Optional[pack_mod.Pack] = None) -> RunResult:
+def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
     """One run, as data.  Each step is one call; a new step slots in here."""
     pack = pack or load_pack(opts)
     config = pack.config
@@ -175,7 +173,7 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Docume
 
 
 def project_step(documents: list[Document], rules: list[Rule], config: dict[str, Any], *, applied: set[str],
-        notes: list[str], staged: bool, partial: bool, targets: Optional[list[str]],
+        notes: list[str], staged: bool, partial: bool, targets: list[str] | None,
         display: Callable[[str], str]) -> list[Finding]:
     """The project step of a run.
 

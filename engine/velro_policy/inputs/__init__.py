@@ -7,17 +7,19 @@ receives all of its files at once so a source can batch (Semgrep runs once).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import import_module
-from typing import Any, Iterator, NamedTuple, Optional, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from velro_policy.model import Document
+from velro_policy.rules import Rule
 
 
 class LoadContext(NamedTuple):
     """What a source may need besides its files."""
 
     config: dict[str, Any]
-    rules: list[dict[str, Any]]  # rules in force (a source may use its target's rules)
+    rules: list[Rule]  # rules in force (a source may use its target's rules)
     flag_environment: str | None
     root: str
     display: Any  # callable(path) -> display path
@@ -40,14 +42,14 @@ class Source(Protocol):
 TARGETS: dict[str, str] = {"env": "env", "code": "code", "settings": "settings", "http": "http"}
 
 
-class _Sources(dict):  # type: ignore[type-arg]
+class _Sources(dict):
     """name -> source module, imported on first use (a hook run with ``--target env``
     never loads the settings, code and http sources)."""
 
     def __missing__(self, name: str) -> Source:
         if name not in TARGETS:
             raise KeyError(name)
-        module: Source = import_module(f"velro_policy.inputs.{name}")  # type: ignore[assignment]
+        module: Source = import_module(f"velro_policy.inputs.{name}")
         self[name] = module
         return module
 
@@ -55,7 +57,7 @@ class _Sources(dict):  # type: ignore[type-arg]
 SOURCES: dict[str, Source] = _Sources()
 
 
-def sources_for(targets: Optional[Iterator[str] | list[str] | tuple[str, ...]]) -> dict[str, Source]:
+def sources_for(targets: Iterator[str] | list[str] | tuple[str, ...] | None) -> dict[str, Source]:
     """The sources of these targets (None: every source), in registry order."""
     wanted = None if targets is None else set(targets)
     return {name: SOURCES[name] for name, target in TARGETS.items() if wanted is None or target in wanted}

@@ -4,8 +4,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from stat import S_ISREG
+from typing import TYPE_CHECKING
 
 from velro_policy.model import Problem
+
+if TYPE_CHECKING:
+    import re  # imported lazily at run time, in _tail_regex
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -103,7 +107,7 @@ def tail_glob_match(path: str, patterns: list[str], root: str | None) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _tail_regex(patterns: tuple[str, ...]) -> "re.Pattern[str]":
+def _tail_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """``any(fnmatch(tail, p) for p in patterns for tail in tails)`` as one pattern
     (case-insensitive where ``fnmatch`` is: where ``os.path.normcase`` folds case)."""
     import re

@@ -33,11 +33,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from velro_policy.errors import PolicyError, ScanError
-from velro_policy.model import CodeMatch, Document, Entry, Location, Problem
 from velro_policy.inputs._files import tail_glob_match
+from velro_policy.model import CodeMatch, Document, Entry, Location, Problem
+from velro_policy.rules import Rule
+from velro_policy.values.metavars import METAVAR as _METAVAR
 
 if TYPE_CHECKING:
     from velro_policy.inputs import LoadContext
@@ -51,7 +54,7 @@ FILE_TIMEOUT = 30  # seconds per rule and file, passed to Semgrep's --timeout
 DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*")
 ENV_EXECUTABLE = "VELRO_POLICY_SEMGREP"  # an env var, not a config key: a repo must not pick the binary we run
 SEP = "\x1e"
-from velro_policy.values.metavars import METAVAR as _METAVAR
+
 _STRIP_KEYS = ("id", "message", "severity")
 
 
@@ -73,7 +76,7 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     return not tail_glob_match(path, patterns, config.get("root"))
 
 
-def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     rules = [r for r in ctx.rules if r.target == TARGET]
     # A file named on the command line is scanned even when git ignores it.
     ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in ctx.explicit]) if rules else set()
@@ -105,14 +108,14 @@ def _git_ignored(paths: list[str]) -> set[str]:
 # --- the Semgrep config -----------------------------------------------------
 
 
-def metavariables(rule: dict[str, Any]) -> list[str]:
+def metavariables(rule: Rule) -> list[str]:
     """Metavariables a rule's message and select need, in order, unique."""
     found = _METAVAR.findall(str(rule.message or ""))
     found += [s for s in rule.select or () if s.startswith("$")]
     return list(dict.fromkeys(found))
 
 
-def _bodies(rule: dict[str, Any]) -> list[dict[str, Any]]:
+def _bodies(rule: Rule) -> list[dict[str, Any]]:
     """The Semgrep rule bodies of a velro rule: inline, or every rule of its file."""
     if rule.semgrep:
         return [dict(rule.semgrep)]
@@ -134,7 +137,7 @@ def _bodies(rule: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(i) for i in items]
 
 
-def build_config(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def build_config(rules: list[Rule]) -> tuple[list[dict[str, Any]], dict[str, Rule]]:
     """(Semgrep rules, Semgrep id -> velro rule).
 
     A rule's Semgrep id is its velro id with ``/`` as ``.`` (Semgrep allows
@@ -143,7 +146,7 @@ def build_config(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dic
     a ``semgrep_file`` get ``<id>.<their own id>``.
     """
     out: list[dict[str, Any]] = []
-    by_id: dict[str, dict[str, Any]] = {}
+    by_id: dict[str, Rule] = {}
     for rule in rules:
         wanted = metavariables(rule)
         message = "m" + "".join(SEP + v for v in wanted)
@@ -302,7 +305,7 @@ def _last_line(raw: bytes) -> str:
 # --- results -> documents ---------------------------------------------------------
 
 
-def _rule_of(check_id: str, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _rule_of(check_id: str, by_id: dict[str, Rule]) -> Rule | None:
     """The velro rule of a Semgrep check id (Semgrep may prefix the config's dotted path)."""
     parts = check_id.split(".")
     for i in range(len(parts)):
@@ -312,7 +315,7 @@ def _rule_of(check_id: str, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] 
     return None
 
 
-def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+def _rule_errors(data: dict[str, Any], by_id: dict[str, Rule]) -> None:
     """A rule Semgrep rejects stops the run, naming the policy file and line."""
     line_rule = dict(enumerate(by_id.values(), start=2))  # config line -> rule (one rule per line)
     for err in data.get("errors") or ():
@@ -334,7 +337,7 @@ def _rule_errors(data: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None
         )
 
 
-def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]]) -> dict[str, list[Problem]]:
+def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule]) -> dict[str, list[Problem]]:
     out: dict[str, list[Problem]] = {}
     known = {os.path.normpath(p): p for p in paths}
     for err in data.get("errors") or ():
@@ -367,7 +370,7 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, dict
     return out
 
 
-def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str, Any]], ctx: "LoadContext") -> Iterator[Document]:
+def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule], ctx: LoadContext) -> Iterator[Document]:
     _rule_errors(data, by_id)
     problems = _file_problems(data, paths, by_id)
     known = {os.path.normpath(p): p for p in paths}
@@ -398,7 +401,7 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, dict[str
         yield Document(path, TARGET, tuple(entries), "production", "code", False, file_problems, display)
 
 
-def _entry(res: dict[str, Any], rule: dict[str, Any], raw: bytes, display: str) -> Entry:
+def _entry(res: dict[str, Any], rule: Rule, raw: bytes, display: str) -> Entry:
     start, end = res.get("start") or {}, res.get("end") or {}
     line = int(start.get("line") or 1)
     byte_col = int(start.get("col") or 1)

@@ -17,11 +17,11 @@ every checked file is in the index by definition: no git call.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import compress
-from typing import Callable, Optional
 
+from velro_policy.model import Document, Entry, EnvEntries
 from velro_policy.values.masking import is_secret_key
-from velro_policy.model import Document, EnvEntries, Entry
 from velro_policy.values.secret_quality import looks_like_real_secret
 
 GIT_PREFIX = "__git__"
@@ -56,8 +56,8 @@ def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -
     return gitrepo.tracked([os.path.realpath(real_path(p)) for p in paths], resolved=True)
 
 
-def mark(documents: list[Document], *, in_index: Optional[bool] = None,
-         real_path: Callable[[str], str] = lambda p: p, index: Optional[set[str]] = None) -> list[Document]:
+def mark(documents: list[Document], *, in_index: bool | None = None,
+         real_path: Callable[[str], str] = lambda p: p, index: set[str] | None = None) -> list[Document]:
     """Documents, with git-held candidates given their ``__git__`` entries.
 
     ``in_index=True`` (``--staged``) skips the git call: every file is staged.

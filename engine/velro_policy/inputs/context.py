@@ -8,11 +8,12 @@ file is read from the index (what the commit will hold).
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from velro_policy.values.paths import parent_folders
 from velro_policy.model import Document
 from velro_policy.rules import Rule
+from velro_policy.values.paths import parent_folders
 
 ENV_TARGETS = ("env",)
 SETTINGS_TARGET = "settings"
@@ -71,9 +72,9 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     the index (what the commit will hold), an untracked one (a gitignored
     ``.env.production``) from the working tree, where it only ever exists.
     """
+    from velro_policy.inputs import SOURCES, LoadContext, sources_for
     from velro_policy.inputs.discover import discover
     from velro_policy.inputs.settings import env_reads_document
-    from velro_policy.inputs import SOURCES, LoadContext, sources_for
 
     wanted = sources_for((*ENV_TARGETS, SETTINGS_TARGET))
     have = {os.path.abspath(shown(d)) for d in documents}
@@ -93,7 +94,7 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     real: dict[str, str] = {}
     if staged:
         files, real, tmp = _from_index(files)
-    ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))
+    ctx = LoadContext(config, rules, None, roots[0], lambda p: display(real.get(p, p)))  # type: ignore[arg-type]  # roots is non-empty and its first entry is a path
     out: list[Document] = []
     try:
         for name, paths in files.items():

@@ -10,9 +10,10 @@ scanned root.  A file named on the command line is always taken.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from velro_policy.errors import InputError
 
@@ -54,7 +55,7 @@ def _rel(full: str, root: str) -> str:
     return os.path.relpath(full, root).replace(os.sep, "/")
 
 
-def discover(
+def discover(  # noqa: C901  one pass over the tree on purpose; splitting it is a later refactor
     paths: list[str],
     classify: Callable[[str, bool], list[str]],
     *,

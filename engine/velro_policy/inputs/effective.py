@@ -27,11 +27,13 @@ settings policies judge them as production.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
+from velro_policy.model import Document, Entry
+from velro_policy.rules import Rule
 from velro_policy.values import selectors
 from velro_policy.values.masking import is_secret_key
-from velro_policy.model import Document, Entry
 
 DEFAULT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "poetry.lock",
                    "package.json", "railway.json", "railway.toml", "Procfile", ".git"]
@@ -59,7 +61,7 @@ def project_root(path: str, markers: Iterable[str], cache: dict[str, str]) -> st
     return found
 
 
-def derive(documents: list[Document], rules: list[dict[str, Any]], config: dict[str, Any]) -> list[Document]:
+def derive(documents: list[Document], rules: list[Rule], config: dict[str, Any]) -> list[Document]:
     """The documents, settings ones adjusted, plus one effective document per paired env file."""
     pairing = config.get("effective_pairing", "project")
     env_docs = [d for d in documents if d.target == "env" and not d.is_template and d.environment != "template"]
@@ -118,7 +120,7 @@ def effective_document(env_doc: Document, settings: list[Document]) -> Document:
     )
 
 
-def _env_rule_patterns(rules: list[dict[str, Any]]) -> list[selectors.Pattern]:
+def _env_rule_patterns(rules: list[Rule]) -> list[selectors.Pattern]:
     out: list[selectors.Pattern] = []
     for rule in rules:
         if rule.target == "env" and "production" in rule.environments:

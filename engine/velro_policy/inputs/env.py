@@ -18,15 +18,16 @@ import os
 import re
 import sys
 from bisect import bisect_left
+from collections.abc import Iterator
 from fnmatch import fnmatch
-from functools import lru_cache
+from functools import cache
 from itertools import compress, repeat
 from operator import add, contains, is_, itemgetter
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from velro_policy.values import environments
-from velro_policy.model import IGNORE_MARKER, Document, EnvEntries, Entry, Problem, Unknown
 from velro_policy.inputs._files import read_text
+from velro_policy.model import IGNORE_MARKER, Document, Entry, EnvEntries, Problem, Unknown
+from velro_policy.values import environments
 
 if TYPE_CHECKING:
     from velro_policy.inputs import LoadContext
@@ -44,7 +45,7 @@ _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # without whitespace (only whitespace then "#" starts a comment after it), a
 # quoted value without backslashes or newlines (a "#" right after the closing
 # quote starts a comment).
-@lru_cache(maxsize=None)
+@cache
 def _rows_pattern() -> re.Pattern[str]:
     """Compiled on first use: a file of plain lines never needs it (the shortcut reads it)."""
     return re.compile(
@@ -177,7 +178,7 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
     elif None in values:
         refs = [i for i, v in enumerate(values) if v is not None and "${" in v]
     else:
-        refs = list(compress(range(len(values)), map(contains, values, repeat("${"))))
+        refs = list(compress(range(len(values)), map(contains, values, repeat("${"))))  # type: ignore[arg-type]  # None is excluded by the branch above
     known: dict[str, object] = {}
     done = 0
     for i in refs:
@@ -255,10 +256,10 @@ def _columns(text: str, path: str, bom: bool) -> tuple[list[str], list[str | Non
     if not bindings:
         return [], [], [], [], problems
     keys, values, lines, cols = (list(c) for c in zip(*bindings))
-    return keys, values, lines, cols, problems  # type: ignore[return-value]
+    return keys, values, lines, cols, problems
 
 
-def _pick(column: list, keep: list[int]) -> list:  # type: ignore[type-arg]
+def _pick(column: list, keep: list[int]) -> list:
     """``[column[i] for i in keep]`` at C speed."""
     if len(keep) < 2:
         return [column[i] for i in keep]  # itemgetter needs an item, and returns a bare value for one
@@ -288,11 +289,11 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     # Memory at 10,000 files: key strings and repeated values ("false", "3/hour"...) are shared.
     keys = list(map(_intern, keys))
     uppers = keys if uppers is keys or uppers == keys else list(map(_intern, uppers))
-    if interpolated and not _all_text(values):
+    if interpolated and not _all_text(values):  # type: ignore[arg-type]  # list invariance: str | None values are objects
         values = [_intern(v) if type(v) is str else v for v in values]
     else:
         values = list(map(_intern, values))  # type: ignore[arg-type]
-    return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems
+    return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
 
 
 def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:
@@ -313,7 +314,7 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
     return explicit and not base.endswith((".py", ".pyi", ".probe.json"))  # *.probe.json: the http source
 
 
-def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     settings = EnvSettings(
         {**environments.DEFAULT_ALIASES, **ctx.config.get("environment_aliases", {})},
         tuple(ctx.config.get("environment_keys") or environments.DEFAULT_KEYS),
@@ -322,7 +323,7 @@ def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
         yield load_file(path, display_path=ctx.display(path), flag_environment=ctx.flag_environment, settings=settings)
 
 
-def load_file(path: str, *, display_path: str, flag_environment: str | None, settings: "EnvSettings") -> Document:
+def load_file(path: str, *, display_path: str, flag_environment: str | None, settings: EnvSettings) -> Document:
     text, problem = read_text(path)
     if problem is not None:
         return Document(path, TARGET, (), problems=(problem._replace(path=display_path),), display_path=display_path)

@@ -10,7 +10,7 @@ answers "not tracked" outside a work tree (no git, nothing committed).
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from velro_policy.errors import ScanError
 
@@ -25,7 +25,7 @@ class StagedFile(NamedTuple):
     blob: str
 
 
-def _git(args: list[str], cwd: str, *, stdin: Optional[bytes] = None, what: str = "") -> bytes:
+def _git(args: list[str], cwd: str, *, stdin: bytes | None = None, what: str = "") -> bytes:
     import subprocess  # here: `lint .env` imports this module without always starting git
 
     try:
@@ -115,7 +115,7 @@ def _redirected() -> bool:
     return any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"))
 
 
-def _index_and_name(path: str) -> tuple[Optional[tuple[bytes, bytes]], bytes] | str:
+def _index_and_name(path: str) -> tuple[tuple[bytes, bytes] | None, bytes] | str:
     """(``_index_bytes`` of the work tree holding ``path``, the path's bytes relative to it), or
     ``"none"`` when no repository is above it, or ``"ask"`` when git must decide."""
     if _redirected():
@@ -145,7 +145,7 @@ def _surely_untracked(path: str) -> bool:
     found = _index_and_name(path)
     if isinstance(found, str):
         return found == "none"  # no .git above it: nothing can have been committed
-    (_, lowered), name = found
+    (_, lowered), name = found  # type: ignore[misc]  # _index_and_name returns a str or a pair; its annotation is looser than the code
     return name.lower() not in lowered
 
 
@@ -162,7 +162,7 @@ def _surely_tracked(path: str) -> bool:
     found = _index_and_name(path)
     if isinstance(found, str):
         return False
-    (raw, _), name = found
+    (raw, _), name = found  # type: ignore[misc]  # _index_and_name returns a str or a pair; its annotation is looser than the code
     size = len(name)
     if size >= 0xFFF:
         return False
@@ -179,14 +179,14 @@ def _surely_tracked(path: str) -> bool:
     return False
 
 
-_WORK_TREES: dict[str, Optional[str]] = {}
-_INDEXES: dict[str, tuple[tuple[int, int, int], Optional[tuple[bytes, bytes]]]] = {}
+_WORK_TREES: dict[str, str | None] = {}
+_INDEXES: dict[str, tuple[tuple[int, int, int], tuple[bytes, bytes] | None]] = {}
 
 
 _NO_REPOSITORY = "\0none"
 
 
-def _work_tree(folder: str) -> Optional[str]:
+def _work_tree(folder: str) -> str | None:
     """The nearest folder at or above ``folder`` with a ``.git`` directory; None when the
     nearest ``.git`` is a file or a link; ``_NO_REPOSITORY`` when there is none."""
     if folder in _WORK_TREES:
@@ -201,7 +201,7 @@ def _work_tree(folder: str) -> Optional[str]:
     return found
 
 
-def _index_bytes(root: str) -> Optional[tuple[bytes, bytes]]:
+def _index_bytes(root: str) -> tuple[bytes, bytes] | None:
     """``.git/index`` as read and lower-cased, when its paths are all stored literally (else None).
     Cached by the file's identity, size and mtime, so a changed index is read again."""
     index = os.path.join(root, ".git", "index")
@@ -213,7 +213,7 @@ def _index_bytes(root: str) -> Optional[tuple[bytes, bytes]]:
     cached = _INDEXES.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    data: Optional[tuple[bytes, bytes]] = None
+    data: tuple[bytes, bytes] | None = None
     try:
         with open(index, "rb") as fh:
             raw = fh.read(_INDEX_MAX_BYTES + 1)

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from velro_policy.model import Document, Entry, Location, Problem
 
@@ -167,7 +168,7 @@ def documents(exchanges: list[dict[str, Any]], environment: str, source: str) ->
             for ex in exchanges]
 
 
-def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     from velro_policy.inputs._files import read_text
 
     for path in paths:

@@ -25,7 +25,8 @@ import copy
 import operator as op
 import re
 import string
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from velro_policy.model import Location, Unknown
 
@@ -40,7 +41,7 @@ class Lit(NamedTuple):
 
     value: object
     loc: Location
-    items: tuple[tuple[object, "Lit"], ...] = ()
+    items: tuple[tuple[object, Lit], ...] = ()
 
 
 class TooDeep(Exception):
@@ -154,7 +155,7 @@ class Folder:
             method = getattr(self, "_fold_" + type(node).__name__, None)
             if method is None:
                 return self.unknown(node, f"{self.source(node)} is not a literal")
-            return method(node)  # type: ignore[no-any-return]
+            return method(node)
         finally:
             self._depth -= 1
 
@@ -247,7 +248,7 @@ class Folder:
                 spec = spec_val
             conv = {115: str, 114: repr, 97: ascii}.get(part.conversion, None)
             try:
-                out.append(format(conv(val) if conv else val, spec))
+                out.append(format(conv(val) if conv else val, spec))  # type: ignore[operator]  # conv is one of str/repr/ascii or None
             except (ValueError, TypeError):
                 return self.unknown(node, "f-string cannot be formatted")
         return Lit("".join(out), self.loc(node))
@@ -330,7 +331,7 @@ class Folder:
         key = self._value(node.slice)
         if isinstance(base.value, (dict, list, tuple, str)) and not is_unknown(base.value) and not is_unknown(key):
             try:
-                val = base.value[key]  # type: ignore[index]
+                val = base.value[key]  # type: ignore[call-overload, index]  # folded values are untyped; TypeError is caught below;  type: ignore[index]
             except (KeyError, IndexError, TypeError):
                 return self.unknown(node, f"{self.source(node)} is not in the literal")
             member = dict(base.items).get(key) if isinstance(base.value, dict) else None
@@ -361,7 +362,7 @@ class Folder:
         elif name in _CONFIG_CALLS or (isinstance(node.func, ast.Attribute) and node.func.attr in _ENV_TYPED
                                         and dotted(node.func.value) in ("env", "environ.Env")):
             if name not in _CONFIG_CALLS:
-                typed = node.func.attr  # type: ignore[union-attr]
+                typed = node.func.attr  # type: ignore[attr-defined]  # node.func is an ast.Attribute when name is not a config call
             default_node = self._kw(node, "default") or (node.args[1] if len(node.args) > 1 else None)
             cast_node = self._kw(node, "cast")
         else:

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
+from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, dotted, is_hashable
 from velro_policy.model import Location, Problem, Unknown
-from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, is_hashable, dotted
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTAINER_NODES = (ast.Dict, ast.List, ast.Tuple, ast.Set)
@@ -187,7 +188,7 @@ class _Reader:
             return True
         return False
 
-    def _change(self, name: str, line: int, conditional: bool, change: "Callable[[Lit], Lit]") -> None:
+    def _change(self, name: str, line: int, conditional: bool, change: Callable[[Lit], Lit]) -> None:
         where, key = self._where[name]
         if where == "pending":
             group = self.pending[key]  # type: ignore[index]
@@ -195,9 +196,9 @@ class _Reader:
             group[-1] = group[-1]._replace(binding=old._replace(lit=change(old.lit)))
             new = group[-1].binding.lit
         else:
-            old = self.direct[key]  # type: ignore[index]
-            self.direct[key] = old._replace(lit=change(old.lit))  # type: ignore[index]
-            new = self.direct[key].lit  # type: ignore[index]
+            old = self.direct[key]  # type: ignore[call-overload]  # key is an int index into a list when not a str key
+            self.direct[key] = old._replace(lit=change(old.lit))  # type: ignore[call-overload]  # key is an int index into a list when not a str key
+            new = self.direct[key].lit  # type: ignore[call-overload]  # key is an int index into a list when not a str key
         if name in self.folder.scope:
             self.folder.scope[name] = new
 
@@ -238,9 +239,9 @@ class _Reader:
             elif default is None or _is_ellipsis(default):
                 return  # required
             else:
-                lit, env = self._fold(default)
+                lit, env = self._fold(default)  # type: ignore[assignment]  # the variables are declared by their first, narrower assignment
         else:
-            lit, env = self._fold(value)
+            lit, env = self._fold(value)  # type: ignore[assignment]  # the variables are declared by their first, narrower assignment
         if _is_container(stmt.value):
             env = ()  # an env read inside a literal dict/list backs a member, not the whole value
         for name in names:
@@ -472,7 +473,7 @@ def _env_prefix(node: ast.ClassDef, folder: Folder) -> str | None:
                 elif isinstance(value, ast.Dict):
                     folded = folder.fold(value).value
                     if isinstance(folded, dict) and isinstance(folded.get("env_prefix"), str):
-                        return folded["env_prefix"]  # type: ignore[no-any-return]
+                        return folded["env_prefix"]
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
             for sub in stmt.body:
                 if isinstance(sub, (ast.Assign, ast.AnnAssign)) and sub.value is not None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from fnmatch import fnmatch
-from typing import Any, Callable, Optional
+from typing import Any
 
 from velro_policy.inputs.discover import SKIP_DIRS, Discovered
 
@@ -25,7 +26,7 @@ from velro_policy.inputs.discover import SKIP_DIRS, Discovered
 class Scope:
     """The files of a diff-aware run, and where each was read from."""
 
-    def __init__(self, found: Discovered, real: dict[str, str], tmp: Optional[tempfile.TemporaryDirectory[str]] = None) -> None:
+    def __init__(self, found: Discovered, real: dict[str, str], tmp: tempfile.TemporaryDirectory[str] | None = None) -> None:
         self.found = found
         self._real = real  # read path -> real path (staged blobs live in tmp)
         self._tmp = tmp
@@ -57,7 +58,7 @@ def _excluded(path: str, exclude: list[str]) -> bool:
 
 
 def open_scope(paths: list[str], classify: Callable[[str, bool], list[str]], config: dict[str, Any], *,
-               staged: bool, changed_since: Optional[str]) -> Scope:
+               staged: bool, changed_since: str | None) -> Scope:
     """The changed files under ``paths``, classified per source."""
     from velro_policy.inputs import git as gitrepo
 

@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
 from fnmatch import fnmatch
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from velro_policy.model import Document, Entry, Problem, Unknown
 from velro_policy.inputs._files import tail_glob_match
+from velro_policy.model import Document, Entry, Problem, Unknown
+from velro_policy.rules import Rule
 
 if TYPE_CHECKING:
+    from velro_policy.inputs import LoadContext
     from velro_policy.inputs.pyfold import Lit
     from velro_policy.inputs.pyread import Binding, ModuleRead
-    from velro_policy.inputs import LoadContext
 
 NAME = "settings"
 TARGET = "settings"
@@ -81,7 +83,7 @@ def is_settings_path(path: str, config: dict[str, Any]) -> bool:
     return False
 
 
-def _markers(rules: Iterable[dict[str, Any]]) -> re.Pattern[str] | None:
+def _markers(rules: Iterable[Rule]) -> re.Pattern[str] | None:
     """A regex of the words a module must contain for a settings rule to
     possibly match in it (None: some rule matches anything, parse all)."""
     from velro_policy.rules import check_data
@@ -159,7 +161,7 @@ _READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.confi
 _ENV_CALL_SOURCE = r"""(?:getenv|environ\.get|environ\[|\bconfig|\benv(?:\.\w+)?)\s*\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
 
 
-def env_reads(text: str, display_path: str, read: "ModuleRead | None" = None) -> tuple[tuple[str, int], ...]:
+def env_reads(text: str, display_path: str, read: ModuleRead | None = None) -> tuple[tuple[str, int], ...]:
     """Env variable names a module reads (upper-cased), each with the first line reading it.
 
     Includes what has no value and so no entry: a required pydantic-settings
@@ -192,7 +194,7 @@ def env_reads_document(path: str, display_path: str) -> Document:
     return Document(path, TARGET, (), display_path=display_path, env_reads=env_reads(text or "", display_path))
 
 
-def load(paths: list[str], ctx: "LoadContext") -> Iterator[Document]:
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     markers = _markers(ctx.rules)
     for path in paths:
         yield load_file(path, display_path=ctx.display(path), config=ctx.config, markers=markers)
@@ -216,7 +218,7 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
                     env_reads=env_reads(text, display_path, read))
 
 
-def _keep(binding: "Binding", settings_module: bool) -> bool:
+def _keep(binding: Binding, settings_module: bool) -> bool:
     value = binding.lit.value
     if binding.env and value is None:
         return False  # os.getenv("X") with no default: nothing is set until the env sets it
@@ -227,7 +229,7 @@ def _keep(binding: "Binding", settings_module: bool) -> bool:
     return isinstance(value, (dict, list, tuple, set, frozenset))
 
 
-def _entries(binding: "Binding") -> Iterator[Entry]:
+def _entries(binding: Binding) -> Iterator[Entry]:
     """The binding and each of its members, recursively."""
     yield from _walk(binding.display, binding.lit, binding.parts, binding.aliases, binding.env)
 
@@ -236,7 +238,7 @@ def _segment(key: object) -> str | int:
     return key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
 
 
-def _walk(display: str, lit: "Lit", parts: tuple[Any, ...], aliases: tuple[tuple[Any, ...], ...], env: tuple[str, ...]) -> Iterator[Entry]:
+def _walk(display: str, lit: Lit, parts: tuple[Any, ...], aliases: tuple[tuple[Any, ...], ...], env: tuple[str, ...]) -> Iterator[Entry]:
     yield Entry(display, lit.value, lit.loc, parts, aliases, env)
     sequence = not isinstance(lit.value, dict) and not (isinstance(lit.value, Unknown) and lit.value.why.startswith("dict"))
     for key, child in lit.items:

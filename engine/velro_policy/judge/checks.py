@@ -4,13 +4,11 @@ Pure: the operators are pure functions of (value, parameter, context).
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from velro_policy.judge.operators import OPERATORS, Context
 from velro_policy.rules import All, AnyOf, Check, Not, Op, resolve
 
 
-def run_check(check: Check, value: object, ctx: Context, environment: str) -> Optional[str]:
+def run_check(check: Check, value: object, ctx: Context, environment: str) -> str | None:
     """The first failure reason of a check tree for a present value, or None when it passes."""
     if isinstance(check, Op):
         param = resolve(check.param, environment)

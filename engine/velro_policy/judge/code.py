@@ -9,13 +9,14 @@ check reports every match.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
 from velro_policy.model import SEVERITY_RANK, CodeMatch, Document, Finding, Unknown, fingerprint
 from velro_policy.rules import NO_CHECK, Rule
 from velro_policy.values.metavars import METAVAR
+
 
 def literal(text: str) -> object:
     """A metavariable's source text as a value: a Python literal when it is one

@@ -8,12 +8,13 @@ resolved for the document's environment before the operator sees it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from itertools import compress
-from typing import Any, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
-from velro_policy.model import SEVERITY_RANK, Document, EnvEntries, Entry, Finding, Problem, Unknown, fingerprint
+from velro_policy.model import SEVERITY_RANK, Document, Entry, EnvEntries, Finding, Problem, Unknown, fingerprint
 from velro_policy.rules import Rule, mentions_required
 from velro_policy.values import masking, selectors
 
@@ -24,7 +25,7 @@ def _applies(rule: Rule, doc: Document) -> bool:
     if rule.target != doc.target and not (rule.target == "env" and doc.target == "effective"):
         return False
     envs = rule.environments
-    return doc.environment in envs  # type: ignore[operator]
+    return doc.environment in envs
 
 
 class InForce(NamedTuple):
@@ -69,7 +70,7 @@ class Evaluator:
             )
         return self._selectors[rid]
 
-    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: Optional[list[Rule]] = None) -> tuple[str, ...]:
+    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: list[Rule] | None = None) -> tuple[str, ...]:
         """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
         if rules is not None:
             return self._select(paths, rules)
@@ -136,7 +137,7 @@ class Evaluator:
         if single is None:
             single = self._selecting1[scope] = {}
         ents = doc.entries
-        allowed: Optional[set[str]] = None
+        allowed: set[str] | None = None
         for e in ents:
             if e.aliases:
                 allowed = allowed or {str(r.id) for r in rules}
@@ -176,10 +177,10 @@ class Evaluator:
             if type(value) is str:
                 if settled.get((key, value)):
                     continue
-                if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):
+                if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):  # type: ignore[union-attr, arg-type]  # ids is never None on this path
                     settled[(key, value)] = True
                     continue
-            for rid in ids:
+            for rid in ids:  # type: ignore[union-attr]  # ids is never None on this path
                 if rid in picks:
                     picks[rid].append(i)
                 else:
@@ -208,7 +209,7 @@ class Evaluator:
                 frozenset(r.id for r in rules if mentions_required(r.check) and r.required_in(doc.environment)))
         rules = in_force.rules
         columns = doc.entries if type(doc.entries) is EnvEntries else None
-        picks: dict[str, list]  # type: ignore[type-arg]
+        picks: dict[str, list]
         if columns is not None and rules:  # only rules with something to judge, and rules that require a key (in rule order)
             picks = self._column_picks(columns, scope, in_force)
             todo = [rules[n] for n in sorted(map(in_force.order.__getitem__, set(picks).union(in_force.required)))]
@@ -220,7 +221,7 @@ class Evaluator:
                 if doc.target == "code":
                     from velro_policy.judge.code import rule_findings  # Semgrep matches, judged by their rule
 
-                    found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))  # type: ignore[arg-type]
+                    found = list(rule_findings(rule, doc, self.cache, self.unknown_severity))
                     self.applied.add(str(rule.id))  # Semgrep judged the whole file
                 else:
                     rid = str(rule.id)
@@ -232,11 +233,11 @@ class Evaluator:
                         if self._known_to_pass(rid, doc.environment, map(columns.key_value, picked)):
                             self.applied.add(rid)
                             continue
-                        picked = [columns.entry(i) for i in picked]
-                    elif self._known_to_pass(rid, doc.environment, ((e.key, e.value) for e in picked)):
+                        picked = [columns.entry(i) for i in picked]  # type: ignore[arg-type]  # picked holds column indexes on this path
+                    elif self._known_to_pass(rid, doc.environment, ((e.key, e.value) for e in picked)):  # type: ignore[union-attr]  # picked holds entries on this path
                         self.applied.add(rid)
                         continue
-                    found = list(self._evaluate_rule(rule, doc, picked or []))
+                    found = list(self._evaluate_rule(rule, doc, picked or []))  # type: ignore[arg-type]  # picked holds entries by now
             except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
                 # A policy/input mismatch (e.g. a value of a type the operator cannot
                 # judge): the rule was not checked, so the run must not pass.
@@ -249,7 +250,7 @@ class Evaluator:
                 continue
             yield from found
 
-    def _evaluate_rule(self, rule: Rule, doc: Document, picked: Optional[list[Entry]] = None) -> Iterator[Finding]:
+    def _evaluate_rule(self, rule: Rule, doc: Document, picked: list[Entry] | None = None) -> Iterator[Finding]:
         if picked is None:
             include, exclude = self._patterns(rule)
             picked = [
@@ -263,19 +264,19 @@ class Evaluator:
             self.applied.add(str(rule.id))
         if not picked:
             if required:
-                names = ", ".join(s for s in rule.select if not s.startswith("!"))  # type: ignore[attr-defined]
+                names = ", ".join(s for s in rule.select if not s.startswith("!"))
                 yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
             return
         rid = str(rule.id)
         for entry in picked:
             memo = (rid, doc.environment, entry.key, entry.value) if type(entry.value) is str else None
-            if memo is not None and self._passes.get(memo):  # type: ignore[call-overload]
+            if memo is not None and self._passes.get(memo):
                 continue
             secret = bool(rule.secret) or masking.is_secret_key(entry.key)
             if memo is not None:
                 # The masked rendering is made only for a failing value (it costs more than most checks).
                 quick = run_check(check, entry.value, Context(entry.key, "", doc.environment, self.cache, secret), doc.environment)
-                self._passes[memo] = quick is None  # type: ignore[index]
+                self._passes[memo] = quick is None
                 if quick is None:
                     continue
             ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
@@ -291,7 +292,7 @@ class Evaluator:
     def _finding(self, rule: Rule, doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
         path = doc.display_path or doc.path
         loc = entry.loc if entry else None
-        key = entry.key if entry else ",".join(rule.select)  # type: ignore[arg-type]
+        key = entry.key if entry else ",".join(rule.select)
         rule_id = str(rule.id)
         return Finding(
             path=loc.path if loc else path,
@@ -328,7 +329,7 @@ def exit_code(findings: Iterable[Finding], problems: Iterable[Problem], fail_on:
 
 
 def judge_documents(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any],
-                    applied: Optional[set[str]] = None, problems: Optional[list[Problem]] = None) -> list[Finding]:
+                    applied: set[str] | None = None, problems: list[Problem] | None = None) -> list[Finding]:
     """Findings of every document under the config's evaluation settings; ``applied``
     collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),

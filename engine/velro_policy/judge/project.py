@@ -35,20 +35,21 @@ Stdlib only: ``lint .env`` pays for one dictionary pass over its entries.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple
 
+from velro_policy.model import Document, Entry, EnvEntries, Finding
+from velro_policy.rules import Op, Rule
 from velro_policy.values import selectors
 from velro_policy.values.paths import parent_folders
-from velro_policy.model import Document, EnvEntries, Entry, Finding
-from velro_policy.rules import Op
 
 GIT_PREFIX = "__git__"
 ENV_TARGETS = ("env",)
 SETTINGS_TARGET = "settings"
 
 
-Where = tuple[Document, Optional[Entry]]  # a file involved, and the line of the key in it when it has one
+Where = tuple[Document, Entry | None]  # a file involved, and the line of the key in it when it has one
 
 
 class Hit(NamedTuple):
@@ -56,7 +57,7 @@ class Hit(NamedTuple):
     the message, and every other file involved."""
 
     doc: Document
-    entry: Optional[Entry]
+    entry: Entry | None
     key: str
     message: str
     others: tuple[Where, ...]
@@ -96,14 +97,14 @@ def shown(doc: Document) -> str:
     return doc.display_path or doc.path
 
 
-def _where(doc: Document, entry: Optional[Entry]) -> str:
+def _where(doc: Document, entry: Entry | None) -> str:
     return f"{shown(doc)}:{entry.loc.line}" if entry else shown(doc)
 
 
 class Picker:
     """A rule's ``select`` (with ``!`` exclusions) over env entries."""
 
-    def __init__(self, select: list[str]) -> None:
+    def __init__(self, select: Sequence[str]) -> None:
         self.include = [selectors.compile_selector(s) for s in select if not s.startswith("!")]
         self.exclude = [selectors.compile_selector(s[1:]) for s in select if s.startswith("!")]
         self._verdicts: dict[str, bool] = {}  # key -> picked (keys repeat in every file)
@@ -142,7 +143,7 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
     return out
 
 
-def _template_groups(project: "Project", rule: dict[str, Any]) -> Iterator[tuple[list[Document], list[Document]]]:
+def _template_groups(project: Project, rule: Rule) -> Iterator[tuple[list[Document], list[Document]]]:
     """(templates, real env files of the rule's environments) per folder that has both."""
     envs = set(rule.environments)
     for _, docs in sorted(project.groups.items()):
@@ -158,12 +159,12 @@ def _names(docs: Iterable[Document]) -> str:
 
 # --- the checks ------------------------------------------------------------
 
-def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+def distinct_secrets(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """The same secret value must not serve two environments."""
     from velro_policy.values.secret_quality import is_placeholder
 
     try:  # a keyed BLAKE2b from the interpreter itself: hmac/hashlib load OpenSSL (about 3 ms a run)
-        from _blake2 import blake2b  # type: ignore[import-not-found]
+        from _blake2 import blake2b
     except ImportError:
         from hashlib import blake2b
 
@@ -207,7 +208,7 @@ def distinct_secrets(rule: dict[str, Any], project: Project, pick: Picker, param
 _STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
 
 
-def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+def template_lists_keys(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every key of a production/staging env file is listed in the template beside it."""
     for templates, real in _template_groups(project, rule):
         applied()
@@ -231,7 +232,7 @@ def template_lists_keys(rule: dict[str, Any], project: Project, pick: Picker, pa
                 yield Hit(doc, e, e.key, message, tuple((t, None) for t in templates) + tuple(also))
 
 
-def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+def template_keys_used(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every template key is set by at least one environment beside it.
 
     A key whose template value is empty or a placeholder is one the platform
@@ -258,7 +259,7 @@ def template_keys_used(rule: dict[str, Any], project: Project, pick: Picker, par
                 yield Hit(t, e, e.key, message, tuple((d, None) for d in real))
 
 
-def environment_parity(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+def environment_parity(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """The environments named by ``param`` define the same set of security keys."""
     names = list(param) if isinstance(param, list) else ["production", "staging"]
     keys = project.config.get("parity_keys") or []
@@ -309,7 +310,7 @@ def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str,
     return out
 
 
-def settings_read(rule: dict[str, Any], project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+def settings_read(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
     """Every variable an env file sets is read by some settings module."""
     cache: dict[str, dict[str, int]] = {}
     below: dict[str, list[Document]] = {}  # folder -> settings modules in it or below it
@@ -352,7 +353,7 @@ def _near_miss(key: str, read: set[str]) -> str:
     return ", ".join(close[:3])
 
 
-CheckFunc = Callable[[dict[str, Any], Project, Picker, Any, Callable[[], None]], Iterator[Hit]]
+CheckFunc = Callable[[Rule, Project, Picker, Any, Callable[[], None]], Iterator[Hit]]
 
 # name -> (function, JSON Schema of its parameter).  One line per check.
 CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
@@ -367,12 +368,12 @@ CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
 
 # --- running ---------------------------------------------------------------
 
-def project_rules(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def project_rules(rules: Iterable[Rule]) -> list[Rule]:
     return [r for r in rules if r.target == "project"]
 
 
-def evaluate(documents: Iterable[Document], rules: list[dict[str, Any]], config: dict[str, Any], *,
-             primary: Optional[set[str]] = None, applied: Optional[set[str]] = None) -> list[Finding]:
+def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any], *,
+             primary: set[str] | None = None, applied: set[str] | None = None) -> list[Finding]:
     """Findings of the project rules over ``documents``.
 
     ``primary``: display paths of the files the run checks; when given, only

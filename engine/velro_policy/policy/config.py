@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from velro_policy.errors import ConfigError
 
@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def find(start: str) -> Optional[Path]:
+def find(start: str) -> Path | None:
     """The nearest config file from ``start`` up to the repository root."""
     here = Path(start).resolve()
     if here.is_file():
@@ -78,7 +78,7 @@ def parse(path: Path) -> dict[str, Any]:
         try:
             import tomllib  # type: ignore[import-not-found]
         except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -86,7 +86,7 @@ def parse(path: Path) -> dict[str, Any]:
         data = doc.get("tool", {}).get("velro-policy", {})
         root = None
         excs = data.get("exceptions") if isinstance(data, dict) else None
-        for exc in excs if isinstance(excs, list) else []:  # a TOML date literal means YYYY-MM-DD
+        for exc in excs if isinstance(excs, list) else []:  # type: ignore[misc]  # a loop variable, unrelated to the except-block name;  a TOML date literal means YYYY-MM-DD
             if isinstance(exc, dict) and hasattr(exc.get("expires"), "isoformat"):
                 exc["expires"] = exc["expires"].isoformat()
     else:

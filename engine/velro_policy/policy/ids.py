@@ -6,9 +6,9 @@ the pack is an error (exit 2) with the nearest ids as suggestions.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from difflib import get_close_matches
 from fnmatch import fnmatchcase
-from typing import Iterable, Optional
 
 from velro_policy.errors import ConfigError
 
@@ -20,7 +20,7 @@ def matches(rule_id: str, patterns: Iterable[str]) -> bool:
     return any(fnmatchcase(rule_id, p) for p in patterns)
 
 
-def check_known(patterns: Iterable[str], known: Iterable[str], *, where: str, path: Optional[str] = None) -> None:
+def check_known(patterns: Iterable[str], known: Iterable[str], *, where: str, path: str | None = None) -> None:
     """Raise ``ConfigError`` for the first pattern that names no known rule."""
     known = sorted(set(known))
     for pattern in patterns:

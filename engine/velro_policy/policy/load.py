@@ -10,23 +10,21 @@ reported as ``file:line:col: message``.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from velro_policy.values import selectors
-
-from velro_policy.values import yamlio
-from velro_policy.rules import Rule, parse_check
-from velro_policy.values.environments import REAL_ENVIRONMENTS
 from velro_policy.errors import PolicyError
-from velro_policy.values.regexes import PatternError, compile_pattern
 from velro_policy.resources import schema_path
+from velro_policy.rules import Rule, parse_check
+from velro_policy.values import selectors, yamlio
+from velro_policy.values.environments import REAL_ENVIRONMENTS
+from velro_policy.values.regexes import PatternError, compile_pattern
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-EnvList = Union[Literal["all"], list[str]]
+EnvList = Literal["all"] | list[str]
 
 
 class Metadata(BaseModel):
@@ -46,10 +44,10 @@ class RuleModel(BaseModel):
     description: str = ""
     select: list[str] = Field(default_factory=list)
     check: dict[str, Any] = Field(default_factory=dict)
-    semgrep: Optional[dict[str, Any]] = None
-    semgrep_file: Optional[str] = None
+    semgrep: dict[str, Any] | None = None
+    semgrep_file: str | None = None
     message: str = ""
-    environments: Optional[EnvList] = None
+    environments: EnvList | None = None
     guide_section: str = ""
     secret: bool = False
     suppressible: bool = True
@@ -108,7 +106,7 @@ def _patterns(check: Any) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -173,7 +171,7 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[Rule]]:
             where = ["apiVersion" if p == "api_version" else p for p in where]
             line, col = yamlio.locate(root, where)
             lines.append(f"{display}:{line}:{col}: {'.'.join(str(p) for p in where)}: {err['msg']}")
-        raise PolicyError(_joined(lines, "fix the policy"))
+        raise PolicyError(_joined(lines, "fix the policy")) from None
     rules: list[Rule] = []
     for index, rule in enumerate(model.rules):
         line, _ = yamlio.locate(root, ["rules", index])
@@ -194,7 +192,7 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[Rule]]:
     return summary, rules
 
 
-def _code_rule(rule: RuleModel, target: str, path: Path, display: str, line: int) -> Optional[str]:
+def _code_rule(rule: RuleModel, target: str, path: Path, display: str, line: int) -> str | None:
     """Checks of a code rule the schema cannot express; its semgrep_file as an absolute path."""
     if target != "code":
         if rule.semgrep is not None or rule.semgrep_file is not None:

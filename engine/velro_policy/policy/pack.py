@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+from hashlib import sha256
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from velro_policy import __version__
 from velro_policy.errors import PolicyError
 from velro_policy.resources import builtin_policies_dir, schema_path
-
-from hashlib import sha256
-
 from velro_policy.rules import Rule
 
 POLICY_SUFFIXES = (".yaml", ".yml")
@@ -30,7 +28,7 @@ class Pack(NamedTuple):
     rules: list[Rule]
     policies: list[dict[str, Any]]
     config: dict[str, Any]
-    config_path: Optional[str]
+    config_path: str | None
 
 
 def cache_dir() -> Path:
@@ -84,7 +82,7 @@ def _code_digest() -> str:
     return _CODE_DIGEST[0]
 
 
-def collect(config_path: Optional[Path], extra: list[str], *, use_builtin: Optional[bool] = None) -> tuple[list[tuple[Path, str]], str]:
+def collect(config_path: Path | None, extra: list[str], *, use_builtin: bool | None = None) -> tuple[list[tuple[Path, str]], str]:
     """(policy files with display names, cache key)."""
     h = sha256(f"velro-policy {__version__}\0{_code_digest()}\0".encode())
     for name in ("policy.schema.json", "config.schema.json"):
@@ -114,7 +112,7 @@ def collect(config_path: Optional[Path], extra: list[str], *, use_builtin: Optio
     return files, h.hexdigest()
 
 
-def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = True, builtin: Optional[bool] = None) -> Pack:
+def load(config_path: Path | None, extra: list[str], *, use_cache: bool = True, builtin: bool | None = None) -> Pack:
     """The pack for this run, from the cache when its key matches."""
     config: dict[str, Any] = {}
     if config_path is not None:
@@ -145,7 +143,7 @@ def load(config_path: Optional[Path], extra: list[str], *, use_cache: bool = Tru
     return Pack(rules, policies, config, str(config_path) if config_path else None)
 
 
-def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: Optional[str] = None) -> list[Rule]:
+def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: str | None = None) -> list[Rule]:
     """The config's ``disable`` and ``severity`` (ids or globs, each must name a rule)."""
     from velro_policy.policy.ids import check_known, matches
 
@@ -173,12 +171,12 @@ def _config_entry(config_path: Path) -> Path:
     return cache_dir() / f"config-{sha256(str(config_path).encode()).hexdigest()[:24]}.json"
 
 
-def _read_cached_config(config_path: Path) -> Optional[dict[str, Any]]:
+def _read_cached_config(config_path: Path) -> dict[str, Any] | None:
     try:
         with open(_config_entry(config_path), encoding="utf-8") as fh:
             data = json.load(fh)
         if data.get("key") == _config_key(config_path):
-            return data["config"]  # type: ignore[no-any-return]
+            return data["config"]
     except (OSError, ValueError, KeyError):
         pass
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from velro_policy.errors import PolicyError
 
@@ -24,9 +24,9 @@ class Plan(NamedTuple):
     untrusted_origin: str
     auth_paths: list[str]
     auth_method: str
-    unknown_path: Optional[str]
+    unknown_path: str | None
     malformed_json: list[str]
-    rate_path: Optional[str]
+    rate_path: str | None
     rate_limit: int
     source: str  # display name of the plan file
 
@@ -37,7 +37,7 @@ def builtin_path() -> Path:
     return builtin_policies_dir() / BUILTIN
 
 
-def load(path: Optional[Path]) -> Plan:
+def load(path: Path | None) -> Plan:
     """Read and validate a plan (the built-in one when ``path`` is None)."""
     from velro_policy.policy.load import load_validated
 

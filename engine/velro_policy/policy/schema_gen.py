@@ -10,10 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-from velro_policy.judge.project import CHECKS as PROJECT_CHECKS
-from velro_policy.values.environments import ENVIRONMENTS
-from velro_policy.model import SEVERITIES
 from velro_policy.judge.operators import all_operators
+from velro_policy.judge.project import CHECKS as PROJECT_CHECKS
+from velro_policy.model import SEVERITIES
+from velro_policy.values.environments import ENVIRONMENTS
 
 SCHEMA_ID = "https://velro-policy.dev/schemas/policy.schema.json"
 TARGETS = ["env", "settings", "code", "project", "http"]

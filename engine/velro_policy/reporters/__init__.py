@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import IO, Optional, Protocol
+from typing import IO, Protocol
 
 from velro_policy.model import RunResult
 
@@ -30,10 +30,10 @@ class Reporter(Protocol):
 
 
 def get(name: str) -> Reporter:
-    return importlib.import_module(REPORTERS[name])  # type: ignore[return-value]
+    return importlib.import_module(REPORTERS[name])
 
 
-def use_color(out: IO[str], forced: Optional[bool]) -> bool:
+def use_color(out: IO[str], forced: bool | None) -> bool:
     if forced is not None:
         return forced
     if os.environ.get("NO_COLOR"):
@@ -41,7 +41,7 @@ def use_color(out: IO[str], forced: Optional[bool]) -> bool:
     return bool(getattr(out, "isatty", lambda: False)())
 
 
-def emit(result: RunResult, formats: list[tuple[str, Optional[str]]], *, color: Optional[bool] = None) -> None:
+def emit(result: RunResult, formats: list[tuple[str, str | None]], *, color: bool | None = None) -> None:
     """Write each (format, file-or-None) pair; None means stdout."""
     for name, target in formats:
         reporter = get(name)

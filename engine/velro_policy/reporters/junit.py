@@ -10,18 +10,19 @@ cases show what was checked.  Byte-deterministic (no timestamps or times).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import IO, Any
+from typing import IO
 
 from velro_policy.model import Finding, RunResult
+from velro_policy.rules import Rule
 
 NAME = "junit"
 
 
-def _applies(rule: dict[str, Any], target: str, environment: str) -> bool:
+def _applies(rule: Rule, target: str, environment: str) -> bool:
     rt = rule.target
     if rt != target and not (rt == "env" and target == "effective"):
         return False
-    envs = rule.environments or []
+    envs = rule.environments or ()
     return not environment or not envs or environment in envs
 
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from velro_policy.errors import InputError
-from velro_policy.model import fingerprint
-from velro_policy.model import FileSummary, Finding
+from velro_policy.model import FileSummary, Finding, fingerprint
+from velro_policy.rules import Rule
 
 DEFAULT_NAME = ".velro-policy-baseline.json"
 VERSION = 1
@@ -51,13 +52,13 @@ def identity(f: Finding, base_dir: str) -> str:
     return fingerprint(f.rule_id, rel, f.key, f.environment, f.fingerprint)
 
 
-def eligible(f: Finding, rules: dict[str, dict[str, Any]]) -> bool:
+def eligible(f: Finding, rules: dict[str, Rule]) -> bool:
     """Only active findings of suppressible policy rules go into a baseline."""
     rule = rules.get(f.rule_id)
     return not f.suppressed and rule is not None and rule.suppressible is not False
 
 
-def build(findings: Iterable[Finding], rules: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], int]:
+def build(findings: Iterable[Finding], rules: list[Rule], path: str) -> tuple[dict[str, Any], int]:
     """(baseline document, number of findings left out because they cannot be baselined)."""
     base_dir = os.path.dirname(os.path.abspath(path))
     by_id = {str(r.id): r for r in rules}
@@ -107,7 +108,7 @@ def read(path: str) -> list[dict[str, str]]:
 def apply(
     findings: list[Finding],
     path: str,
-    rules: list[dict[str, Any]],
+    rules: list[Rule],
     files: Iterable[FileSummary],
 ) -> tuple[list[Finding], list[dict[str, str]], list[str]]:
     """(findings with baselined ones suppressed, fixed entries, notes).
@@ -152,5 +153,5 @@ def _display(path: str) -> str:
     return (rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/")
 
 
-def default_path(start: Optional[str] = None) -> str:
+def default_path(start: str | None = None) -> str:
     return os.path.join(start or ".", DEFAULT_NAME)

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import datetime as _dt
 
-from velro_policy.model import fingerprint
-from velro_policy.model import IGNORE_MARKER, Document, Finding
+from velro_policy.model import IGNORE_MARKER, Document, Finding, fingerprint
+from velro_policy.rules import Rule
 
 MARKER = IGNORE_MARKER.encode()
 _IGNORE = re.compile(r"#\s*velro-policy:\s*ignore\[([^\]]*)\]?(.*)$")
@@ -83,7 +84,7 @@ def _own(rule_id: str, path: str, line: int, col: int, message: str, key: str) -
                    fingerprint=fingerprint(rule_id, path, key))
 
 
-def _read(path: str) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -97,8 +98,8 @@ def _read(path: str) -> Optional[str]:
 class Suppressor:
     """One run's suppression state; ``apply`` returns the findings and notes."""
 
-    def __init__(self, rules: list[dict[str, Any]], known_ids: Iterable[str], config: dict[str, Any], *,
-                 config_path: Optional[str] = None, inline: bool = True, today: Optional[_dt.date] = None) -> None:
+    def __init__(self, rules: list[Rule], known_ids: Iterable[str], config: dict[str, Any], *,
+                 config_path: str | None = None, inline: bool = True, today: _dt.date | None = None) -> None:
         self.rules = {str(r.id): r for r in rules}
         self.known = set(known_ids) | set(self.rules)
         self.config = config
@@ -108,7 +109,7 @@ class Suppressor:
         self.notes: list[str] = []
 
     @property
-    def today_(self) -> "_dt.date":
+    def today_(self) -> _dt.date:
         if self._today is None:
             import datetime as _dt
 
@@ -130,7 +131,7 @@ class Suppressor:
 
     # -- inline ------------------------------------------------------------
 
-    def _inline(self, findings: list[Finding], documents: list[Document], extra: list[Finding]) -> list[Finding]:
+    def _inline(self, findings: list[Finding], documents: list[Document], extra: list[Finding]) -> list[Finding]:  # noqa: C901  a later refactor
         read_path: dict[str, str] = {}
         for doc in documents:
             if doc.mentions_ignore is not False:  # False: its source saw the whole text, without a marker
@@ -250,9 +251,9 @@ def _path_matches(pattern: str, rel: str, display: str) -> bool:
     return "/" not in pattern and fnmatchcase(os.path.basename(rel), pattern)  # a bare name matches at any depth
 
 
-def settle(findings: list[Finding], documents: list[Document], files: Iterable[Any], *, rules: list[dict[str, Any]],
-           known_ids: Iterable[str], config: dict[str, Any], config_path: Optional[str], inline: bool = True,
-           baseline_path: Optional[str] = None) -> tuple[list[Finding], list[str], list[dict[str, str]]]:
+def settle(findings: list[Finding], documents: list[Document], files: Iterable[Any], *, rules: list[Rule],
+           known_ids: Iterable[str], config: dict[str, Any], config_path: str | None, inline: bool = True,
+           baseline_path: str | None = None) -> tuple[list[Finding], list[str], list[dict[str, str]]]:
     """The run's suppression step: exceptions, inline ignores, then the baseline.
 
     Returns (findings, notes, fixed baseline entries).

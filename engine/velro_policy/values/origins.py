@@ -31,7 +31,7 @@ def parse_origins(value: object) -> list[str]:
 
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise OriginError(f"looks like a JSON list but is not valid JSON ({exc.msg})") from None
         if not isinstance(data, list) or not all(isinstance(i, str) for i in data):
             raise OriginError("JSON value is not a list of strings")

@@ -36,7 +36,7 @@ _WINDOW_KEYS = ("window", "period", "per", "window_seconds", "seconds", "interva
 class Rate(NamedTuple):
     """``count`` requests per ``seconds``."""
 
-    count: int
+    count: int  # type: ignore[assignment]  # a NamedTuple field named count shadows tuple.count on purpose
     seconds: int
 
     @property

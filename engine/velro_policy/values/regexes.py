@@ -22,7 +22,7 @@ def compile_pattern(pattern: str) -> Any:
     options.log_errors = False
     try:
         return re2.compile(pattern, options)
-    except re2.error as exc:  # type: ignore[attr-defined]
+    except re2.error as exc:
         raise PatternError(f"invalid or unsupported regular expression {pattern!r}: {exc} (RE2 syntax: no backreferences or look-around)") from None
 
 

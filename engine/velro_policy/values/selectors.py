@@ -17,8 +17,8 @@ String keys compare case-insensitively (header names are case-insensitive).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fnmatch import fnmatchcase
-from typing import Callable
 
 _TOKEN = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\*\*|\*)|(-?\d+))\s*\]|\.([^.\[\]]+)""")
 

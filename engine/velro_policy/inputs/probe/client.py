@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Any, Optional
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -58,7 +58,7 @@ class Client:
     """One probe session against one host."""
 
     def __init__(self, base_url: str, *, timeout: float, verify: bool, follow_redirects: bool,
-                 verbose: bool, budget: float = 120.0, log: Optional[IO[str]] = None) -> None:
+                 verbose: bool, budget: float = 120.0, log: IO[str] | None = None) -> None:
         self.base = check_base_url(base_url)
         self.host = (urlsplit(self.base).hostname or "").lower()
         self.timeout = timeout
@@ -74,7 +74,7 @@ class Client:
                                   timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT},
                                   limits=httpx.Limits(max_keepalive_connections=0))
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -91,8 +91,8 @@ class Client:
         if host != self.host:
             raise ProbeError(f"refusing to probe {url}: only BASE_URL's host {self.host} is probed")
 
-    def request(self, method: str, path: str, *, probe: str, headers: Optional[dict[str, str]] = None,
-                content: Optional[bytes] = None, note: str = "", keep_body: bool = False) -> dict[str, Any]:
+    def request(self, method: str, path: str, *, probe: str, headers: dict[str, str] | None = None,
+                content: bytes | None = None, note: str = "", keep_body: bool = False) -> dict[str, Any]:
         """Send one request (following same-host redirects when asked); the exchange as a record."""
         url = self.url(path)
         for _ in range(MAX_REDIRECTS + 1):
@@ -116,7 +116,7 @@ class Client:
             record["body"] = body
         return record
 
-    def _send(self, method: str, url: str, headers: dict[str, str], content: Optional[bytes],
+    def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None,
               note: str) -> tuple[int, list[list[str]], str]:
         if self.count >= MAX_REQUESTS:
             raise ProbeError(f"the probe plan needs more than {MAX_REQUESTS} requests; shorten it")

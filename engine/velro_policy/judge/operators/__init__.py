@@ -43,7 +43,7 @@ WHERE: dict[str, str] = {
 }
 
 
-class _Operators(dict):  # type: ignore[type-arg]
+class _Operators(dict):
     """name -> operator function, imported on first use: ``lint .env`` never loads the
     header and table operators.  A plain dict once filled (the evaluator's hot lookup);
     an unknown name raises ``KeyError`` as a dict does."""

@@ -8,7 +8,8 @@ parameter; ``schemas/policy.schema.json`` is generated from these.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional, Protocol
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
 
 
 class Context(NamedTuple):
@@ -26,13 +27,13 @@ class Context(NamedTuple):
 class OperatorFunc(Protocol):
     param_schema: dict[str, object]
     __name__: str
-    __doc__: Optional[str]
+    __doc__: str | None
 
-    def __call__(self, value: object, param: object, ctx: Context) -> Optional[str]: ...
+    def __call__(self, value: object, param: object, ctx: Context) -> str | None: ...
 
 
-def operator(param_schema: dict[str, object]) -> Callable[[Callable[..., Optional[str]]], OperatorFunc]:
-    def wrap(func: Callable[..., Optional[str]]) -> OperatorFunc:
+def operator(param_schema: dict[str, object]) -> Callable[[Callable[..., str | None]], OperatorFunc]:
+    def wrap(func: Callable[..., str | None]) -> OperatorFunc:
         func.param_schema = param_schema  # type: ignore[attr-defined]
         return func  # type: ignore[return-value]
 
@@ -43,7 +44,7 @@ TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
 FALSE_WORDS = frozenset({"0", "off", "f", "false", "n", "no"})
 
 
-def as_bool(value: object) -> Optional[bool]:
+def as_bool(value: object) -> bool | None:
     """Env semantics as pydantic applies them; None when not a boolean."""
     if isinstance(value, bool):
         return value
@@ -58,7 +59,7 @@ def as_bool(value: object) -> Optional[bool]:
     return None
 
 
-def as_int(value: object) -> Optional[int]:
+def as_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

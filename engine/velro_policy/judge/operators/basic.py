@@ -1,8 +1,6 @@
 """Comparison operators: equality, membership, presence, length, numbers, regex."""
 from __future__ import annotations
 
-from typing import Optional
-
 from velro_policy.judge.operators._base import Context, as_bool, as_int, operator
 from velro_policy.values.regexes import search
 
@@ -25,13 +23,13 @@ def _same(value: object, expected: object) -> bool:
 
 
 @operator({**_SCALAR, "description": "The value equals this (booleans and numbers compare by meaning: DEBUG=0 equals false)."})
-def equals(value: object, param: object, ctx: Context) -> Optional[str]:
+def equals(value: object, param: object, ctx: Context) -> str | None:
     """Pass when the value equals ``param``."""
     return None if _same(value, param) else f"is {ctx.shown}; must be {param!r}"
 
 
 @operator({"type": "array", "items": _SCALAR, "minItems": 1, "description": "The value is one of these."})
-def one_of(value: object, param: list[object], ctx: Context) -> Optional[str]:
+def one_of(value: object, param: list[object], ctx: Context) -> str | None:
     """Pass when the value is one of ``param``."""
     if any(_same(value, p) for p in param):
         return None
@@ -39,7 +37,7 @@ def one_of(value: object, param: list[object], ctx: Context) -> Optional[str]:
 
 
 @operator({"type": "array", "items": _SCALAR, "minItems": 1, "description": "The value is none of these."})
-def not_one_of(value: object, param: list[object], ctx: Context) -> Optional[str]:
+def not_one_of(value: object, param: list[object], ctx: Context) -> str | None:
     """Pass when the value is none of ``param``."""
     if any(_same(value, p) for p in param):
         return f"is {ctx.shown}, which is not allowed"
@@ -47,7 +45,7 @@ def not_one_of(value: object, param: list[object], ctx: Context) -> Optional[str
 
 
 @operator({"enum": [True, False, "any"], "description": "The value is a boolean (true/false/1/0/yes/no/on/off/t/f/y/n, any case) equal to this; 'any' only checks that it is a boolean. Any other text is itself a finding."})
-def boolean(value: object, param: object, ctx: Context) -> Optional[str]:
+def boolean(value: object, param: object, ctx: Context) -> str | None:
     """Pass when the value reads as a boolean (pydantic's words) equal to ``param``."""
     parsed = as_bool(value)
     if parsed is None:
@@ -58,23 +56,23 @@ def boolean(value: object, param: object, ctx: Context) -> Optional[str]:
 
 
 @operator({"const": True, "description": "The key must be set (evaluated on the document: a missing key is the finding)."})
-def required(value: object, param: object, ctx: Context) -> Optional[str]:
+def required(value: object, param: object, ctx: Context) -> str | None:
     """Presence is judged by the evaluator; a present value passes."""
     return None
 
 
 @operator({"const": True, "description": "The key must not be set at all."})
-def forbidden(value: object, param: object, ctx: Context) -> Optional[str]:
+def forbidden(value: object, param: object, ctx: Context) -> str | None:
     """Fail whenever the key is present."""
     return "is set; it must not be present"
 
 
-def _length(value: object) -> Optional[int]:
+def _length(value: object) -> int | None:
     return len(value) if isinstance(value, (str, list, tuple, dict)) else None
 
 
 @operator({"type": "integer", "minimum": 0, "description": "At least this many characters (or items)."})
-def min_length(value: object, param: int, ctx: Context) -> Optional[str]:
+def min_length(value: object, param: int, ctx: Context) -> str | None:
     """Pass when the value has at least ``param`` characters."""
     n = _length(value)
     if n is None:
@@ -83,7 +81,7 @@ def min_length(value: object, param: int, ctx: Context) -> Optional[str]:
 
 
 @operator({"type": "integer", "minimum": 0, "description": "At most this many characters (or items)."})
-def max_length(value: object, param: int, ctx: Context) -> Optional[str]:
+def max_length(value: object, param: int, ctx: Context) -> str | None:
     """Pass when the value has at most ``param`` characters."""
     n = _length(value)
     if n is None:
@@ -92,7 +90,7 @@ def max_length(value: object, param: int, ctx: Context) -> Optional[str]:
 
 
 @operator({"type": "integer", "description": "An integer at least this."})
-def int_min(value: object, param: int, ctx: Context) -> Optional[str]:
+def int_min(value: object, param: int, ctx: Context) -> str | None:
     """Pass when the value is an integer >= ``param``; a non-integer is a finding."""
     n = as_int(value)
     if n is None:
@@ -101,7 +99,7 @@ def int_min(value: object, param: int, ctx: Context) -> Optional[str]:
 
 
 @operator({"type": "integer", "description": "An integer at most this."})
-def int_max(value: object, param: int, ctx: Context) -> Optional[str]:
+def int_max(value: object, param: int, ctx: Context) -> str | None:
     """Pass when the value is an integer <= ``param``; a non-integer is a finding."""
     n = as_int(value)
     if n is None:
@@ -113,7 +111,7 @@ _REGEX = {"type": "string", "minLength": 1, "description": "A regular expression
 
 
 @operator(_REGEX)
-def matches(value: object, param: str, ctx: Context) -> Optional[str]:
+def matches(value: object, param: str, ctx: Context) -> str | None:
     """Pass when the regex ``param`` is found in the value."""
     if not isinstance(value, str):
         return f"is {ctx.shown}, which is not text"
@@ -121,7 +119,7 @@ def matches(value: object, param: str, ctx: Context) -> Optional[str]:
 
 
 @operator(_REGEX)
-def not_matches(value: object, param: str, ctx: Context) -> Optional[str]:
+def not_matches(value: object, param: str, ctx: Context) -> str | None:
     """Pass when the regex ``param`` is not found in the value."""
     if not isinstance(value, str):
         return None

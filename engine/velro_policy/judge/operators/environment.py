@@ -2,14 +2,12 @@
 environment whose rules it is held to."""
 from __future__ import annotations
 
-from typing import Optional
-
-from velro_policy.values.environments import DEFAULT_ALIASES
 from velro_policy.judge.operators._base import Context, operator
+from velro_policy.values.environments import DEFAULT_ALIASES
 
 
 @operator({"const": True, "description": "The value names the environment the file is judged as (through the environment aliases); a production file claiming 'development' is a finding."})
-def names_environment(value: object, param: object, ctx: Context) -> Optional[str]:
+def names_environment(value: object, param: object, ctx: Context) -> str | None:
     """Pass when the value, read through the aliases, is the decided environment."""
     if ctx.environment == "template" or not isinstance(value, str):
         return None

@@ -8,10 +8,9 @@ text is not a header value (a dict of feature flags such as
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-from velro_policy.values import csp as csp_mod
 from velro_policy.judge.operators._base import Context, operator
+from velro_policy.values import csp as csp_mod
 
 
 def normalise(value: str) -> str:
@@ -21,7 +20,7 @@ def normalise(value: str) -> str:
 
 @operator({"type": "array", "items": {"type": "string"}, "minItems": 1,
            "description": "A header value equal to one of these, ignoring case and spaces around ';' ',' '=' (e.g. [DENY] for X-Frame-Options). Non-text values are not judged."})
-def header_one_of(value: object, param: list[str], ctx: Context) -> Optional[str]:
+def header_one_of(value: object, param: list[str], ctx: Context) -> str | None:
     """Pass when the header value is one of ``param`` (case-insensitive)."""
     if not isinstance(value, str):
         return None
@@ -44,7 +43,7 @@ _HSTS_PARAM = {
 
 
 @operator(_HSTS_PARAM)
-def hsts(value: object, param: dict[str, object], ctx: Context) -> Optional[str]:
+def hsts(value: object, param: dict[str, object], ctx: Context) -> str | None:
     """Pass when the HSTS value has a long enough max-age and the required tokens."""
     if not isinstance(value, str):
         return None
@@ -89,7 +88,7 @@ _CSP_PARAM = {
 
 
 @operator(_CSP_PARAM)
-def csp(value: object, param: dict[str, dict[str, list[str]]], ctx: Context) -> Optional[str]:
+def csp(value: object, param: dict[str, dict[str, list[str]]], ctx: Context) -> str | None:
     """Pass when required directives have an accepted source and no forbidden source applies."""
     try:
         policy = csp_mod.parse(value)

@@ -1,13 +1,11 @@
 """Origin-list operators for CORS settings (JSON lists or comma-separated)."""
 from __future__ import annotations
 
-from typing import Optional
-
-from velro_policy.values import origins as o
 from velro_policy.judge.operators._base import Context, operator
+from velro_policy.values import origins as o
 
 
-def _parse(value: object) -> tuple[Optional[list[str]], Optional[str]]:
+def _parse(value: object) -> tuple[list[str] | None, str | None]:
     try:
         return o.parse_origins(value), None
     except o.OriginError as exc:
@@ -15,7 +13,7 @@ def _parse(value: object) -> tuple[Optional[list[str]], Optional[str]]:
 
 
 @operator({"const": True, "description": "No '*' origin."})
-def no_wildcard(value: object, param: object, ctx: Context) -> Optional[str]:
+def no_wildcard(value: object, param: object, ctx: Context) -> str | None:
     """Pass when no origin is a wildcard."""
     items, err = _parse(value)
     if items is None:
@@ -25,7 +23,7 @@ def no_wildcard(value: object, param: object, ctx: Context) -> Optional[str]:
 
 
 @operator({"const": True, "description": "Every origin uses https://."})
-def https_only(value: object, param: object, ctx: Context) -> Optional[str]:
+def https_only(value: object, param: object, ctx: Context) -> str | None:
     """Pass when every non-wildcard origin is https."""
     items, err = _parse(value)
     if items is None:
@@ -35,7 +33,7 @@ def https_only(value: object, param: object, ctx: Context) -> Optional[str]:
 
 
 @operator({"const": True, "description": "No localhost, 127.x, 0.0.0.0, ::1 or *.local origin."})
-def no_localhost(value: object, param: object, ctx: Context) -> Optional[str]:
+def no_localhost(value: object, param: object, ctx: Context) -> str | None:
     """Pass when no origin points at the local machine."""
     items, err = _parse(value)
     if items is None:
@@ -45,7 +43,7 @@ def no_localhost(value: object, param: object, ctx: Context) -> Optional[str]:
 
 
 @operator({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "Every origin's host matches one of these (exact or '*.example.com')."})
-def hosts_in(value: object, param: list[str], ctx: Context) -> Optional[str]:
+def hosts_in(value: object, param: list[str], ctx: Context) -> str | None:
     """Pass when every origin's host is allowed by ``param``."""
     items, err = _parse(value)
     if items is None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Optional
 
-from velro_policy.model import Unknown
 from velro_policy.judge.operators._base import Context, operator
+from velro_policy.model import Unknown
 
 _KEYS_PARAM = {
     "type": "object",
@@ -41,7 +40,7 @@ def _groups(keys: object) -> dict[str, list[str]]:
 
 
 @operator(_KEYS_PARAM)
-def requires_keys(value: object, param: dict[str, object], ctx: Context) -> Optional[str]:
+def requires_keys(value: object, param: dict[str, object], ctx: Context) -> str | None:
     """Pass when every key group is present in the dict (or it is not this kind of dict)."""
     if not isinstance(value, dict):
         return None
@@ -58,7 +57,7 @@ def requires_keys(value: object, param: dict[str, object], ctx: Context) -> Opti
 
 
 @operator({"const": True, "description": "The value is not written in the code: a literal default (text or number, even a short one) is a finding; an empty default, no default, or a value read from the environment passes."})
-def no_literal(value: object, param: object, ctx: Context) -> Optional[str]:
+def no_literal(value: object, param: object, ctx: Context) -> str | None:
     """Fail when a literal (non-empty) value is written in the code."""
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -91,7 +90,7 @@ def _rate_leaves(value: object) -> list[object]:
 
 @operator({"type": "string", "pattern": r"^\s*\d+\s*(/|per|\s)\s*\d*\s*[A-Za-z]+\s*$",
            "description": "For entries found in tables by their key names: like rate_at_most, but a value that is not rate-shaped (a quota such as generations_per_month: 10, a flag, a name) is not a rate limit and is not judged; per-tier dicts hold every rate-shaped tier to the limit."})
-def table_rate_at_most(value: object, param: str, ctx: Context) -> Optional[str]:
+def table_rate_at_most(value: object, param: str, ctx: Context) -> str | None:
     """Pass when every rate-shaped part of the entry is no looser than ``param``."""
     from velro_policy.judge.operators.rates import rate_at_most
 

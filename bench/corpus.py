@@ -23,7 +23,7 @@ import os
 import random
 import string
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 KINDS = ("env", "settings", "code")
 ENVIRONMENTS = ("production", "staging", "development", "test", "example")
@@ -52,7 +52,7 @@ def _service(index: int) -> str:
 # ---------------------------------------------------------------- env files
 
 
-def env_file(seed: int, index: int, *, bad_share: float = 0.2, flip: float = 0.3) -> tuple[str, bytes]:
+def env_file(seed: int, index: int, *, bad_share: float = 0.2, flip: float = 0.3) -> tuple[str, bytes]:  # noqa: C901  (one generator of every line kind, read top to bottom)
     """(relative path, bytes) of env file number ``index``; ``bad_share`` of the files
     break rules, each of their security switches flipped with probability ``flip``."""
     rng = random.Random(f"{seed}:env:{index}")
@@ -160,7 +160,7 @@ def env_file(seed: int, index: int, *, bad_share: float = 0.2, flip: float = 0.3
 def settings_module(seed: int, index: int) -> tuple[str, bytes]:
     """A pydantic-settings module as the Velro backend writes them."""
     rng = random.Random(f"{seed}:settings:{index}")
-    bad = rng.random() < bad_share
+    bad = rng.random() < 0.2
     service = _service(index)
     debug = "True" if bad and rng.random() < 0.5 else "False"
     origins = '["*"]' if bad and rng.random() < 0.5 else '["https://app.velro.ai", "https://www.velro.ai"]'
@@ -278,7 +278,7 @@ def code_module(seed: int, index: int) -> tuple[str, bytes]:
         ]
     parts.append("router = APIRouter()")
     for n in range(6 + rng.randrange(6)):
-        if bad and rng.random() < flip:
+        if bad and rng.random() < 0.3:
             parts.append(rng.choice(_ROUTE_BAD).format(n=n))
         else:
             parts.append(_ROUTE_OK.format(n=n))

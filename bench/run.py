@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -100,7 +100,7 @@ def measure_group(specs: list[tuple[str, str, list[str], int]], cwd: Path, env: 
         first = run_once(cmd, cwd, env)
         samples[key] = [first] if first["wall"] > SLOW_SECONDS else []
         wanted[key] = min(runs, slow_runs) if first["wall"] > SLOW_SECONDS else runs
-    for round_ in range(max(wanted.values(), default=0)):
+    for _round in range(max(wanted.values(), default=0)):
         for key, _, cmd, _ in specs:
             if len(samples[key]) < wanted[key]:
                 samples[key].append(run_once(cmd, cwd, env))
@@ -149,7 +149,7 @@ def machine() -> dict[str, Any]:
             pass
         return platform.processor() or platform.machine()
 
-    def mem_gb() -> Optional[float]:
+    def mem_gb() -> float | None:
         try:
             for line in Path("/proc/meminfo").read_text().splitlines():
                 if line.startswith("MemTotal:"):
@@ -176,7 +176,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def tool(name: str) -> Optional[str]:
+def tool(name: str) -> str | None:
     beside = Path(sys.executable).parent / name
     return str(beside) if beside.exists() else shutil.which(name)
 
@@ -210,13 +210,13 @@ def velro() -> list[str]:
     return [script] if script else [sys.executable, "-m", "velro_policy"]
 
 
-def ratio(a: dict[str, Any], b: Optional[dict[str, Any]], field: str = "median_s") -> Optional[float]:
+def ratio(a: dict[str, Any], b: dict[str, Any] | None, field: str = "median_s") -> float | None:
     if not b or a.get("error") or b.get("error") or not b[field]:
         return None
     return a[field] / b[field]
 
 
-def cpu_note(a: dict[str, Any], b: Optional[dict[str, Any]]) -> str:
+def cpu_note(a: dict[str, Any], b: dict[str, Any] | None) -> str:
     """The same ratio in CPU time (user+sys), which a loaded machine disturbs less than wall time."""
     r = ratio(a, b, "cpu_median_s")
     return "" if r is None else f"CPU-time ratio {r:.2f}"
@@ -245,7 +245,7 @@ class Bench:
             print(f"  corpus {root.name}: {len(paths)} files ({took:.1f} s)", flush=True)
         return root, paths
 
-    def measure(self, name: str, cmd: list[str], cwd: Path, *, runs: Optional[int] = None, ok: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    def measure(self, name: str, cmd: list[str], cwd: Path, *, runs: int | None = None, ok: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
         return measure(name, cmd, cwd, self.env, runs or self.args.runs, self.args.slow_runs, ok)
 
     def target(self, key: str, value: Any, *, lower_is_better: bool = True, note: str = "") -> None:
@@ -512,7 +512,7 @@ class Bench:
         return "\n".join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark velro-policy (issue 8 scenarios A-E).")
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny corpora, one run each, no peers")
     ap.add_argument("--only", default="A,B,B2,C,D,E", help="scenarios to run, e.g. A,B")

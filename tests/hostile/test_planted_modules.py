@@ -25,9 +25,9 @@ Findings documented here (test names say which):
   before any hook runs. That is pre-commit's to fix (and a repository that
   uses pre-commit already chooses, in .pre-commit-config.yaml, what runs); the
   pre-commit tests here start pre-commit with -I to test velro-policy's part;
-- with PYTHONPATH=. in the user's environment, the pre-commit code hook still
-  hands PYTHONPATH to Semgrep (inputs/code.py passes os.environ on): strict
-  xfail until Semgrep gets an environment without it.
+- with PYTHONPATH=. in the user's environment, Semgrep (a Python program started
+  by the code hook) gets an environment without PYTHONPATH, PYTHONSTARTUP and
+  inherited SEMGREP_* variables (inputs/code.semgrep_environment).
 """
 from __future__ import annotations
 
@@ -351,7 +351,6 @@ def test_pre_commit_itself_imports_from_the_top_of_the_work_tree(hostile: tuple[
     assert all("-mpre_commit" in text for text in markers_of(markers).values())
 
 
-@pytest.mark.xfail(strict=True, reason="inputs/code.py passes PYTHONPATH on to Semgrep (pre-commit does not unset it)")
 def test_pre_commit_code_hook_keeps_pythonpath_from_semgrep(
         hostile: tuple[Path, Path], hook_repo: tuple[Path, str, Path]) -> None:
     root, markers = hostile

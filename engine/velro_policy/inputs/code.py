@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from velro_policy.errors import PolicyError, ScanError
@@ -249,6 +249,18 @@ def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: d
     return merged
 
 
+# Inherited variables that would make Semgrep (a Python program) import code from the scanned
+# repository, or change what it reports (SEMGREP_BASELINE_COMMIT reports only new findings).
+_UNSAFE_ENV = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONINSPECT")
+
+
+def semgrep_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment Semgrep runs with: ours, minus what could run scanned code or hide findings."""
+    env = {k: v for k, v in environ.items() if k not in _UNSAFE_ENV and not k.startswith("SEMGREP_")}
+    env.update(SEMGREP_SEND_METRICS="off", SEMGREP_ENABLE_VERSION_CHECK="0")
+    return env
+
+
 def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int) -> dict[str, Any]:
     import json
     import subprocess
@@ -260,7 +272,7 @@ def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int
         "--timeout", str(max(1, min(FILE_TIMEOUT, timeout))),
         "--", *paths,
     ]
-    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+    env = semgrep_environment(os.environ)
     try:
         # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,

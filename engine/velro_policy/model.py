@@ -222,3 +222,83 @@ class RunResult(NamedTuple):
     notes: tuple[str, ...] = ()
     fixed: tuple[dict[str, str], ...] = ()  # baseline entries no longer found
     applied: tuple[str, ...] = ()  # rule ids that judged at least one value
+
+
+# --- the application model (inputs/app builds it; judges and `velro-policy app` read it) -------------
+
+
+class RouteLimit(NamedTuple):
+    """One rate limit that applies to a route, as read from the code.
+
+    ``value`` is what the code says, folded statically: a limits-library string
+    (``"3/hour"``, ``"10 per minute"``), a ``(count, seconds)`` tuple (fastapi-limiter
+    ``RateLimiter(times=3, seconds=3600)``), or ``Unknown(why)`` when it cannot be
+    folded (never guessed).  ``source`` says where it comes from, for the output:
+    ``"decorator @limiter.limit"``, ``"route dependency RateLimiter"``, ``"router dependency"``,
+    ``"limiter default_limits"``, ``"middleware <Name>"``.
+    """
+
+    value: object
+    source: str
+    loc: Location
+
+
+class Route(NamedTuple):
+    """One HTTP (or websocket) route of the deployed app.
+
+    ``path`` is the full path, router prefixes included; ``gate`` is the
+    condition the route's router is mounted under (``"settings.DEBUG"``), empty
+    when it is always mounted; ``limits`` every rate limit that applies (empty:
+    none found); ``dependencies`` the source text of ``Depends(...)`` at route and
+    router level (auth dependencies among them).
+    """
+
+    method: str
+    path: str
+    handler: str
+    loc: Location
+    limits: tuple[RouteLimit, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    gate: str = ""
+
+
+class Middleware(NamedTuple):
+    """One middleware of the app, in the order it is added."""
+
+    name: str
+    loc: Location
+    gate: str = ""
+    options: tuple[tuple[str, object], ...] = ()  # keyword arguments, folded (Unknown when not literal)
+
+
+class Setting(NamedTuple):
+    """One setting the deployed app reads: env variable name, default (Unknown if not
+    foldable, None if there is none), where it is read, and the role it plays by use
+    (``jwt-signing-key``, ``cors-origins``, ``debug-flag``, ``rate-limit``, ``header``; empty if none)."""
+
+    env: str
+    default: object
+    loc: Location
+    role: str = ""
+
+
+class AppModel(NamedTuple):
+    """What is deployed and how, read statically (the app is never imported).
+
+    ``deployed`` holds the display paths of the modules reachable from the
+    entry point; ``complete`` is False when the entry point was not found or an
+    import could not be followed statically (then every module counts as
+    deployed: never fail open), and ``notes`` say why.
+    """
+
+    entry: str
+    entry_reason: str
+    deployed: frozenset[str]
+    complete: bool
+    routes: tuple[Route, ...] = ()
+    middleware: tuple[Middleware, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def is_deployed(self, display_path: str) -> bool:
+        return not self.complete or display_path in self.deployed

@@ -77,13 +77,16 @@ def project_relative(path: str, root: str | None) -> str:
     key = (head, root, cwd)
     folder = _RELATIVE_FOLDERS.get(key)
     if folder is None:
-        folder = _project_relative(os.path.join(head, "x"), root, cwd)[:-1]  # "x": any name keeps the folder's answer
+        # A name no real file has (a folder named like it would answer "." for itself: the parent of
+        # the checkout /tmp/x asked with "x" came back as the checkout).
+        folder = _project_relative(os.path.join(head, _NO_NAME), root, cwd)[:-len(_NO_NAME)]
         if len(_RELATIVE_FOLDERS) < 100_000:
             _RELATIVE_FOLDERS[key] = folder
     return folder + name if name and name != "." and not name.startswith("..") else _project_relative(path, root, cwd)
 
 
 _RELATIVE_FOLDERS: dict[tuple[str, str | None, str], str] = {}
+_NO_NAME = "\x00velro"
 
 
 def _project_relative(path: str, root: str | None, cwd: str) -> str:

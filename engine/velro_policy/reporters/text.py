@@ -44,7 +44,7 @@ def report(result: RunResult, out: IO[str], *, color: bool) -> None:
     active = [f for f in result.findings if not f.suppressed]
     counts = {s: sum(1 for f in active if f.severity == s) for s in SEVERITIES}
     parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s]]
-    n_files = len({s.path for s in result.files})
+    n_files = len({s.path for s in result.files} | set(by_file))  # a project finding may point at a file read only as context
     if active:
         line = f"{len(active)} finding{'s' if len(active) != 1 else ''} ({', '.join(parts)}) in {len(by_file)} of {n_files} file{'s' if n_files != 1 else ''} checked"
     else:

@@ -245,8 +245,12 @@ def plan(path: str, display: str, rules: list[Rule], config: dict[str, Any], fla
 
 # --- showing ----------------------------------------------------------------
 
-def _masked_text(text: str, secret_keys: set[str]) -> list[str]:
-    """The text with every secret value masked, for the diff."""
+def _masked_text(text: str, secret_keys: set[str], changed_keys: set[str]) -> list[str]:
+    """The text for the diff.  Only the values fix changes are shown (through
+    ``masking.show``); every other value, the context of the diff, is shown as
+    its length only, and a line that continues a multi-line value (a PEM key)
+    not at all: a context line must not print a value whose key does not look
+    secret (``NOTES=correct horse battery staple``) or that hides in a tail."""
     from velro_policy.inputs.env import parse_env
 
     entries, _ = parse_env(text[1:] if text.startswith("\ufeff") else text, "")
@@ -258,27 +262,31 @@ def _masked_text(text: str, secret_keys: set[str]) -> list[str]:
     for i, line in enumerate(lines, start=1):
         e = by_line.get(i)
         if e is not None and isinstance(e.value, str) and e.value:
-            secret = e.key.upper() in secret_keys or masking.is_secret_key(e.key)
-            shown = masking.show(e.key, e.value, secret=secret)
-            if secret or shown != repr(e.value):
-                line = f"{e.key}=<{shown}>"
-        elif e is None and "=" in line and not line.lstrip().startswith("#"):
+            if e.key.upper() not in changed_keys:
+                line = f"{e.key}=<{len(e.value)} chars, unchanged, not shown>"
+            else:
+                secret = e.key.upper() in secret_keys or masking.is_secret_key(e.key)
+                shown = masking.show(e.key, e.value, secret=secret)
+                if secret or shown != repr(e.value):
+                    line = f"{e.key}=<{shown}>"
+        elif e is None and line.strip() and not line.lstrip().startswith("#"):
             line = _mask_loose(line)
         out.append(line + "\n")
     return out
 
 
 def _mask_loose(line: str) -> str:
-    """A line the parser did not bind (a duplicate, a multi-line tail): masked whole when secret-looking."""
-    key, _, value = line.partition("=")
-    if value and (masking.is_secret_key(key) or masking.show("", value.strip()) != repr(value.strip())):
-        return f"{key}=<masked>"
-    return line
+    """A line the parser did not bind (a duplicate, a multi-line tail): never shown."""
+    key, eq, _ = line.partition("=")
+    if eq and key.strip() and all(c.isalnum() or c in "_.- " for c in key.strip()):
+        return f"{key}=<not shown>"
+    return "<line not shown>"
 
 
 def _diff(o: Outcome) -> str:
     secret_keys = {c.key.upper() for c in o.changes if c.secret}
-    before, after = _masked_text(o.old, secret_keys), _masked_text(o.new, secret_keys)
+    changed_keys = {c.key.upper() for c in o.changes}
+    before, after = _masked_text(o.old, secret_keys, changed_keys), _masked_text(o.new, secret_keys, changed_keys)
     for c in o.changes:  # the masked new secret says where it came from, nothing of its value
         if c.generated:
             i = c.line - 1

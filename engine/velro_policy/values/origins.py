@@ -3,6 +3,10 @@
 pydantic-settings decodes a ``list[str]`` field from a JSON array
 (``["https://a","https://b"]``); many apps split a comma-separated string
 instead.  Both are accepted, as are Python lists from settings modules.
+
+An origin never carries credentials: a ``user:password@`` part is returned with
+the password as ``***`` (``masking.mask_url_userinfo``), so no operator that
+quotes an origin can print it; scheme and host, all the rules look at, are kept.
 """
 from __future__ import annotations
 
@@ -10,12 +14,18 @@ import re
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
+from velro_policy.values.masking import mask_url_userinfo
+
 
 class OriginError(ValueError):
     """A value that should be an origin list but cannot be read as one."""
 
 
 def parse_origins(value: object) -> list[str]:
+    return [mask_url_userinfo(i) if "@" in i else i for i in _parse_origins(value)]
+
+
+def _parse_origins(value: object) -> list[str]:
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
         if not all(isinstance(i, str) for i in items):

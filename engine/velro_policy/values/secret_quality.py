@@ -134,9 +134,34 @@ def weakness(value: str) -> str | None:
     return None
 
 
+def url_password(value: str) -> str | None:
+    """The password of a ``scheme://user[:password]@host`` value ("" when its userinfo
+    has none), or None when the value is not a URL with userinfo."""
+    start = value.find("://")
+    if start < 0 or any(c.isspace() for c in value[:start]):
+        return None
+    rest = value[start + 3:]
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, cut)
+    if at < 0:
+        return None  # no userinfo: judged whole (a token in the path of a webhook URL)
+    _, colon, password = rest[:at].partition(":")
+    return password if colon else ""
+
+
 def looks_like_real_secret(value: str, *, min_length: int = 20, min_bits_per_char: float = 3.0) -> bool:
-    """A long, random-looking, non-placeholder value: what must not be in a template or in git."""
+    """A long, random-looking, non-placeholder value: what must not be in a template or in git.
+
+    A URL is judged by its password alone: ``postgresql://u:${POSTGRES_PASSWORD}@db/app``
+    (a reference, resolved at run time) or ``postgresql://u:@db/app`` (an empty one)
+    holds no secret, however random its host and database names look.  A URL
+    without userinfo is judged whole."""
     v = value.strip()
+    password = url_password(v) if "://" in v else None
+    if password is not None:
+        if not password or "${" in password or is_placeholder(password):
+            return False
+        return len(password) >= 8 and weakness(password) is None and entropy_per_char(password) >= 2.5
     if len(v) < min_length or is_placeholder(v) or " " in v:
         return False
     if weakness(v) is not None:

@@ -285,9 +285,29 @@ def code_module(seed: int, index: int) -> tuple[str, bytes]:
     return f"{service}/app/routes_{index:05d}.py", ("\n".join(parts) + "\n").encode("utf-8")
 
 
+def app_file(seed: int, index: int) -> tuple[str, bytes]:
+    """Scenario F: one file of a realistic application tree (600 modules and 20 env files):
+    routers and services under app/, settings modules, tests, an archive folder."""
+    if index < 20:
+        rel, data = env_file(seed, index)
+        return f"deploy/{rel}", data
+    slot = index % 20
+    if slot < 14:
+        rel, data = code_module(seed, index)
+        return f"app/{rel}", data
+    if slot < 16:
+        rel, data = settings_module(seed, index)
+        return f"app/{rel}", data
+    if slot < 18:
+        rel, data = code_module(seed, index)
+        return f"archive/{rel}", data
+    return f"tests/test_{index:05d}.py", (f"def test_{index}():\n    assert {index} == {index}\n").encode()
+
+
 MAKERS: dict[str, Callable[[int, int], tuple[str, bytes]]] = {
     "env": env_file,
     # B2: most files break several rules (the cost per finding and of holding every finding)
+    "app": app_file,
     "env-bad": lambda seed, index: env_file(seed, index, bad_share=0.9, flip=0.7),
     "settings": settings_module,
     "code": code_module,

@@ -44,7 +44,7 @@ PEERS = {"dotenv-linter": "dotenv-linter==0.9.0", "detect-secrets": "detect-secr
 SLOW_SECONDS = 8.0  # a command slower than this gets no separate warm-up run and at most --slow-runs runs
 ENV_FILES = r"(^|/)(\.env(\.[^/]+)?|[^/]+\.env)$"
 
-SCENARIOS = ("A", "B", "B2", "C", "D", "E")
+SCENARIOS = ("A", "B", "B2", "C", "D", "E", "F")
 TARGETS = {
     "A.stack": ("A: lint one env file / stack floor (python -c 'import click, dotenv.parser')", 1.5),
     "A.dotenv-linter": ("A: lint one env file / dotenv-linter", 0.6),
@@ -58,6 +58,8 @@ TARGETS = {
     "B2.rss_mb": ("B2: peak memory there, MB", 100),
     "D.semgrep": ("D: check --target code / bare semgrep, same rules and files", 1.10),
     "D.processes": ("D: Semgrep processes per check", 1),
+    "F.semgrep": ("F: check . on a 600-module app / bare semgrep with the same code rules", 1.15),
+    "F.non_semgrep_share": ("F: non-Semgrep work (check --target env --target settings .) / bare semgrep", 0.25),
     "E.overhead_ms": ("E: pre-commit hook on one staged env file minus a no-op hook, ms", 60),
 }
 
@@ -428,6 +430,32 @@ class Bench:
         run_once([*velro(), "check", "--target", "code", "."], root, env)
         return len(log.read_text().split())
 
+    # F ------------------------------------------------------------------
+    def scenario_f(self) -> None:
+        """``check .`` on a generated application (issue 20): total against bare Semgrep with
+        the same code rules on the same Python files, and the non-Semgrep targets' share."""
+        semgrep = tool("semgrep")
+        if not semgrep:
+            self.results["F"] = {"skipped": "no semgrep"}
+            return
+        root, paths = self.corpus("app", 620)
+        rules_file = self.out / "semgrep-rules-f.yaml"
+        rules_file.write_text("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in self.semgrep_rules()["rules"]),
+                              encoding="utf-8")
+        py = [os.path.relpath(p, root) for p in paths if p.endswith(".py") and "/tests/" not in p and not os.path.basename(p).startswith("test_")]
+        bare = [semgrep, "scan", "--config", str(rules_file), "--json", "--metrics=off", "--disable-version-check",
+                "--no-git-ignore", "--max-target-bytes", "0", "--", *py]
+        runs = max(3, self.args.slow_runs)
+        m = measure_group([
+            ("velro-policy check .", "velro-policy check . (620 files: 600 modules, 20 env files)", [*velro(), "check", "."], runs),
+            ("velro-policy env+settings", "velro-policy check --target env --target settings .", [*velro(), "check", "--target", "env", "--target", "settings", "."], runs),
+            ("semgrep scan", f"semgrep scan --config RULES FILES ({len(py)} files)", bare, runs),
+        ], root, self.env, runs)
+        self.results["F"] = {"measurements": m}
+        self.target("F.semgrep", ratio(m["velro-policy check ."], m["semgrep scan"]),
+                    note=cpu_note(m["velro-policy check ."], m["semgrep scan"]))
+        self.target("F.non_semgrep_share", ratio(m["velro-policy env+settings"], m["semgrep scan"]))
+
     # E ------------------------------------------------------------------
     def scenario_e(self) -> None:
         pre_commit = tool("pre-commit")
@@ -515,7 +543,7 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark velro-policy (issue 8 scenarios A-E).")
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny corpora, one run each, no peers")
-    ap.add_argument("--only", default="A,B,B2,C,D,E", help="scenarios to run, e.g. A,B")
+    ap.add_argument("--only", default="A,B,B2,C,D,E,F", help="scenarios to run, e.g. A,B")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
     ap.add_argument("--runs-fast", type=int, default=15, help="timed runs for the start-up scenarios A and E (default 15)")
     ap.add_argument("--slow-runs", type=int, default=1, help=f"timed runs of a command slower than {SLOW_SECONDS:.0f} s (default 1)")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from stat import S_ISREG
+from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import TYPE_CHECKING
 
 from velro_policy.model import Problem
@@ -12,6 +12,44 @@ if TYPE_CHECKING:
     import re  # imported lazily at run time, in _tail_regex
 
 MAX_BYTES = 64 * 1024 * 1024
+
+
+def special_kind(path: str) -> str | None:
+    """What ``path`` is when it is not something to read: "a FIFO (named pipe)",
+    "a device", "a socket"; None for a regular file, a folder, a missing path,
+    and an anonymous pipe (``lint <(cat .env)`` names ``/dev/fd/63``, whose writer
+    exists already).  Asked with ``os.stat`` before any open: opening a FIFO
+    without a writer blocks forever, and a device (``/dev/zero``) never ends."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # the open reports it
+    mode = st.st_mode
+    if S_ISREG(mode):
+        return None
+    if S_ISFIFO(mode):
+        if os.path.basename(os.path.realpath(path)).startswith("pipe:"):
+            return None  # /dev/fd/N, /dev/stdin: a pipe the shell made (no name in any folder)
+        return "a FIFO (named pipe)"
+    if S_ISCHR(mode) or S_ISBLK(mode):
+        return "a device"
+    if S_ISSOCK(mode):
+        return "a socket"
+    return None
+
+
+def read_capped(path: str) -> bytes | None:
+    """The bytes of a regular file of at most MAX_BYTES, else None (a special
+    file, a larger file, an unreadable one: its source reports it).  For
+    second reads of an input (the inline-ignore scan), so they keep the
+    same limits as the first."""
+    if special_kind(path) is not None:
+        return None
+    try:
+        data = _read_bytes(path)
+    except OSError:
+        return None
+    return None if len(data) > MAX_BYTES else data
 
 
 def _read_bytes(path: str) -> bytes:
@@ -42,7 +80,11 @@ def _read_bytes(path: str) -> bytes:
 
 
 def read_text(path: str) -> tuple[str | None, Problem | None]:
-    """Read a UTF-8 file (BOM allowed).  Any failure is a Problem naming the file."""
+    """Read a UTF-8 file (BOM allowed).  Any failure is a Problem naming the file.
+    A FIFO, device or socket is refused before it is opened (``special_kind``)."""
+    kind = special_kind(path)
+    if kind is not None:
+        return None, Problem(path, 0, 0, f"is {kind}, not a regular file; not read (exclude it or name a regular file)", "io-error")
     try:
         data = _read_bytes(path)
     except FileNotFoundError:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from velro_policy.errors import InputError
+from velro_policy.inputs._files import special_kind
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
@@ -79,6 +80,9 @@ def discover(  # noqa: C901  one pass over the tree on purpose; splitting it is 
         if not os.path.lexists(raw):
             raise InputError("no such file or directory; check the path", path=raw)
         if not os.path.isdir(raw):
+            kind = special_kind(raw)
+            if kind is not None:
+                raise InputError(f"is {kind}, not a regular file; refused (name a regular file)", path=raw)
             add(raw, True)
             continue
         root_real = os.path.realpath(raw)

@@ -161,7 +161,14 @@ def _refs_by_line(text: str, lines: list[int]) -> list[int]:
     return out
 
 
-def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | None = None) -> list[object]:
+# A value longer than this after ${VAR} interpolation is not built: lines like
+# ``A=${A}${A}`` double it each time (26 lines: 64 M characters).  It becomes a
+# problem naming the key (exit 2) instead.
+MAX_INTERPOLATED = 64 * 1024
+
+
+def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | None = None,
+                 oversized: list[int] | None = None) -> list[object]:
     """dotenv_values' interpolation, against the file's own earlier values only.
 
     pydantic-settings calls ``dotenv_values`` (``override=True``): a ``${NAME}``
@@ -170,7 +177,9 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
     name the file does not set comes from the process environment at run
     time: the value is ``Unknown``, never guessed (not even its default).
     ``keys``/``values``: every binding in file order.  Only the few values
-    holding ``${`` are visited (found with C-speed ``map``).
+    holding ``${`` are visited (found with C-speed ``map``).  A value that would
+    exceed ``MAX_INTERPOLATED`` characters is ``Unknown`` and its position is
+    appended to ``oversized``.
     """
     out: list[object] = list(values)
     if refs is not None:
@@ -187,7 +196,9 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
         value: str = values[i]  # type: ignore[assignment]
         parts: list[str] = []
         pos = 0
+        size = len(value)
         unknown = None
+        too_big = False
         for m in _VARIABLE.finditer(value):
             name = m.group("name")
             got = known.get(name, _MISSING)
@@ -196,8 +207,16 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
                 break
             parts.append(value[pos : m.start()])
             parts.append(got or "")  # type: ignore[arg-type]
+            size += len(got or "")  # type: ignore[arg-type]
+            if size > MAX_INTERPOLATED:
+                too_big = True
+                break
             pos = m.end()
-        if unknown is not None:
+        if too_big:
+            out[i] = Unknown(f"longer than {MAX_INTERPOLATED // 1024} KiB after ${{VAR}} interpolation (not checked)")
+            if oversized is not None:
+                oversized.append(i)
+        elif unknown is not None:
             out[i] = Unknown(f"${{{unknown}}} is not defined in this file (set at run time?)")
         else:
             parts.append(value[pos:])
@@ -277,7 +296,15 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     interpolated = "${" in text
     if interpolated:
         refs = _refs_by_line(text, lines) if problems is _NO_PROBLEMS else None
-        values = _interpolate(keys, values, refs)  # type: ignore[assignment]
+        oversized: list[int] = []
+        values = _interpolate(keys, values, refs, oversized)  # type: ignore[assignment]
+        if oversized:
+            problems = [*problems, *(
+                Problem(path, lines[i], cols[i] if cols is not None else 1,
+                        f"{keys[i]} is longer than {MAX_INTERPOLATED // 1024} KiB after ${{VAR}} interpolation "
+                        "(each line doubles it?); velro-policy does not check it: shorten it or exclude the file",
+                        "parse-error")
+                for i in oversized)]
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
         keep = sorted(dict(zip(uppers, range(len(uppers)))).values())
         keys, values, lines, uppers = (_pick(col, keep) for col in (keys, values, lines, uppers))

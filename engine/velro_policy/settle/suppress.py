@@ -85,12 +85,13 @@ def _own(rule_id: str, path: str, line: int, col: int, message: str, key: str) -
 
 
 def _read(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None  # the source already reported it as a problem
-    if MARKER not in data:
+    """The text of a file that mentions the marker.  Read with the limits of every
+    other read (``read_capped``: regular files of at most 64 MiB): a special or
+    oversized file was reported by its source already."""
+    from velro_policy.inputs._files import read_capped
+
+    data = read_capped(path)
+    if data is None or MARKER not in data:
         return None
     return data.decode("utf-8-sig", "replace")
 

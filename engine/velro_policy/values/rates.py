@@ -70,10 +70,10 @@ _COUNT_KEYS = ("requests", "limit", "count", "max_requests", "calls", "max", "ti
 _WINDOW_KEYS = ("window", "period", "per", "window_seconds", "seconds", "interval", "duration", "time_window", "window_size",
                 "period_seconds", "window_sec", "window_secs", "timeframe", "expire", "expires")
 # A count whose unit is in its name: requests_per_minute, per_hour, max_per_hour,
-# LOGIN_RATE_LIMIT_PER_HOUR, RATE_PER_MINUTE, ...  Quotas per day/month/year
+# LOGIN_RATE_LIMIT_PER_HOUR, RATE_PER_MINUTE, ..._PER_DAY.  Quotas per month/year
 # (generations_per_month) are not rate limits.
-_NAMED_UNIT = re.compile(r"(?:^|[_\W])per_?(second|sec|minute|min|hour|hr)s?$", re.IGNORECASE)
-_NAMED_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600}
+_NAMED_UNIT = re.compile(r"(?:^|[_\W])per_?(second|sec|minute|min|hour|hr|day)s?$", re.IGNORECASE)
+_NAMED_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400}
 
 
 class Rate(NamedTuple):

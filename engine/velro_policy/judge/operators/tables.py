@@ -93,8 +93,9 @@ def _rate_leaves(value: object) -> list[object]:
 def table_rate_at_most(value: object, param: str, ctx: Context) -> str | None:
     """Pass when every rate-shaped part of the entry is no looser than ``param``."""
     from velro_policy.judge.operators.rates import rate_at_most
+    from velro_policy.values.rates import rates_named
 
-    for leaf in _rate_leaves(value):
+    for leaf in _rate_leaves(rates_named(value, ctx.key)):
         try:
             reason = rate_at_most(leaf, param, ctx)
         except (ValueError, OverflowError, ZeroDivisionError):

@@ -82,6 +82,7 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             inline_ignores=not kw.get("no_inline_ignores", False),
             baseline=kw.get("baseline"),
             jobs=kw.get("jobs", 1),
+            include_undeployed=kw.get("include_undeployed", False),
         )
         if opts.staged and opts.changed_since:
             from velro_policy.errors import InputError
@@ -117,10 +118,25 @@ def lint(paths: tuple[str, ...], targets: tuple[str, ...], **kw: Any) -> None:
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(exists=False, file_okay=False))
 @click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--include-undeployed", is_flag=True, help="Also show findings in modules the app never imports (at info severity).")
 @run_options
 def check(directory: str | None, targets: tuple[str, ...], **kw: Any) -> None:
     """Check a whole project (default: .) with every target it has."""
     _run((directory or ".",), list(targets) or None, **kw)
+
+
+@cli.command("app")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one); `app: \"main:app\"` names the entry point.")
+def app_cmd(directory: str, fmt: str, config: str | None) -> None:
+    """Show the application model: entry point and why, routes (auth, rate limit),
+    middleware in order, settings (env name, default, role; secrets masked), notes.
+    Read statically: the app is never imported."""
+    with error_handler():
+        from velro_policy.commands.app import app
+
+        raise SystemExit(app(directory, fmt, config))
 
 
 @cli.group()

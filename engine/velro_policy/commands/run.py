@@ -40,6 +40,7 @@ class Options(NamedTuple):
     inline_ignores: bool = True  # False: --no-inline-ignores (suppress)
     baseline: str | None = None  # --baseline FILE (baseline)
     jobs: int = 1  # --jobs: worker processes for env files (parallel); 0 = one per CPU
+    include_undeployed: bool = False  # --include-undeployed: keep findings in modules the app never imports, at info
 
 
 def display_path(path: str) -> str:
@@ -117,12 +118,17 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
     documents = derive(documents, rules, config)
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
+    app = app_step(opts, root, config, rules)
+    if app is not None:
+        documents.append(app.document)
     findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
                                      partial=partial, targets=opts.targets, display=display_path))
     problems = [p for doc in documents for p in doc.problems] + eval_problems
+    if app is not None:
+        problems = app.settle_problems(problems, findings)
     findings.extend(problem_findings(problems))
     # A class of problem the config downgrades by name stays a finding but no longer forces exit 2.
     tolerated = set(config.get("downgrade_problems", []))
@@ -136,6 +142,9 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
         config_path=pack.config_path, inline=opts.inline_ignores, baseline_path=opts.baseline)
     if scope:
         scope.close()
+    if app is not None:
+        findings = app.settle_findings(findings, opts.include_undeployed)
+        notes = [*notes, *app.notes()]
     return RunResult(
         findings=tuple(sorted(set(findings))),
         problems=tuple(sorted(set(problems))),
@@ -147,6 +156,18 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
         fixed=tuple(fixed),
         applied=tuple(sorted(applied)),
     )
+
+
+def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule]) -> Any:
+    """The application model of a directory run (None for named files, --staged, --changed-since,
+    several paths, or targets without Python): its routes document and the undeployed filter."""
+    if opts.staged or opts.changed_since or len(opts.paths or ["."]) != 1 or not os.path.isdir((opts.paths or ["."])[0]):
+        return None
+    if opts.targets is not None and not {"settings", "code"} & set(opts.targets):
+        return None
+    from velro_policy.commands.app import AppStep
+
+    return AppStep.build(root, config, display_path)
 
 
 def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:

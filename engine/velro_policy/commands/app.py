@@ -1,0 +1,238 @@
+"""``velro-policy app [DIR]``: print the application model (entry point, routes,
+middleware, settings, notes) as text or JSON (schemas/app.schema.json).
+
+Secret-looking defaults are only ever shown through ``masking.show``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from velro_policy.errors import InputError
+from velro_policy.model import AppModel, Document, Entry, Finding, Problem, Route, RouteLimit, Setting, Unknown, fingerprint
+from velro_policy.values import masking
+
+_AUTH_WORDS = ("auth", "user", "token", "login", "verify", "jwt", "api_key", "apikey", "security", "permission",
+               "admin", "bearer", "oauth", "session", "current", "scope", "role")
+
+
+def app(directory: str, fmt: str = "text", config_path: str | None = None) -> int:
+    if not os.path.isdir(directory):
+        raise InputError("directory not found", path=directory)
+    from velro_policy.inputs.app import build
+
+    model = build(directory, _config(directory, config_path))
+    sys.stdout.write(render_json(model) if fmt == "json" else render_text(model))
+    return 0
+
+
+def _config(directory: str, config_path: str | None) -> dict[str, Any]:
+    from pathlib import Path
+
+    from velro_policy.policy import config as config_mod
+
+    path = Path(config_path) if config_path else config_mod.find(directory)
+    return config_mod.parse(path) if path else {}
+
+
+# -- rendering ------------------------------------------------------------------
+def auth_dependency(route: Route) -> str:
+    for dep in route.dependencies:
+        low = dep.lower()
+        if "ratelimiter" not in low and any(w in low for w in _AUTH_WORDS):
+            return dep
+    return ""
+
+
+def limit_text(limit: RouteLimit) -> str:
+    value = limit.value
+    if isinstance(value, Unknown):
+        shown = f"unknown ({value.why})"
+    elif isinstance(value, tuple) and len(value) == 2:
+        shown = f"{value[0]} per {value[1]}s"
+    else:
+        shown = str(value)
+    return f"{shown} [{limit.source}]"
+
+
+def is_secret(setting: Setting) -> bool:
+    return masking.is_secret_key(setting.env) or setting.role == "jwt-signing-key"
+
+
+def default_text(setting: Setting) -> str:
+    if setting.default is None:
+        return "(none: required or None)"
+    return masking.show(setting.env, setting.default, secret=is_secret(setting))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [min(max(len(r[i]) for r in [header, *rows]), 60) for i in range(len(header))]
+    out = ["  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    for r in rows:
+        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return out
+
+
+def render_text(model: AppModel) -> str:
+    lines = [f"Entry point: {model.entry or '(none found)'}"]
+    if model.entry_reason:
+        lines.append(f"  why: {model.entry_reason}")
+    lines.append(f"Deployed modules: {len(model.deployed)}" + ("" if model.complete else " (incomplete: every module counts as deployed)"))
+    lines.append("")
+    lines.append(f"Routes ({len(model.routes)}):")
+    rows = [[r.method, r.path, f"{r.handler} {r.loc.path}:{r.loc.line}", auth_dependency(r) or "-",
+             "; ".join(limit_text(lim) for lim in r.limits) or "none", r.gate or ""] for r in model.routes]
+    lines.extend(_table(rows, ["METHOD", "PATH", "HANDLER", "AUTH", "RATE LIMIT", "GATE"]) if rows else ["  (none found)"])
+    lines.append("")
+    lines.append(f"Middleware ({len(model.middleware)}, in the order added):")
+    for n, m in enumerate(model.middleware, 1):
+        opts = ", ".join(f"{k}={masking.show(k, v)}" for k, v in m.options)
+        gate = f" [if {m.gate}]" if m.gate else ""
+        lines.append(f"  {n}. {m.name} {m.loc.path}:{m.loc.line}{gate}" + (f" ({opts})" if opts else ""))
+    if not model.middleware:
+        lines.append("  (none found)")
+    lines.append("")
+    lines.append(f"Settings ({len(model.settings)}):")
+    rows = [[s.env, default_text(s), s.role or "-", f"{s.loc.path}:{s.loc.line}"] for s in model.settings]
+    lines.extend(_table(rows, ["ENV", "DEFAULT", "ROLE", "WHERE"]) if rows else ["  (none found)"])
+    if model.notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines.extend(f"  - {n}" for n in model.notes)
+    return "\n".join(lines) + "\n"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Unknown):
+        return {"unknown": value.why}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def _loc(loc: Any) -> dict[str, object]:
+    return {"path": loc.path, "line": loc.line, "col": loc.col}
+
+
+def model_data(model: AppModel) -> dict[str, object]:
+    return {
+        "entry": model.entry,
+        "entry_reason": model.entry_reason,
+        "complete": model.complete,
+        "deployed": sorted(model.deployed),
+        "routes": [{
+            "method": r.method, "path": r.path, "handler": r.handler, "loc": _loc(r.loc), "gate": r.gate,
+            "dependencies": list(r.dependencies), "auth": auth_dependency(r) or None,
+            "limits": [{"value": _jsonable(lim.value), "source": lim.source, "loc": _loc(lim.loc)} for lim in r.limits],
+        } for r in model.routes],
+        "middleware": [{
+            "name": m.name, "loc": _loc(m.loc), "gate": m.gate,
+            "options": {k: (masking.show(k, v) if masking.is_secret_key(k) else _jsonable(v)) for k, v in m.options},
+        } for m in model.middleware],
+        "settings": [{
+            "env": s.env, "role": s.role, "loc": _loc(s.loc), "masked": is_secret(s),
+            "default": None if is_secret(s) else _jsonable(s.default),
+            "default_shown": default_text(s),
+        } for s in model.settings],
+        "notes": list(model.notes),
+    }
+
+
+def render_json(model: AppModel) -> str:
+    return json.dumps(model_data(model), indent=2) + "\n"
+
+
+# -- the app step of `check` (commands/run.collect) ------------------------------------------
+class AppStep:
+    """The model of a directory run: the ``app`` document (one entry per route) and the
+    filter that keeps findings of modules the app never imports out of the way."""
+
+    def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str) -> None:
+        self.model = model
+        self.modules = modules
+        self.unparseable = unparseable
+        self.document = Document(root, "app", tuple(
+            Entry(f'routes["{r.method} {r.path}"]', r, r.loc, ("routes", f"{r.method} {r.path}")) for r in model.routes),
+            environment="production", environment_source="application model", display_path=root, mentions_ignore=False)
+        self.dropped: dict[str, int] = {}
+        self.kept: dict[str, int] = {}
+        self.skipped_unparseable: list[str] = []
+
+    @classmethod
+    def build(cls, root: str, config: dict[str, Any], display: Any) -> AppStep:
+        from velro_policy.inputs.app import build_details
+
+        built = build_details(root, config, display)
+        return cls(built.model, built.modules, built.unparseable, display(root))
+
+    def _undeployed(self, path: str) -> bool:
+        return path in self.modules and not self.model.is_deployed(path)
+
+    def settle_problems(self, problems: list[Problem], findings: list[Finding]) -> list[Problem]:
+        """Syntax errors: skipped (counted) outside the deployed app, a finding inside it (not exit 2)."""
+        out: list[Problem] = []
+        done: set[str] = set()
+        for p in problems:
+            if p.kind != "parse-error" or p.path not in self.modules:
+                out.append(p)
+            elif self._undeployed(p.path):
+                self.skipped_unparseable.append(p.path)
+            elif p.path not in done:
+                done.add(p.path)
+                findings.append(unparseable_finding(p))
+        for p in self.unparseable:
+            if p.path not in done:
+                done.add(p.path)
+                findings.append(unparseable_finding(p))
+        return out
+
+    def settle_findings(self, findings: list[Finding], include: bool) -> list[Finding]:
+        out = []
+        for f in findings:
+            if not self._undeployed(f.path):
+                out.append(f)
+            elif include:
+                self.kept[f.path] = self.kept.get(f.path, 0) + 1
+                out.append(f._replace(severity="info"))
+            else:
+                self.dropped[f.path] = self.dropped.get(f.path, 0) + 1
+        return out
+
+    def notes(self) -> list[str]:
+        m = self.model
+        out = []
+        if m.entry:
+            out.append(f"app: entry point {m.entry} ({m.entry_reason}); "
+                       f"{len(m.deployed) if m.complete else len(self.modules)} of {len(self.modules)} Python modules deployed")
+        if not m.complete:
+            why = "; ".join(n for n in m.notes if "every module counts as deployed" in n) or "the app model is incomplete"
+            out.append(f"app: no finding is dropped as undeployed: {why}")
+        if self.dropped:
+            out.append(f"{sum(self.dropped.values())} findings in {len(self.dropped)} modules that are not deployed "
+                       f"({_some(self.dropped)}) not shown; --include-undeployed shows them")
+        if self.kept:
+            out.append(f"{sum(self.kept.values())} findings in {len(self.kept)} modules that are not deployed ({_some(self.kept)}) "
+                       "are shown at info (--include-undeployed)")
+        if self.skipped_unparseable:
+            files = sorted(set(self.skipped_unparseable))
+            out.append(f"{len(files)} modules that are not deployed are not valid Python and were skipped ({_some(dict.fromkeys(files, 1))})")
+        return out
+
+
+def _some(paths: dict[str, int]) -> str:
+    names = sorted(paths)
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def unparseable_finding(p: Problem) -> Finding:
+    message = (f"{p.path} {p.message.split(';')[0]}; the app imports it, so it is deployed, "
+               "and its code and settings could not be checked")
+    return Finding(p.path, p.line, p.col, "velro/unparseable-module", "high", message,
+                   fingerprint=fingerprint("velro/unparseable-module", p.path), title="Deployed module cannot be parsed",
+                   remediation="Fix the syntax error (the app will not start with it), or stop importing the module.")

@@ -1,0 +1,227 @@
+"""The application model: what the deployed app is, read statically (never imported).
+
+``build(root, config)`` finds the entry point (``entry``), follows imports from
+it through the project's modules (``project``), and reads every deployed
+module once (``facts``) for routes, middleware, settings and the roles
+settings play.  When the entry point is not found or an import of the project
+cannot be followed, ``complete`` is False and every module counts as deployed
+(never fail open); ``notes`` say why.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from velro_policy.inputs.app.entry import Entry as EntryPoint
+from velro_policy.inputs.app.entry import find as find_entry
+from velro_policy.inputs.app.facts import Facts
+from velro_policy.inputs.app.project import Project
+from velro_policy.inputs.app.routes import assemble
+from velro_policy.model import AppModel, Location, Problem, Setting, Unknown
+
+
+class AppBuild(NamedTuple):
+    """The model and what a run needs besides it."""
+
+    model: AppModel
+    modules: frozenset[str]  # display paths of every Python module of the project
+    unparseable: tuple[Problem, ...]  # deployed modules that could not be parsed
+
+
+def build(root: str, config: dict[str, Any] | None = None, display: Callable[[str], str] | None = None) -> AppModel:
+    return build_details(root, config, display).model
+
+
+def build_details(root: str, config: dict[str, Any] | None = None, display: Callable[[str], str] | None = None) -> AppBuild:
+    project = Project(root)
+    shown = display or project.rel
+    cfg_app = (config or {}).get("app")
+    found = find_entry(project, cfg_app if isinstance(cfg_app, str) else None)
+    notes: list[str] = list(found.notes) if found else []
+    modules = frozenset(shown(p) for p in project.files)
+    if not found or not found.entries:
+        notes.append("no entry point found (no Procfile, railway, Dockerfile, nixpacks, start.sh, uvicorn line or FastAPI() module); "
+                     "every module counts as deployed")
+        model = AppModel("", "", modules, False, notes=tuple(notes))
+        return AppBuild(model, modules, ())
+    graph = _Graph(project, shown, found.entries)
+    graph.run()
+    notes.extend(graph.notes)
+    complete = not graph.incomplete
+    deployed = frozenset(shown(p) for p in graph.order) if complete else modules
+    facts = [graph.facts[p] for p in graph.order if p in graph.facts]
+    routes, middleware, route_notes = assemble(facts, graph)
+    settings = _settings(facts, graph)
+    for f in facts:
+        notes.extend(f.notes)
+    notes.extend(route_notes)
+    unparseable = tuple(graph.unparseable)
+    if unparseable:
+        notes.append("deployed modules that could not be parsed (counted as deployed; their routes and settings are missing): "
+                     + ", ".join(p.path for p in unparseable))
+    model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes))
+    return AppBuild(model, modules, unparseable)
+
+
+class _Graph:
+    """Deployed modules: breadth-first from the entry modules along static imports."""
+
+    def __init__(self, project: Project, shown: Callable[[str], str], entries: tuple[EntryPoint, ...]) -> None:
+        self.project = project
+        self.shown = shown
+        self.entries = entries
+        self.roots: list[str] = []
+        for e in entries:
+            for r in e.roots:
+                if r not in self.roots:
+                    self.roots.append(r)
+        for r in (project.root, os.path.join(project.root, "src")):
+            if r not in self.roots:
+                self.roots.append(r)
+        self.order: list[str] = []
+        self.facts: dict[str, Facts] = {}
+        self.unparseable: list[Problem] = []
+        self.incomplete: list[str] = []
+        self.notes: list[str] = []
+
+    def run(self) -> None:
+        queue: list[str] = []
+        seen: set[str] = set()
+        for e in self.entries:
+            for path in self._with_packages(e.path):
+                if path not in seen:
+                    seen.add(path)
+                    queue.append(path)
+        while queue:
+            path = queue.pop(0)
+            self.order.append(path)
+            for nxt in self._visit(path):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+
+    def _with_packages(self, path: str) -> list[str]:
+        """The entry module and the ``__init__`` of every package above it (up to a sys.path root)."""
+        out = []
+        here = os.path.dirname(path)
+        while here.startswith(self.project.root) and here not in self.roots:
+            init = os.path.join(here, "__init__.py")
+            if not self.project.is_file(init):
+                break
+            out.append(init)
+            here = os.path.dirname(here)
+        return [*reversed(out), path]
+
+    def _visit(self, path: str) -> list[str]:
+        parsed = self.project.parse(path)
+        if parsed.tree is None:
+            line, col, msg = parsed.error or (1, 1, "cannot be parsed")
+            self.unparseable.append(Problem(self.shown(path), line, col, msg, "unparseable-module"))
+            return []
+        facts = Facts(path, self.shown(path), parsed.tree, parsed.text)
+        self.facts[path] = facts
+        for line, source in facts.dynamic:
+            self.incomplete.append(path)
+            self.notes.append(f"{self.shown(path)}:{line}: {source} imports a module whose name is computed; it cannot be followed "
+                              "statically, so every module counts as deployed")
+        out: list[str] = []
+        for imp in facts.imports:
+            out.extend(self.resolve(path, imp.module, imp.level, imp.names))
+        return out
+
+    def resolve(self, path: str, module: str, level: int, names: tuple[str, ...] = ()) -> list[str]:
+        """Project files an import runs (``from m import n`` also runs submodule ``m.n``)."""
+        if level:
+            base = os.path.dirname(path)
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            roots = [base]
+            if not module:
+                out = [os.path.join(base, "__init__.py")] if self.project.is_file(os.path.join(base, "__init__.py")) else []
+                for n in names:
+                    out.extend(self.project.find_module(n, roots))
+                return out
+        else:
+            roots = self.roots
+        found = self.project.find_module(module, roots)
+        if not found:
+            return []
+        out = list(found)
+        for n in names:
+            out.extend(self.project.find_module(f"{module}.{n}", roots)[len(found):])
+        return out
+
+    def module_of(self, path: str, module: str, level: int) -> str | None:
+        """The file of ``module`` (imported from ``path``), for symbol lookups."""
+        if level:
+            base = os.path.dirname(path)
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            if not module:
+                init = os.path.join(base, "__init__.py")
+                return init if self.project.is_file(init) else None
+            return self.project.module_file(module, [base])
+        return self.project.module_file(module, self.roots)
+
+
+# -- settings and roles -------------------------------------------------------------
+_ROLE_ORDER = (("jwt-signing-key", "jwt_refs"), ("cors-origins", "cors_refs"), ("debug-flag", "debug_refs"))
+
+
+def _settings(facts: list[Facts], graph: _Graph) -> list[Setting]:
+    refs = {role: _expand({r for f in facts for r in getattr(f, attr)}, facts) for role, attr in _ROLE_ORDER}
+    out: dict[tuple[str, Location], Setting] = {}
+    for f in facts:
+        for read in f.env_reads:
+            role = _role({read.env, *read.names}, refs)
+            key = (read.env, read.loc)
+            if key not in out:
+                out[key] = Setting(read.env, read.default, read.loc, role)
+        if f.has_settings:
+            for setting in _fields(f, graph, refs):
+                out.setdefault((setting.env, setting.loc), setting)
+    return sorted(out.values(), key=lambda s: (s.env, s.loc.path, s.loc.line))
+
+
+def _expand(names: set[str], facts: list[Facts]) -> set[str]:
+    """Names, plus those used by methods/properties of the same name (``settings.all_cors_origins``)."""
+    out = {n.upper() for n in names}
+    for f in facts:
+        for method, used in f.methods.items():
+            if method in names:
+                out |= {u.upper() for u in used}
+    return out
+
+
+def _role(names: set[str], refs: dict[str, set[str]]) -> str:
+    upper = {n.upper() for n in names if n}
+    for role, _ in _ROLE_ORDER:
+        if upper & refs[role]:
+            return role
+    return ""
+
+
+def _fields(f: Facts, graph: _Graph, refs: dict[str, set[str]]) -> list[Setting]:
+    """pydantic-settings fields, read by the settings reader on the already parsed tree."""
+    from velro_policy.inputs import pyread
+
+    parsed = graph.project.parse(f.path)
+    lines = [line.encode("utf-8", "surrogateescape") for line in parsed.text.split("\n")]
+    reader = pyread._Reader(f.display, lines)  # noqa: SLF001 - the same reader as the settings source, on our tree
+    try:
+        assert parsed.tree is not None
+        reader.block(parsed.tree.body, (), conditional=False)
+    except (pyread.TooDeep, RecursionError):
+        return []
+    out = []
+    for field in reader.fields:
+        default: object = None if field.default is None else field.default.value
+        raw = lines[field.line - 1].decode("utf-8", "replace") if 0 < field.line <= len(lines) else ""
+        col = len(raw) - len(raw.lstrip()) + 1
+        role = _role({*field.env, field.name}, refs)
+        out.append(Setting(field.env[0], default, Location(f.display, field.line, col), role))
+    return out
+
+
+__all__ = ["AppBuild", "build", "build_details", "Unknown"]

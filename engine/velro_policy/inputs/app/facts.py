@@ -1,0 +1,479 @@
+"""What one module says about the app, read from its tree in one walk.
+
+Imports (static and dynamic), app and router objects, route decorators,
+``add_api_route``, ``include_router``/``mount`` edges (with the ``if`` they are
+under), middleware, slowapi limiters, env reads and the expressions that feed
+a JWT key, CORS origins and ``FastAPI(debug=...)``.
+"""
+from __future__ import annotations
+
+import ast
+from typing import NamedTuple
+
+from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, dotted
+from velro_policy.model import Location, Unknown
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+ROUTE_METHODS = frozenset({*HTTP_METHODS, "api_route", "websocket", "route", "websocket_route"})
+_APP_CLASSES = frozenset({"FastAPI", "Starlette"})
+_ENV_FUNCS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get", "os.environ.setdefault"})
+_CONFIG_FUNCS = frozenset({"config", "decouple.config", "env"})
+_DYNAMIC = frozenset({"importlib.import_module", "import_module", "__import__", "importlib.__import__"})
+_LIMIT_DECORATORS = frozenset({"limit", "shared_limit"})
+
+
+class ImportRef(NamedTuple):
+    module: str  # absolute dotted name, or "" for a relative import's package itself
+    level: int
+    names: tuple[str, ...]  # from-import names (possible submodules)
+    line: int
+
+
+class RouteDecl(NamedTuple):
+    owner: str  # the app/router variable
+    method: str
+    path: ast.expr | None
+    func: str
+    loc: Location
+    deps: tuple[str, ...]
+    dep_nodes: tuple[ast.expr, ...]
+    limits: tuple[tuple[ast.expr | None, str, Location], ...]  # (limit argument, how, where)
+    exempt: bool
+    methods: tuple[str, ...] = ()
+
+
+class Include(NamedTuple):
+    owner: str
+    target: ast.expr
+    prefix: ast.expr | None
+    deps: tuple[str, ...]
+    dep_nodes: tuple[ast.expr, ...]
+    gate: str
+    loc: Location
+    kind: str  # include | mount
+
+
+class ObjDecl(NamedTuple):
+    kind: str  # app | router
+    prefix: ast.expr | None
+    deps: tuple[str, ...]
+    dep_nodes: tuple[ast.expr, ...]
+    loc: Location
+    call: ast.Call
+
+
+class MiddlewareDecl(NamedTuple):
+    owner: str
+    name: str
+    options: tuple[tuple[str, object], ...]
+    gate: str
+    loc: Location
+
+
+class EnvRead(NamedTuple):
+    env: str
+    default: object
+    loc: Location
+    names: tuple[str, ...]  # variables/attributes it is bound to
+
+
+class Facts:
+    def __init__(self, path: str, display: str, tree: ast.Module, text: str) -> None:
+        self.path = path
+        self.display = display
+        self.folder = Folder(display, [line.encode("utf-8", "surrogateescape") for line in text.split("\n")])
+        self.imports: list[ImportRef] = []
+        self.dynamic: list[tuple[int, str]] = []  # (line, source) of imports whose name is computed
+        self.symbols: dict[str, tuple[str, int, str]] = {}  # local name -> (module, level, attr or "")
+        self.objects: dict[str, ObjDecl] = {}
+        self.routes: list[RouteDecl] = []
+        self.includes: list[Include] = []
+        self.middleware: list[MiddlewareDecl] = []
+        self.limiters: dict[str, tuple[Lit | None, Location]] = {}
+        self.state_limiter: list[str] = []
+        self.env_reads: list[EnvRead] = []
+        self.jwt_refs: set[str] = set()
+        self.cors_refs: set[str] = set()
+        self.debug_refs: set[str] = set()
+        self.methods: dict[str, set[str]] = {}  # method/property name -> names its body uses
+        self.consts: dict[str, Lit] = {}  # module-level names bound to literals
+        self.class_attrs: dict[str, Lit] = {}  # class-level attribute -> literal (prefixes via settings.X)
+        self.annotated: dict[str, tuple[str, ...]] = {}  # X = Annotated[T, Depends(f)] -> ("Depends(f)",)
+        self.notes: list[str] = []
+        self.has_settings = "BaseSettings" in text
+        self._assigns: dict[str, ast.expr] = {}
+        self._bind: tuple[str, ...] = ()
+        self._walk(tree.body, "", {})
+
+    # -- locations / folding --------------------------------------------------
+    def loc(self, node: ast.AST) -> Location:
+        return self.folder.loc(node)
+
+    def fold(self, node: ast.expr) -> Lit:
+        self.folder.env_reads = []
+        try:
+            return self.folder.fold(node)
+        except Required as exc:
+            return Lit(Unknown(f"required env variable {exc.name}"), self.loc(node))
+        except (TooDeep, RecursionError):
+            return Lit(Unknown("nested too deeply"), self.loc(node))
+
+    # -- statements -----------------------------------------------------------
+    def _walk(self, body: list[ast.stmt], gate: str, local: dict[str, ast.expr], module_level: bool = True) -> None:
+        for stmt in body:
+            self._stmt(stmt, gate, local, module_level)
+
+    def _stmt(self, stmt: ast.stmt, gate: str, local: dict[str, ast.expr], module_level: bool) -> None:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            self._import(stmt)
+        elif isinstance(stmt, ast.If):
+            self._exprs(stmt.test, local)
+            cond = _src(stmt.test)
+            if module_level and _is_main_guard(stmt.test):
+                cond = "__name__ == '__main__'"
+            self._walk(stmt.body, _and(gate, cond), local, module_level)
+            self._walk(stmt.orelse, _and(gate, f"not ({cond})"), local, module_level)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._function(stmt, gate, local)
+        elif isinstance(stmt, ast.ClassDef):
+            self._class(stmt, gate, local)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            self._assign(stmt, gate, local, module_level)
+        elif isinstance(stmt, (ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)) or type(stmt).__name__ == "TryStar":
+            for node in ast.iter_child_nodes(stmt):
+                if isinstance(node, ast.expr):
+                    self._exprs(node, local)
+            for sub in _blocks(stmt):
+                self._walk(sub, gate, local, module_level)
+        else:
+            self._expr_stmt(stmt, gate, local)
+
+    def _import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self.imports.append(ImportRef(alias.name, 0, (), stmt.lineno))
+                if alias.asname:
+                    self.symbols[alias.asname] = (alias.name, 0, "")
+                else:
+                    top = alias.name.split(".")[0]
+                    self.symbols[top] = (top, 0, "")
+            return
+        names = tuple(a.name for a in stmt.names if a.name != "*")
+        self.imports.append(ImportRef(stmt.module or "", stmt.level, names, stmt.lineno))
+        for alias in stmt.names:
+            if alias.name != "*":
+                self.symbols[alias.asname or alias.name] = (stmt.module or "", stmt.level, alias.name)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, gate: str, local: dict[str, ast.expr]) -> None:
+        routes = self._decorators(node)
+        if not routes:
+            for deco in node.decorator_list:
+                self._exprs(deco, local)
+        for arg in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
+            if arg.annotation is not None:
+                self._exprs(arg.annotation, local)
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self._exprs(default, local)
+        self._walk(node.body, gate, dict(local), module_level=False)
+
+    def _class(self, node: ast.ClassDef, gate: str, local: dict[str, ast.expr]) -> None:
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.methods.setdefault(stmt.name, set()).update(_names(stmt))
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+                lit = self.fold(_field_default(stmt.value))
+                if not isinstance(lit.value, Unknown):
+                    self.class_attrs.setdefault(stmt.target.id, lit)
+            elif isinstance(stmt, ast.Assign):
+                lit = self.fold(stmt.value)
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name) and not isinstance(lit.value, Unknown):
+                        self.class_attrs.setdefault(t.id, lit)
+        self._walk(node.body, gate, local, module_level=False)
+
+    def _assign(self, stmt: ast.Assign | ast.AnnAssign, gate: str, local: dict[str, ast.expr], module_level: bool) -> None:
+        if stmt.value is None:
+            return
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        names = tuple(n for t in targets for n in _target_names(t))
+        value = stmt.value
+        for t in targets:
+            if isinstance(t, ast.Name):
+                local[t.id] = value
+                self._object(t.id, value)
+                if module_level:
+                    self._const(t.id, value)
+            elif isinstance(t, ast.Attribute) and t.attr == "limiter" and dotted(t.value).endswith(".state"):
+                self.state_limiter.append(dotted(value) or _src(value))
+        saved, self._bind = self._bind, names
+        try:
+            self._exprs(value, local)
+        finally:
+            self._bind = saved
+
+    def _const(self, name: str, value: ast.expr) -> None:
+        if isinstance(value, ast.Subscript) and dotted(value.value).split(".")[-1] == "Annotated":
+            elts = value.slice.elts if isinstance(value.slice, ast.Tuple) else []
+            deps = tuple(_src(e) for e in elts[1:] if _is_depends(e))
+            if deps:
+                self.annotated[name] = deps
+            return
+        lit = self.fold(value)
+        if isinstance(lit.value, Unknown):
+            self.folder.scope.pop(name, None)
+        else:
+            self.folder.scope[name] = lit
+            self.consts[name] = lit
+
+    def _object(self, name: str, value: ast.expr) -> None:
+        if not isinstance(value, ast.Call):
+            return
+        cls = dotted(value.func).split(".")[-1]
+        kind = "app" if cls in _APP_CLASSES else "router" if cls.endswith("Router") else ""
+        if kind:
+            kw = _kwargs(value)
+            deps, nodes = _dep_list(kw.get("dependencies"))
+            self.objects[name] = ObjDecl(kind, kw.get("prefix"), deps, nodes, self.loc(value), value)
+            if kind == "app":
+                self._app_call(value)
+        elif cls == "Limiter":
+            kw = _kwargs(value)
+            default = kw.get("default_limits")
+            self.limiters[name] = (self.fold(default) if default is not None else None, self.loc(value))
+
+    def _app_call(self, call: ast.Call) -> None:
+        kw = _kwargs(call)
+        if "debug" in kw:
+            self.debug_refs |= self._refs(kw["debug"])
+        for item in getattr(kw.get("middleware"), "elts", []):
+            if isinstance(item, ast.Call) and dotted(item.func).split(".")[-1] == "Middleware" and item.args:
+                self._add_middleware("", item.args[0], item, "")
+
+    # -- expressions ------------------------------------------------------------
+    def _expr_stmt(self, stmt: ast.stmt, gate: str, local: dict[str, ast.expr]) -> None:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            self._call_stmt(stmt.value, gate)
+        for node in ast.iter_child_nodes(stmt):
+            if isinstance(node, ast.expr):
+                self._exprs(node, local)
+
+    def _call_stmt(self, call: ast.Call, gate: str) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return
+        owner = dotted(func.value)
+        kw = _kwargs(call)
+        if func.attr == "include_router" and call.args:
+            deps, nodes = _dep_list(kw.get("dependencies"))
+            self.includes.append(Include(owner, call.args[0], kw.get("prefix"), deps, nodes, gate, self.loc(call), "include"))
+        elif func.attr == "mount" and len(call.args) >= 2:
+            self.includes.append(Include(owner, call.args[1], call.args[0], (), (), gate, self.loc(call), "mount"))
+        elif func.attr == "add_middleware" and call.args:
+            self._add_middleware(owner, call.args[0], call, gate)
+        elif func.attr in ("add_api_route", "add_api_websocket_route") and len(call.args) >= 2:
+            self._add_route(owner, call, kw)
+
+    def _add_route(self, owner: str, call: ast.Call, kw: dict[str, ast.expr]) -> None:
+        methods: tuple[str, ...] = ("WEBSOCKET",) if call.func.attr == "add_api_websocket_route" else ("GET",)  # type: ignore[attr-defined]
+        mnode = kw.get("methods")
+        if mnode is not None:
+            lit = self.fold(mnode)
+            methods = tuple(str(m).upper() for m in lit.value) if isinstance(lit.value, (list, tuple, set)) else ("?",)
+        deps, nodes = _dep_list(kw.get("dependencies"))
+        func = call.args[1]
+        self.routes.append(RouteDecl(owner, "", call.args[0], dotted(func) or _src(func), self.loc(call), deps, nodes, (), False, methods))
+
+    def _add_middleware(self, owner: str, cls: ast.expr, call: ast.Call, gate: str) -> None:
+        name = dotted(cls) or _src(cls)
+        options = []
+        for k in call.keywords:
+            if k.arg is None:
+                options.append(("**", Unknown(f"**{_src(k.value)}")))
+                continue
+            lit = self.fold(k.value)
+            value = lit.value if not isinstance(lit.value, Unknown) else Unknown(_src(k.value))
+            options.append((k.arg, value))
+            if k.arg == "allow_origins" and name.split(".")[-1] == "CORSMiddleware":
+                self.cors_refs |= self._refs(k.value)
+        self.middleware.append(MiddlewareDecl(owner, name.split(".")[-1], tuple(options), gate, self.loc(call)))
+
+    def _exprs(self, node: ast.expr, local: dict[str, ast.expr]) -> None:
+        """Env reads, JWT calls, dynamic imports and app creations anywhere in an expression."""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                self._call(sub, local)
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load) and dotted(sub.value) in ("os.environ", "environ"):
+                key = sub.slice
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    self.env_reads.append(EnvRead(key.value, None, self.loc(sub), self._bind))
+
+    def _call(self, call: ast.Call, local: dict[str, ast.expr]) -> None:
+        name = dotted(call.func)
+        if name in _ENV_FUNCS or name in _CONFIG_FUNCS or (name.startswith("env.") and name.count(".") == 1):
+            self._env_call(call, name)
+        elif name in _DYNAMIC and call.args:
+            arg = call.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                self.imports.append(ImportRef(arg.value.lstrip("."), len(arg.value) - len(arg.value.lstrip(".")), (), call.lineno))
+            else:
+                self.dynamic.append((call.lineno, _src(call)))
+        elif name.split(".")[-1] in ("encode", "decode") and "jwt" in name.lower():
+            key = call.args[1] if len(call.args) > 1 else _kwargs(call).get("key")
+            if key is not None:
+                self.jwt_refs |= self._refs(key, local)
+        elif name.split(".")[-1] in _APP_CLASSES:
+            self._app_call(call)
+
+    def _env_call(self, call: ast.Call, name: str) -> None:
+        if not call.args or not (isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
+            return
+        env = call.args[0].value
+        default: object = None
+        has_default = len(call.args) > 1 or any(k.arg == "default" for k in call.keywords)
+        if has_default:
+            lit = self.fold(call)
+            default = lit.value
+        self.env_reads.append(EnvRead(env, default, self.loc(call), self._bind))
+
+    def _refs(self, node: ast.expr, local: dict[str, ast.expr] | None = None) -> set[str]:
+        """Names and attributes an expression uses, one assignment back for plain names."""
+        out = _names(node)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and dotted(sub.func) in _ENV_FUNCS | _CONFIG_FUNCS and sub.args:
+                arg = sub.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    out.add(arg.value)
+        if local and isinstance(node, ast.Name) and node.id in local and local[node.id] is not node:
+            out |= self._refs(local[node.id])
+        return out
+
+    # -- decorators -------------------------------------------------------------
+    def _decorators(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        decos = node.decorator_list
+        route_at = [i for i, d in enumerate(decos) if _route_decorator(d)]
+        limits: list[tuple[ast.expr | None, str, Location]] = []
+        exempt = False
+        for i, deco in enumerate(decos):
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            attr = target.attr if isinstance(target, ast.Attribute) else ""
+            if attr == "exempt":
+                exempt = True
+            if attr in _LIMIT_DECORATORS and isinstance(deco, ast.Call) and not _route_decorator(deco):
+                if route_at and i < min(route_at):
+                    self.notes.append(f"{self.display}:{deco.lineno}: @{dotted(target)}(...) is above the route decorator of {node.name}; "
+                                      "slowapi applies a limit only when it is below the route decorator, so it is not counted")
+                    continue
+                arg = deco.args[0] if deco.args else _kwargs(deco).get("limit_value")
+                limits.append((arg, f"decorator @{dotted(target) or 'limit'}", self.loc(deco)))
+            elif isinstance(deco, ast.Name) and deco.id == "middleware":
+                pass
+            if isinstance(deco, ast.Call) and attr == "middleware" and deco.args:
+                self.middleware.append(MiddlewareDecl(dotted(target.value), node.name, (), "", self.loc(deco)))  # type: ignore[union-attr]
+        for i in route_at:
+            self._route(node, decos[i], tuple(limits), exempt)
+        return bool(route_at)
+
+    def _route(self, node: ast.FunctionDef | ast.AsyncFunctionDef, deco: ast.expr, limits: tuple, exempt: bool) -> None:
+        assert isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute)
+        kw = _kwargs(deco)
+        method = deco.func.attr
+        methods: tuple[str, ...] = ()
+        if method in ("api_route", "route"):
+            mnode = kw.get("methods")
+            lit = self.fold(mnode) if mnode is not None else Lit(["GET"], self.loc(deco))
+            methods = tuple(str(m).upper() for m in lit.value) if isinstance(lit.value, (list, tuple, set)) else ("?",)
+        elif method in ("websocket", "websocket_route"):
+            methods = ("WEBSOCKET",)
+        else:
+            methods = (method.upper(),)
+        deps, nodes = _dep_list(kw.get("dependencies"))
+        param_nodes = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+        param_deps = [d for d in param_nodes if _is_depends(d)]
+        ann_deps: list[str] = []
+        for arg in [*node.args.args, *node.args.kwonlyargs]:
+            ann_deps.extend(self._annotation_deps(arg.annotation))
+        all_deps = (*deps, *(_src(d) for d in param_deps), *ann_deps)
+        path = deco.args[0] if deco.args else kw.get("path")
+        self.routes.append(RouteDecl(dotted(deco.func.value), "", path, node.name, self.loc(deco), all_deps,
+                                     (*nodes, *param_deps), limits, exempt, methods))
+
+    def _annotation_deps(self, ann: ast.expr | None) -> list[str]:
+        if ann is None:
+            return []
+        if isinstance(ann, ast.Subscript) and dotted(ann.value).split(".")[-1] == "Annotated":
+            elts = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else []
+            return [_src(e) for e in elts[1:] if _is_depends(e)]
+        if isinstance(ann, ast.Name):
+            return [f"@{ann.id}"]  # an alias: resolved against the module's Annotated aliases later
+        return []
+
+
+# -- helpers ---------------------------------------------------------------------
+def _route_decorator(deco: ast.expr) -> bool:
+    return isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) and deco.func.attr in ROUTE_METHODS \
+        and bool(dotted(deco.func.value)) and (bool(deco.args) or any(k.arg == "path" for k in deco.keywords))
+
+
+def _is_depends(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] in ("Depends", "Security")
+
+
+def _dep_list(node: ast.expr | None) -> tuple[tuple[str, ...], tuple[ast.expr, ...]]:
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return ((_src(node),), ()) if node is not None else ((), ())
+    return tuple(_src(e) for e in node.elts), tuple(node.elts)
+
+
+def _kwargs(call: ast.Call) -> dict[str, ast.expr]:
+    return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def _field_default(value: ast.expr) -> ast.expr:
+    if isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field":
+        if value.args:
+            return value.args[0]
+        return _kwargs(value).get("default", ast.Constant(...))
+    return value
+
+
+def _names(node: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            out.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            out.add(sub.attr)
+    return out
+
+
+def _target_names(t: ast.expr) -> tuple[str, ...]:
+    if isinstance(t, ast.Name):
+        return (t.id,)
+    if isinstance(t, ast.Attribute):
+        return (t.attr,)
+    return ()
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    out = [getattr(stmt, "body", []), getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
+    out.extend(h.body for h in getattr(stmt, "handlers", []))
+    return out
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return isinstance(test, ast.Compare) and dotted(test.left) == "__name__"
+
+
+def _and(gate: str, cond: str) -> str:
+    return f"{gate} and {cond}" if gate else cond
+
+
+def _src(node: ast.AST | None) -> str:
+    if node is None:
+        return ""
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001 - unparse of odd trees is best-effort
+        return type(node).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

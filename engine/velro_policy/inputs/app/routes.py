@@ -1,0 +1,222 @@
+"""Routes and middleware of the app: routers followed from the app objects
+through ``include_router``/``mount`` (prefixes concatenated, dependencies and
+``if`` gates inherited), with the rate limits that apply to each route."""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, NamedTuple
+
+from velro_policy.inputs.app.facts import Facts, Include, RouteDecl, _src
+from velro_policy.inputs.pyfold import dotted
+from velro_policy.model import Location, Middleware, Route, RouteLimit, Unknown
+
+if TYPE_CHECKING:
+    from velro_policy.inputs.app import _Graph
+
+Ref = tuple[str, str]  # (module path, variable)
+_MAX_HOPS = 8
+_SLOWAPI_MIDDLEWARE = ("SlowAPIMiddleware", "SlowAPIASGIMiddleware")
+
+
+class _Acc(NamedTuple):
+    prefix: str
+    deps: tuple[str, ...]
+    dep_nodes: tuple[tuple[Facts, ast.expr], ...]
+    gate: str
+
+
+class _Resolver:
+    def __init__(self, facts: list[Facts], graph: _Graph) -> None:
+        self.by_path = {f.path: f for f in facts}
+        self.graph = graph
+
+    def ref(self, f: Facts, expr: str, hops: int = 0) -> Ref | None:
+        """The app/router object a dotted name in module ``f`` denotes."""
+        if not expr or hops > _MAX_HOPS:
+            return None
+        head, _, rest = expr.partition(".")
+        if not rest and head in f.objects:
+            return (f.path, head)
+        sym = f.symbols.get(head)
+        if sym is None:
+            return None
+        module, level, attr = sym
+        if attr:
+            target = self.graph.module_of(f.path, module, level)
+            other = self.by_path.get(target or "")
+            if other is not None and (attr in other.objects or attr in other.symbols):
+                return self.ref(other, attr + ("." + rest if rest else ""), hops + 1)
+            sub = self.graph.module_of(f.path, f"{module}.{attr}" if module else attr, level)
+            if sub is not None and sub in self.by_path and rest:
+                return self._in_module(self.by_path[sub], rest, hops)
+            return None
+        # import a.b.c (as x): walk down to the module that holds the object
+        parts = [*module.split("."), *(rest.split(".") if rest else [])]
+        for i in range(len(parts) - 1, 0, -1):
+            path = self.graph.module_of(f.path, ".".join(parts[:i]), 0)
+            if path is not None and path in self.by_path:
+                return self._in_module(self.by_path[path], ".".join(parts[i:]), hops)
+        return None
+
+    def _in_module(self, f: Facts, name: str, hops: int) -> Ref | None:
+        return self.ref(f, name, hops + 1)
+
+    def facts_of(self, ref: Ref) -> Facts:
+        return self.by_path[ref[0]]
+
+    def const(self, f: Facts, node: ast.expr, hops: int = 0) -> object:
+        """A literal, folded in its module, through imported names and settings attributes."""
+        lit = f.fold(node)
+        if not isinstance(lit.value, Unknown):
+            return lit.value
+        if isinstance(node, ast.Name) and node.id in f.symbols and hops < _MAX_HOPS:
+            module, level, attr = f.symbols[node.id]
+            target = self.graph.module_of(f.path, module, level) if attr else None
+            if target in self.by_path:
+                other = self.by_path[target]  # type: ignore[index]
+                if attr in other.consts:
+                    return other.consts[attr].value
+                if attr in other.symbols:
+                    return self.const(other, ast.Name(attr), hops + 1)
+        if isinstance(node, ast.Attribute):
+            values = {repr(g.class_attrs[node.attr].value): g.class_attrs[node.attr].value
+                      for g in self.by_path.values() if node.attr in g.class_attrs}
+            if len(values) == 1:
+                return next(iter(values.values()))
+        return lit.value
+
+    def is_function(self, f: Facts, node: ast.expr) -> bool:
+        return isinstance(node, ast.Lambda) or (isinstance(node, ast.Name) and node.id in f.methods and node.id not in f.consts)
+
+
+def assemble(facts: list[Facts], graph: _Graph) -> tuple[list[Route], list[Middleware], list[str]]:
+    res = _Resolver(facts, graph)
+    notes: list[str] = []
+    edges: dict[Ref, list[tuple[Facts, Include, Ref]]] = {}
+    targeted: set[Ref] = set()
+    for f in facts:
+        for inc in f.includes:
+            owner = res.ref(f, inc.owner)
+            target = res.ref(f, dotted(inc.target)) if dotted(inc.target) else None
+            if owner is None:
+                continue
+            if target is None:
+                if inc.kind == "include":
+                    notes.append(f"{f.display}:{inc.loc.line}: include_router({_src(inc.target)}) names a router that cannot be "
+                                 "followed statically; its routes are not listed")
+                continue
+            edges.setdefault(owner, []).append((f, inc, target))
+            targeted.add(target)
+    routes_of: dict[Ref, list[tuple[Facts, RouteDecl]]] = {}
+    for f in facts:
+        for r in f.routes:
+            owner = res.ref(f, r.owner)
+            if owner is not None:
+                routes_of.setdefault(owner, []).append((f, r))
+    apps = [(f.path, name) for f in facts for name, o in f.objects.items() if o.kind == "app" and (f.path, name) not in targeted]
+    middleware = [Middleware(m.name, m.loc, m.gate, m.options) for f in facts for m in f.middleware]
+    defaults = _default_limits(facts, middleware, notes)
+    out: list[Route] = []
+    for app in apps:
+        _collect(res, app, _Acc("", (), (), ""), edges, routes_of, defaults, out, set())
+    return out, middleware, notes
+
+
+def _collect(res: _Resolver, ref: Ref, acc: _Acc, edges: dict, routes_of: dict, defaults: tuple[RouteLimit, ...],
+             out: list[Route], stack: set[Ref]) -> None:
+    if ref in stack:
+        return
+    f = res.facts_of(ref)
+    obj = f.objects[ref[1]]
+    own = _path_text(res, f, obj.prefix) if obj.prefix is not None else ""
+    acc = acc._replace(prefix=acc.prefix + own, deps=acc.deps + obj.deps,
+                       dep_nodes=acc.dep_nodes + tuple((f, n) for n in obj.dep_nodes))
+    for rf, decl in routes_of.get(ref, []):
+        out.extend(_routes(res, rf, decl, acc, defaults))
+    for inc_f, inc, target in edges.get(ref, []):
+        prefix = _path_text(res, inc_f, inc.prefix) if inc.prefix is not None else ""
+        gate = f"{acc.gate} and {inc.gate}" if acc.gate and inc.gate else acc.gate or inc.gate
+        sub = _Acc(acc.prefix + prefix, acc.deps + inc.deps, acc.dep_nodes + tuple((inc_f, n) for n in inc.dep_nodes), gate)
+        _collect(res, target, sub, edges, routes_of, defaults, out, stack | {ref})
+
+
+def _routes(res: _Resolver, f: Facts, decl: RouteDecl, acc: _Acc, defaults: tuple[RouteLimit, ...]) -> list[Route]:
+    path = _path_text(res, f, decl.path) if decl.path is not None else ""
+    deps = tuple(dict.fromkeys(d for d in (*acc.deps, *(_alias_deps(res, f, d) for d in decl.deps)) for d in ([d] if isinstance(d, str) else d)))
+    limits = [_decorator_limit(res, f, arg, how, loc) for arg, how, loc in decl.limits]
+    limits += [lim for node in decl.dep_nodes for lim in _rate_limiter(res, f, node, "route dependency")]
+    limits += [lim for g, node in acc.dep_nodes for lim in _rate_limiter(res, g, node, "router dependency")]
+    if not decl.limits and not decl.exempt:
+        limits += defaults
+    return [Route(m, acc.prefix + path, decl.func, decl.loc, tuple(limits), deps, acc.gate) for m in (decl.methods or ("GET",))]
+
+
+def _alias_deps(res: _Resolver, f: Facts, dep: str) -> tuple[str, ...]:
+    if not dep.startswith("@"):
+        return (dep,)
+    name = dep[1:]
+    if name in f.annotated:
+        return f.annotated[name]
+    sym = f.symbols.get(name)
+    if sym and sym[2]:
+        target = res.graph.module_of(f.path, sym[0], sym[1])
+        other = res.by_path.get(target or "")
+        if other is not None and sym[2] in other.annotated:
+            return other.annotated[sym[2]]
+    return ()
+
+
+def _path_text(res: _Resolver, f: Facts, node: ast.expr | None) -> str:
+    value = res.const(f, node) if node is not None else ""
+    if isinstance(value, str):
+        return value
+    return "{" + _src(node) + "}"
+
+
+def _decorator_limit(res: _Resolver, f: Facts, arg: ast.expr | None, how: str, loc: Location) -> RouteLimit:
+    if arg is None:
+        return RouteLimit(Unknown("the decorator names no limit"), how, loc)
+    if res.is_function(f, arg):
+        return RouteLimit(Unknown(f"a function decides the limit: {_src(arg)}"), how, loc)
+    value = res.const(f, arg)
+    if isinstance(value, Unknown):
+        value = Unknown(f"{_src(arg)} is not a literal")
+    elif not isinstance(value, str):
+        value = Unknown(f"{_src(arg)} is not a limit string")
+    return RouteLimit(value, how, loc)
+
+
+def _rate_limiter(res: _Resolver, f: Facts, node: ast.expr, where: str) -> list[RouteLimit]:
+    out = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and dotted(sub.func).split(".")[-1] == "RateLimiter":
+            kw = {k.arg: k.value for k in sub.keywords if k.arg}
+            times = res.const(f, kw["times"]) if "times" in kw else (res.const(f, sub.args[0]) if sub.args else 1)
+            seconds = 0.0
+            unknown = isinstance(times, Unknown) or not isinstance(times, int)
+            for unit, factor in (("milliseconds", 0.001), ("seconds", 1), ("minutes", 60), ("hours", 3600)):
+                if unit in kw:
+                    v = res.const(f, kw[unit])
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        seconds += v * factor
+                    else:
+                        unknown = True
+            value: object = Unknown(f"{_src(sub)} is not literal") if unknown else (times, int(seconds) if seconds == int(seconds) else seconds)
+            out.append(RouteLimit(value, f"{where} RateLimiter", f.loc(sub)))
+    return out
+
+
+def _default_limits(facts: list[Facts], middleware: list[Middleware], notes: list[str]) -> tuple[RouteLimit, ...]:
+    state = {n.split(".")[-1] for f in facts for n in f.state_limiter}
+    has_mw = any(m.name in _SLOWAPI_MIDDLEWARE for m in middleware)
+    for f in facts:
+        for name, (lit, loc) in f.limiters.items():
+            if lit is None or name not in state:
+                continue
+            if not has_mw:
+                notes.append(f"{f.display}:{loc.line}: Limiter(default_limits=...) is set but SlowAPIMiddleware is not added; "
+                             "the default limits apply to no route")
+                continue
+            values = lit.value if isinstance(lit.value, (list, tuple)) else [lit.value]
+            return tuple(RouteLimit(v, "limiter default_limits", loc) for v in values)
+    return ()

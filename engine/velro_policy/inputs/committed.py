@@ -14,13 +14,19 @@ of them holds a real-looking value under a secret-looking key, with one
 starts git.  With many (a monorepo), git is asked first, once, and only the
 files it holds are searched for real-looking secrets.  Under ``--staged``
 every checked file is in the index by definition: no git call.
+
+Fail closed: when git refuses to answer for a candidate (``safe.directory``,
+a bogus ``GIT_DIR``, git missing inside a repository), the file gets an
+``io-error`` problem "could not check whether it is committed" (exit 2)
+instead of passing as untracked.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import compress
 
-from velro_policy.model import Document, Entry, EnvEntries
+from velro_policy.errors import ScanError
+from velro_policy.model import Document, Entry, EnvEntries, Problem
 from velro_policy.values.masking import is_secret_key
 from velro_policy.values.secret_quality import looks_like_real_secret
 
@@ -53,7 +59,11 @@ def git_index(paths: list[str], real_path: Callable[[str], str] = lambda p: p) -
 
     from velro_policy.inputs import git as gitrepo
 
-    return gitrepo.tracked([os.path.realpath(real_path(p)) for p in paths], resolved=True)
+    failures: list[str] = []
+    held = gitrepo.tracked([os.path.realpath(real_path(p)) for p in paths], resolved=True, failures=failures)
+    if failures:
+        raise ScanError(f"could not check whether env files are committed: {failures[0]}")
+    return held
 
 
 def mark(documents: list[Document], *, in_index: bool | None = None,
@@ -82,8 +92,18 @@ def mark(documents: list[Document], *, in_index: bool | None = None,
         from velro_policy.inputs import git as gitrepo
 
         real = {i: os.path.realpath(real_path(documents[i].path)) for i in pool}
-        index = gitrepo.tracked(list(real.values()), resolved=True)
+        failures: list[str] = []
+        index = gitrepo.tracked(list(real.values()), resolved=True, failures=failures)
         held = [i for i in pool if real[i] in index and (len(pool) <= ASK_GIT_FIRST or _holds_real_secret(documents[i]))]
+        if failures:
+            unsure = [i for i in pool if real[i] not in index and (len(pool) <= ASK_GIT_FIRST or _holds_real_secret(documents[i]))]
+            if unsure:
+                documents = list(documents)
+                for i in unsure:
+                    doc = documents[i]
+                    problem = Problem(doc.display_path or doc.path, 0, 0,
+                                      f"could not check whether it is committed to git: {failures[0]}", "io-error")
+                    documents[i] = doc._replace(problems=(*doc.problems, problem))
     if not held:
         return documents
     out = list(documents)

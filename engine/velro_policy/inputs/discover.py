@@ -1,6 +1,7 @@
 """Turning the paths on the command line into input files per source.
 
-Directories are walked; .git, node_modules, virtualenvs, caches and the
+Directories are walked; a folder that cannot be listed is an input of the
+env source, so its read fails with a problem naming it (exit 2).  .git, node_modules, virtualenvs, caches and the
 config's ``exclude`` globs are skipped, and so are directories that git
 ignores (one ``git ls-files`` call, only when a walked directory inside a
 work tree has a subdirectory to decide about).  Env files are linted even when gitignored: they are ignored
@@ -94,7 +95,16 @@ def discover(  # noqa: C901  one pass over the tree on purpose; splitting it is 
                 with os.scandir(dirpath) as it:
                     entries = list(it)
             except OSError:
-                continue  # unreadable folder: as os.walk does
+                # Fail closed: a folder that cannot be listed may hold env files.  It is
+                # handed to the env source as an input, whose read fails with a problem
+                # naming it ("permission denied; make it readable or exclude it", exit 2);
+                # the config's ``exclude`` keeps a known one (a database volume) out.
+                srcs = classify(os.path.join(dirpath, ".env.production"), False)
+                if "env" in srcs:
+                    files.setdefault("env", []).append(os.path.normpath(dirpath))
+                else:
+                    skipped.append(f"{os.path.normpath(dirpath)}: folder cannot be read, not walked")
+                continue
             if dirpath != raw and any(e.name == "pyvenv.cfg" for e in entries):
                 continue  # a virtualenv
             subdirs = []

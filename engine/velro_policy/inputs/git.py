@@ -5,7 +5,8 @@ committed-secrets step need git, and ``lint .env`` must not pay for
 ``subprocess`` + git unless an env file holds a real-looking secret.
 Every call runs ``git`` with ``-z`` output and a timeout; a failure is a
 ``ScanError`` naming what to do (fail closed), except ``tracked`` which
-answers "not tracked" outside a work tree (no git, nothing committed).
+answers "not tracked" outside a work tree (no git, nothing committed) and
+reports git refusing a repository through its ``failures`` list.
 """
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def _git(args: list[str], cwd: str, *, stdin: bytes | None = None, what: str = "
     except subprocess.TimeoutExpired:
         raise ScanError(f"git {args[0]} took longer than {TIMEOUT}s; rerun") from None
     if out.returncode != 0:
-        err = out.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ScanError(f"git {args[0]} failed ({err[-1] if err else 'exit ' + str(out.returncode)}); {what or 'check the repository'}")
+        err = [line.strip() for line in out.stderr.decode("utf-8", "replace").strip().splitlines() if line.strip()]
+        fatal = [line for line in err if line.startswith(("fatal:", "error:"))]  # not the hint after it
+        why = (fatal or err)[0 if fatal else -1] if err else "exit " + str(out.returncode)
+        raise ScanError(f"git {args[0]} failed ({why}); {what or 'check the repository'}")
     return out.stdout
 
 
@@ -231,27 +234,33 @@ def _index_bytes(root: str) -> tuple[bytes, bytes] | None:
 _LIST_WHOLE_INDEX = 64
 
 
-def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
+def tracked(paths: list[str], *, resolved: bool = False, failures: list[str] | None = None) -> set[str]:
     """Which of ``paths`` (returned as real paths) the index holds: tracked, or staged to be added.
 
     Normally one ``git ls-files`` call; when the paths span work trees, one
     per directory.  Paths outside any work tree, or a missing git, count as
     not tracked (nothing can have been committed).  ``resolved``: the paths
-    are real paths already.
+    are real paths already.  ``failures``: where git was asked about paths in a
+    repository and refused (``safe.directory``, a bogus ``GIT_DIR``, no git), one
+    message per refusal is appended: the caller must say "could not check"
+    rather than count those paths as untracked.
     """
     real = sorted(set(paths) if resolved else {os.path.realpath(p) for p in paths})
     if len(real) > _LIST_WHOLE_INDEX and not _redirected():
-        return _tracked_by_listing(real)
+        return _tracked_by_listing(real, failures)
     real = [p for p in real if not _surely_untracked(p)]
     sure = {p for p in real if _surely_tracked(p)}
     real = [p for p in real if p not in sure]
     if not real:
         return sure
 
-    def ask(folder: str, group: list[str]) -> set[str] | None:
+    def ask(folder: str, group: list[str], last: bool = False) -> set[str] | None:
         try:
-            raw = _git(["ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in group]], folder)
-        except ScanError:
+            raw = _git(["ls-files", "-z", "--cached", "--", *[":(literal)" + p for p in group]], folder,
+                       what="velro-policy cannot tell whether the file is committed")
+        except ScanError as exc:
+            if last and failures is not None:
+                failures.append(str(exc))
             return None
         return {os.path.realpath(os.path.join(folder, n)) for n in _split(raw)}
 
@@ -263,11 +272,11 @@ def tracked(paths: list[str], *, resolved: bool = False) -> set[str]:
     for p in real:
         by_dir.setdefault(os.path.dirname(p), []).append(p)
     for folder, group in by_dir.items():
-        out.update(ask(folder, group) or ())
+        out.update(ask(folder, group, last=True) or ())
     return out
 
 
-def _tracked_by_listing(real: list[str]) -> set[str]:
+def _tracked_by_listing(real: list[str], failures: list[str] | None = None) -> set[str]:
     """``tracked`` for many paths: one plain ``git ls-files`` per work tree, intersected.
 
     Index entries are joined to the work tree's real path as they are: git
@@ -285,12 +294,14 @@ def _tracked_by_listing(real: list[str]) -> set[str]:
     out: set[str] = set()
     for tree, group in by_tree.items():
         try:
-            raw = _git(["ls-files", "-z", "--cached"], tree)
-        except ScanError:
-            continue  # not a usable repository: as for a missing git, nothing tracked
+            raw = _git(["ls-files", "-z", "--cached"], tree, what="velro-policy cannot tell whether the file is committed")
+        except ScanError as exc:
+            if failures is not None:
+                failures.append(str(exc))  # a repository git refuses: the caller says "could not check"
+            continue
         listed = {os.path.join(tree, n) for n in _split(raw)} if os.sep == "/" else \
             {os.path.join(tree, n.replace("/", os.sep)) for n in _split(raw)}
         out.update(p for p in group if p in listed)
     for i in range(0, len(rest), _LIST_WHOLE_INDEX):  # in batches small enough to be asked path by path
-        out |= tracked(rest[i:i + _LIST_WHOLE_INDEX], resolved=True)
+        out |= tracked(rest[i:i + _LIST_WHOLE_INDEX], resolved=True, failures=failures)
     return out

@@ -38,6 +38,20 @@ def special_kind(path: str) -> str | None:
     return None
 
 
+def shown_name(path: str) -> str:
+    """``path`` as output shows it: a name that is not valid UTF-8 (read by Python
+    as lone surrogates) with those bytes escaped (``.env.prod\\xff``), so that
+    printing, hashing or JSON-encoding it cannot fail (one such name made every
+    run exit 2 with "unexpected UnicodeEncodeError")."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
 def read_capped(path: str) -> bytes | None:
     """The bytes of a regular file of at most MAX_BYTES, else None (a special
     file, a larger file, an unreadable one: its source reports it).  For
@@ -92,6 +106,9 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
     except IsADirectoryError:
         return None, Problem(path, 0, 0, "is a directory, not a file", "io-error")
     except PermissionError:
+        if os.path.isdir(path):
+            return None, Problem(path, 0, 0, "folder cannot be listed (permission denied) and may hold env files; "
+                                 "make it readable or add it to exclude", "io-error")
         return None, Problem(path, 0, 0, "permission denied; make it readable or exclude it", "io-error")
     except OSError as exc:
         return None, Problem(path, 0, 0, f"cannot be read ({os.strerror(exc.errno or 0) or exc}); fix or exclude it", "io-error")

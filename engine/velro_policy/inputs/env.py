@@ -25,7 +25,7 @@ from itertools import compress, repeat
 from operator import add, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from velro_policy.inputs._files import read_text
+from velro_policy.inputs._files import read_text, shown_name
 from velro_policy.model import IGNORE_MARKER, Document, Entry, EnvEntries, Problem, Unknown
 from velro_policy.values import environments
 
@@ -351,6 +351,7 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
 
 
 def load_file(path: str, *, display_path: str, flag_environment: str | None, settings: EnvSettings) -> Document:
+    display_path = shown_name(display_path)
     text, problem = read_text(path)
     if problem is not None:
         return Document(path, TARGET, (), problems=(problem._replace(path=display_path),), display_path=display_path)

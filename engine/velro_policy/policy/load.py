@@ -84,7 +84,7 @@ class PolicyFile(BaseModel):
     api_version: Literal["velro-policy/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
     metadata: Metadata
-    target: Literal["env", "settings", "code", "project", "http"]
+    target: Literal["env", "settings", "code", "project", "http", "app"]
     environments: EnvList = "all"
     rules: list[RuleModel]
 

@@ -16,7 +16,7 @@ from velro_policy.model import SEVERITIES
 from velro_policy.values.environments import ENVIRONMENTS
 
 SCHEMA_ID = "https://velro-policy.dev/schemas/policy.schema.json"
-TARGETS = ["env", "settings", "code", "project", "http"]
+TARGETS = ["env", "settings", "code", "project", "http", "app"]
 
 
 def _by_environment(param: dict[str, object]) -> dict[str, object]:
@@ -121,7 +121,7 @@ def build() -> dict[str, object]:
                     "guide_section": {"type": "string", "description": "The section of the security guide this policy encodes."},
                 },
             },
-            "target": {"enum": TARGETS, "description": "What the rules read: env files, settings modules (Python read with ast), code (Semgrep), or project: every env file and settings module at once (cross-file checks); http: responses of a running service (`velro-policy probe`)."},
+            "target": {"enum": TARGETS, "description": "What the rules read: env files, settings modules (Python read with ast), code (Semgrep), or project: every env file and settings module at once (cross-file checks); http: responses of a running service (`velro-policy probe`); app: the application model, one entry per route (`routes[\"POST /auth/login\"]`, a Route record)."},
             "environments": {**env_list, "description": "Environments the rules apply to unless a rule says otherwise (default: all)."},
             "rules": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/rule"}},
         },

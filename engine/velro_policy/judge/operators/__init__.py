@@ -40,6 +40,7 @@ WHERE: dict[str, str] = {
     "requires_keys": "tables",
     "no_literal": "tables",
     "table_rate_at_most": "tables",
+    "route_rate_limit": "routes",
 }
 
 

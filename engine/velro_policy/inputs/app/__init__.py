@@ -123,7 +123,8 @@ class _Graph:
         self.facts[path] = facts
         for line, source in facts.dynamic:
             self.incomplete.append(path)
-            self.notes.append(f"{self.shown(path)}:{line}: {source} imports a module whose name is computed; it cannot be followed "
+            what = "changes the import path" if "path" in source.split("(")[0] else "imports a module whose name is computed"
+            self.notes.append(f"{self.shown(path)}:{line}: {source} {what}; imports cannot be followed "
                               "statically, so every module counts as deployed")
         out: list[str] = []
         for imp in facts.imports:
@@ -144,12 +145,11 @@ class _Graph:
                 return out
         else:
             roots = self.roots
-        found = self.project.find_module(module, roots)
-        if not found:
-            return []
+        found = self.project.find_module(module, roots)  # [] also for a namespace package
         out = list(found)
         for n in names:
-            out.extend(self.project.find_module(f"{module}.{n}", roots)[len(found):])
+            sub = self.project.find_module(f"{module}.{n}", roots)
+            out.extend(s for s in sub if s not in found)
         return out
 
     def module_of(self, path: str, module: str, level: int) -> str | None:

@@ -233,13 +233,8 @@ def _railway(project: Project, notes: list[str]) -> Found | None:
 def _railway_start(path: str) -> str:
     text = _read(path)
     try:
-        if path.endswith(".json"):
-            data = json.loads(text)
-        else:
-            import tomllib
-
-            data = tomllib.loads(text)
-    except (ValueError, ImportError):
+        data = json.loads(text) if path.endswith(".json") else _toml(path)
+    except ValueError:
         return ""
     deploy = data.get("deploy") if isinstance(data, dict) else None
     command = deploy.get("startCommand") if isinstance(deploy, dict) else None
@@ -287,12 +282,7 @@ def _docker_command(rest: str) -> str:
 
 def _nixpacks(project: Project, notes: list[str]) -> Found | None:
     for path in _deploy_files(project, "nixpacks.toml"):
-        try:
-            import tomllib
-
-            data = tomllib.loads(_read(path))
-        except (ValueError, ImportError):
-            continue
+        data = _toml(path)
         start = data.get("start")
         command = start.get("cmd") if isinstance(start, dict) else None
         if isinstance(command, str):
@@ -340,12 +330,7 @@ def _scripts(project: Project, notes: list[str]) -> Found | None:
     path = os.path.join(project.root, "pyproject.toml")
     if not os.path.isfile(path):
         return None
-    try:
-        import tomllib
-
-        data = tomllib.loads(_read(path))
-    except (ValueError, ImportError):
-        return None
+    data = _toml(path)
     scripts = data.get("project", {}).get("scripts", {}) or data.get("tool", {}).get("poetry", {}).get("scripts", {})
     for name, spec in (scripts or {}).items():
         if not isinstance(spec, str):
@@ -383,3 +368,15 @@ def _creators(project: Project) -> Found | None:
         return Found(specs, reason, entries)
     reason = f"no deployment file names the app; {len(hits)} modules create one, all taken as entry points: {where}"
     return Found(specs, reason, entries, (f"{len(hits)} modules create an app and no deployment file says which runs; all are taken as entry points",))
+
+
+def _toml(path: str) -> dict:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(_read(path))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

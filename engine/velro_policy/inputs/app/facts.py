@@ -286,7 +286,7 @@ class Facts:
 
     def _add_middleware(self, owner: str, cls: ast.expr, call: ast.Call, gate: str) -> None:
         name = dotted(cls) or _src(cls)
-        options = []
+        options: list[tuple[str, object]] = []
         for k in call.keywords:
             if k.arg is None:
                 options.append(("**", Unknown(f"**{_src(k.value)}")))
@@ -318,6 +318,8 @@ class Facts:
                 self.imports.append(ImportRef(arg.value.lstrip("."), len(arg.value) - len(arg.value.lstrip(".")), (), call.lineno))
             else:
                 self.dynamic.append((call.lineno, _src(call)))
+        elif name in ("sys.path.insert", "sys.path.append", "sys.path.extend", "site.addsitedir"):
+            self.dynamic.append((call.lineno, _src(call)))
         elif name.split(".")[-1] in ("encode", "decode") and "jwt" in name.lower():
             key = call.args[1] if len(call.args) > 1 else _kwargs(call).get("key")
             if key is not None:
@@ -366,10 +368,8 @@ class Facts:
                     continue
                 arg = deco.args[0] if deco.args else _kwargs(deco).get("limit_value")
                 limits.append((arg, f"decorator @{dotted(target) or 'limit'}", self.loc(deco)))
-            elif isinstance(deco, ast.Name) and deco.id == "middleware":
-                pass
-            if isinstance(deco, ast.Call) and attr == "middleware" and deco.args:
-                self.middleware.append(MiddlewareDecl(dotted(target.value), node.name, (), "", self.loc(deco)))  # type: ignore[union-attr]
+            if isinstance(deco, ast.Call) and isinstance(target, ast.Attribute) and attr == "middleware" and deco.args:
+                self.middleware.append(MiddlewareDecl(dotted(target.value), node.name, (), "", self.loc(deco)))
         for i in route_at:
             self._route(node, decos[i], tuple(limits), exempt)
         return bool(route_at)

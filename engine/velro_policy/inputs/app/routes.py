@@ -44,7 +44,7 @@ class _Resolver:
         if attr:
             target = self.graph.module_of(f.path, module, level)
             other = self.by_path.get(target or "")
-            if other is not None and (attr in other.objects or attr in other.symbols):
+            if other is not None and other is not f and (attr in other.objects or attr in other.symbols):
                 return self.ref(other, attr + ("." + rest if rest else ""), hops + 1)
             sub = self.graph.module_of(f.path, f"{module}.{attr}" if module else attr, level)
             if sub is not None and sub in self.by_path and rest:
@@ -72,8 +72,8 @@ class _Resolver:
         if isinstance(node, ast.Name) and node.id in f.symbols and hops < _MAX_HOPS:
             module, level, attr = f.symbols[node.id]
             target = self.graph.module_of(f.path, module, level) if attr else None
-            if target in self.by_path:
-                other = self.by_path[target]  # type: ignore[index]
+            other = self.by_path.get(target or "")
+            if other is not None:
                 if attr in other.consts:
                     return other.consts[attr].value
                 if attr in other.symbols:

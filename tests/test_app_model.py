@@ -1,0 +1,230 @@
+"""The application model (issue 14): synthetic projects, each asserted exactly."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, write
+from velro_policy.inputs.app import build
+from velro_policy.main import cli
+from velro_policy.model import Location, RouteLimit, Unknown
+
+
+def routes(model) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in model.routes]
+
+
+def test_single_main(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", 'import os\nfrom fastapi import FastAPI\n\nDEBUG = os.getenv("DEBUG", "false") == "true"\n'
+                                'app = FastAPI(debug=DEBUG)\n\n\n@app.get("/health")\ndef health():\n    return {}\n')
+    write(tmp_path / "scratch.py", "x = 1\n")
+    model = build(str(tmp_path), {})
+    assert model.entry == "main.py:app"
+    assert "the one module creating an app: main.py line 5" in model.entry_reason
+    assert model.complete and model.deployed == frozenset({"main.py"})
+    assert routes(model) == [("GET", "/health")]
+    assert model.routes[0].handler == "health" and model.routes[0].loc == Location("main.py", 8, 2)
+    assert [(s.env, s.default, s.role) for s in model.settings] == [("DEBUG", "false", "debug-flag")]
+    assert model.is_deployed("main.py") and not model.is_deployed("scratch.py")
+
+
+def app_package(root: Path) -> None:
+    write(root / "app/__init__.py", "")
+    write(root / "app/main.py", "from fastapi import FastAPI\nfrom app.api.main import api_router\nfrom app.core.config import settings\n\n"
+                                "app = FastAPI()\napp.include_router(api_router, prefix=settings.API_V1_STR)\n"
+                                "if settings.DEBUG:\n    from app.api.routes import debug\n    app.include_router(debug.router)\n")
+    write(root / "app/api/__init__.py", "")
+    write(root / "app/api/main.py", "from fastapi import APIRouter\nfrom app.api.routes import items, login\n\n"
+                                    "api_router = APIRouter()\napi_router.include_router(login.router)\napi_router.include_router(items.router)\n")
+    write(root / "app/api/routes/__init__.py", "")
+    write(root / "app/api/routes/items.py", "from typing import Annotated\nfrom fastapi import APIRouter, Depends\n"
+                                            "from app.api.deps import get_current_user\n\n"
+                                            "CurrentUser = Annotated[dict, Depends(get_current_user)]\n"
+                                            'router = APIRouter(prefix="/items", tags=["items"])\n\n\n'
+                                            '@router.get("/")\ndef list_items(user: CurrentUser):\n    return []\n\n\n'
+                                            '@router.delete("/{id}")\ndef delete_item(id: int, user: CurrentUser):\n    return None\n')
+    write(root / "app/api/routes/login.py", "from fastapi import APIRouter\nfrom fastapi_limiter.depends import RateLimiter\nfrom fastapi import Depends\n\n"
+                                            'router = APIRouter(prefix="/login")\n\n\n'
+                                            '@router.post("/access-token", dependencies=[Depends(RateLimiter(times=3, hours=1))])\n'
+                                            "def login():\n    return {}\n")
+    write(root / "app/api/routes/debug.py", 'from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/debug")\n\n\n'
+                                            '@router.get("/env")\ndef env():\n    return {}\n')
+    write(root / "app/api/routes/unused.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
+                                             '@router.get("/boom")\ndef boom():\n    try:\n        pass\n    except Exception as e:\n'
+                                             "        raise HTTPException(status_code=500, detail=str(e))\n")
+    write(root / "app/api/deps.py", "import jwt\nfrom app.core.config import settings\n\n\ndef get_current_user(token: str = ''):\n"
+                                    '    return jwt.decode(token, settings.AUTH_SIGNING_KEY, algorithms=["HS256"])\n')
+    write(root / "app/core/__init__.py", "")
+    write(root / "app/core/config.py", "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Settings(BaseSettings):\n"
+                                       '    model_config = SettingsConfigDict(env_prefix="APP_")\n'
+                                       '    API_V1_STR: str = "/api/v1"\n    DEBUG: bool = False\n    AUTH_SIGNING_KEY: str = "changethis"\n\n\n'
+                                       "settings = Settings()\n")
+    write(root / "Procfile", "web: uvicorn app.main:app --host 0.0.0.0 --port $PORT\n")
+
+
+def test_app_package_with_routers_prefixes_gate_and_limits(tmp_path: Path) -> None:
+    app_package(tmp_path)
+    model = build(str(tmp_path), {})
+    assert model.entry == "app.main:app"
+    assert model.entry_reason == "Procfile line 1: web: uvicorn app.main:app --host 0.0.0.0 --port $PORT"
+    assert model.complete
+    assert model.deployed == frozenset({
+        "app/__init__.py", "app/main.py", "app/api/__init__.py", "app/api/main.py", "app/api/routes/__init__.py",
+        "app/api/routes/items.py", "app/api/routes/login.py", "app/api/routes/debug.py", "app/api/deps.py",
+        "app/core/__init__.py", "app/core/config.py"})
+    assert routes(model) == [("POST", "/api/v1/login/access-token"), ("GET", "/api/v1/items/"), ("DELETE", "/api/v1/items/{id}"),
+                             ("GET", "/debug/env")]
+    login, items, _, debug = model.routes
+    assert login.limits == (RouteLimit((3, 3600), "route dependency RateLimiter", Location("app/api/routes/login.py", 8, 53)),)
+    assert items.dependencies == ("Depends(get_current_user)",) and items.limits == ()
+    assert debug.gate == "settings.DEBUG" and items.gate == ""
+    assert [(s.env, s.default, s.role) for s in model.settings] == [
+        ("APP_API_V1_STR", "/api/v1", ""), ("APP_AUTH_SIGNING_KEY", "changethis", "jwt-signing-key"), ("APP_DEBUG", False, "")]
+
+
+def test_config_package_shadows_config_module(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", "from fastapi import FastAPI\nfrom config import SECRET\n\napp = FastAPI()\n")
+    write(tmp_path / "config.py", 'import os\nSECRET = os.getenv("OLD_SECRET", "x")\n')
+    write(tmp_path / "config/__init__.py", "from config.base import SECRET\n")
+    write(tmp_path / "config/base.py", 'import os\nSECRET = os.getenv("NEW_SECRET")\n')
+    model = build(str(tmp_path), {})
+    assert model.deployed == frozenset({"main.py", "config/__init__.py", "config/base.py"})
+    assert [s.env for s in model.settings] == ["NEW_SECRET"]
+
+
+def test_config_names_the_entry_point(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    write(tmp_path / "b.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    both = build(str(tmp_path), {})
+    assert both.entry == "a.py:app, b.py:app" and "2 modules create one" in both.entry_reason
+    assert both.deployed == frozenset({"a.py", "b.py"})
+    model = build(str(tmp_path), {"app": "b:app"})
+    assert model.entry == "b:app" and model.entry_reason == "config app: 'b:app'" and model.deployed == frozenset({"b.py"})
+
+
+def test_procfile_only(tmp_path: Path) -> None:
+    write(tmp_path / "Procfile", "release: alembic upgrade head\nweb: gunicorn -k uvicorn.workers.UvicornWorker service.api:application\n")
+    write(tmp_path / "service/__init__.py", "")
+    write(tmp_path / "service/api.py", "from starlette.applications import Starlette\napplication = Starlette()\n")
+    write(tmp_path / "tools/other.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    model = build(str(tmp_path), {})
+    assert model.entry == "service.api:application" and model.entry_reason.startswith("Procfile line 2: web: gunicorn")
+    assert model.deployed == frozenset({"service/__init__.py", "service/api.py"})
+
+
+@pytest.mark.parametrize("cmd", ['CMD ["uvicorn", "src.server:app", "--host", "0.0.0.0"]',
+                                 "CMD uvicorn src.server:app --host 0.0.0.0 \\\n    --port 8000"])
+def test_dockerfile_only(tmp_path: Path, cmd: str) -> None:
+    write(tmp_path / "Dockerfile", f"FROM python:3.11\nWORKDIR /app\nCOPY . .\n{cmd}\n")
+    write(tmp_path / "src/server.py", "from fastapi import FastAPI\nfrom src import routes\napp = FastAPI()\n")
+    write(tmp_path / "src/routes.py", "")
+    write(tmp_path / "old_main.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    model = build(str(tmp_path), {})
+    assert model.entry == "src.server:app" and model.entry_reason.startswith("Dockerfile line 4: CMD ")
+    assert model.deployed == frozenset({"src/server.py", "src/routes.py"})
+
+
+def test_slowapi_decorator_order_and_defaults(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", "from fastapi import FastAPI\nfrom slowapi import Limiter\nfrom slowapi.middleware import SlowAPIMiddleware\n"
+                                "from slowapi.util import get_remote_address\n\nLOGIN_LIMIT = '3/hour'\n"
+                                "limiter = Limiter(key_func=get_remote_address, default_limits=['100/minute'])\napp = FastAPI()\n"
+                                "app.state.limiter = limiter\napp.add_middleware(SlowAPIMiddleware)\n\n\n"
+                                "@app.post('/login')\n@limiter.limit(LOGIN_LIMIT)\ndef login(request):\n    pass\n\n\n"
+                                "@limiter.limit('1/second')\n@app.post('/register')\ndef register(request):\n    pass\n\n\n"
+                                "@app.get('/health')\n@limiter.exempt\ndef health(request):\n    pass\n\n\n"
+                                "@app.get('/dyn')\n@limiter.limit(lambda: '5/minute')\ndef dyn(request):\n    pass\n")
+    model = build(str(tmp_path), {})
+    by_path = {r.path: r.limits for r in model.routes}
+    assert by_path["/login"] == (RouteLimit("3/hour", "decorator @limiter.limit", Location("main.py", 14, 2)),)
+    assert by_path["/register"] == (RouteLimit("100/minute", "limiter default_limits", Location("main.py", 7, 11)),)
+    assert by_path["/health"] == ()
+    assert isinstance(by_path["/dyn"][0].value, Unknown) and "function" in by_path["/dyn"][0].value.why
+    assert [n for n in model.notes if "above the route decorator" in n] == [
+        "main.py:19: @limiter.limit(...) is above the route decorator of register; slowapi applies a limit only when it is below "
+        "the route decorator, so it is not counted"]
+    assert [m.name for m in model.middleware] == ["SlowAPIMiddleware"]
+
+
+def test_dynamic_import_makes_the_model_incomplete(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", "import importlib\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+                                "for name in ['a']:\n    importlib.import_module('plugins.' + name)\n")
+    write(tmp_path / "plugins/a.py", "")
+    model = build(str(tmp_path), {})
+    assert not model.complete and model.is_deployed("plugins/a.py")
+    assert any("computed" in n for n in model.notes)
+
+
+def test_no_entry_point_counts_everything(tmp_path: Path) -> None:
+    write(tmp_path / "lib.py", "x = 1\n")
+    model = build(str(tmp_path), {})
+    assert not model.complete and model.entry == "" and model.is_deployed("lib.py")
+
+
+# -- the command line ------------------------------------------------------------
+def test_app_command_text_json_and_schema(tmp_path: Path) -> None:
+    app_package(tmp_path)
+    res = CliRunner().invoke(cli, ["app", str(tmp_path)])
+    assert res.exit_code == 0
+    assert "Entry point: app.main:app" in res.output
+    assert "POST    /api/v1/login/access-token" in res.output and "3 per 3600s [route dependency RateLimiter]" in res.output
+    assert "changethis" not in res.output  # a secret default is masked
+    res = CliRunner().invoke(cli, ["app", str(tmp_path), "--format", "json"])
+    assert res.exit_code == 0
+    data = json.loads(res.output)
+    jsonschema.validate(data, json.loads((REPO / "schemas/app.schema.json").read_text()))
+    assert "changethis" not in res.output
+    assert [r["path"] for r in data["routes"]][:1] == ["/api/v1/login/access-token"]
+    assert data["routes"][1]["auth"] == "Depends(get_current_user)"
+
+
+def test_app_command_missing_dir(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["app", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "directory not found" in res.output
+
+
+# -- check: undeployed code, unparseable modules -----------------------------------
+def check(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.chdir(root)
+    res = CliRunner().invoke(cli, ["check", ".", "--target", "code", "--target", "settings", *args])
+    return res.exit_code, res.output
+
+
+def clean_app(root: Path) -> None:
+    write(root / "main.py", "import os\nfrom fastapi import FastAPI\nfrom routes import items\n\n"
+                            'TOKEN = os.getenv("X_ENABLED", "no")\napp = FastAPI()\napp.include_router(items.router)\n')
+    write(root / "routes/__init__.py", "")
+    write(root / "routes/items.py", 'from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get("/items")\ndef items():\n    return []\n')
+    write(root / "Procfile", "web: uvicorn main:app\n")
+
+
+def test_broken_archive_module_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_app(tmp_path)
+    write(tmp_path / "archive/old.py", 'import os\nX = os.getenv("A")\ndef broken(:\n    pass\n')
+    code, out = check(tmp_path, monkeypatch)
+    assert code == 0, out
+    assert "archive/old.py" in out and "not valid Python and were skipped" in out
+
+
+def test_broken_deployed_module_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_app(tmp_path)
+    write(tmp_path / "routes/items.py", 'import os\nX = os.getenv("A")\ndef broken(:\n    pass\n')
+    code, out = check(tmp_path, monkeypatch)
+    assert code == 1, out
+    assert "high velro/unparseable-module" in out and "routes/items.py" in out and "invalid syntax" in out
+
+
+def test_unmounted_router_leaking_exceptions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_app(tmp_path)
+    write(tmp_path / "routes/unused.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
+                                         '@router.get("/boom")\ndef boom():\n    try:\n        pass\n    except Exception as e:\n'
+                                         "        raise HTTPException(status_code=500, detail=str(e))\n")
+    code, out = check(tmp_path, monkeypatch)
+    assert code == 0, out
+    assert "routes/unused.py" in out and "--include-undeployed shows them" in out
+    code, out = check(tmp_path, monkeypatch, "--include-undeployed")
+    assert code == 0, out
+    assert "routes/unused.py:11" in out and "info velro/" in out

@@ -15,36 +15,34 @@ key fails ``required: true``, passes ``required: false`` and is not judged by
 any other operator), so ``all: [{required: true}, {min_length: 96}]`` reports
 a missing key exactly as a top-level ``required: true`` does.
 
-Stdlib only: this module is on the ``lint .env`` path.  Rules round-trip
+Stdlib only: this module is on the ``lint .env`` path, so the records are
+NamedTuples (immutable, typed, and free to define: frozen dataclasses cost
+several milliseconds of start-up).  Compare checks by ``isinstance``, not by
+``==`` across kinds (``All(x) == AnyOf(x)`` as tuples).  Rules round-trip
 through plain data (``to_data``/``from_data``) for the compiled pack cache.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """One operator and its parameter."""
 
     name: str
     param: object
 
 
-@dataclass(frozen=True)
-class All:
+class All(NamedTuple):
     items: tuple[Check, ...]
 
 
-@dataclass(frozen=True)
-class AnyOf:
+class AnyOf(NamedTuple):
     items: tuple[Check, ...]
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(NamedTuple):
     item: Check
 
 
@@ -135,8 +133,7 @@ def mentions_required(check: Check) -> bool:
     return any(op.name == "required" for op in ops(check))
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One compiled rule of a policy file (after the project config's overrides)."""
 
     id: str
@@ -154,7 +151,7 @@ class Rule:
     guide_section: str = ""
     secret: bool = False
     suppressible: bool = True
-    examples: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, str] = {}  # shared default, never mutated
     policy: str = ""
     file: str = ""
     line: int = 0
@@ -164,10 +161,10 @@ class Rule:
         return absent_verdict(self.check, environment) is False
 
     def with_severity(self, severity: str) -> Rule:
-        return replace(self, severity=severity)
+        return self._replace(severity=severity)
 
     def to_data(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = self._asdict()
         data["check"] = check_data(self.check)
         data["environments"] = list(self.environments)
         data["select"] = list(self.select)
@@ -175,7 +172,7 @@ class Rule:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Rule:
-        known = {f.name for f in fields(cls)}
+        known = set(cls._fields)
         values = {k: v for k, v in data.items() if k in known}
         values["check"] = parse_check(data.get("check") or {})
         values["environments"] = tuple(data.get("environments") or ())

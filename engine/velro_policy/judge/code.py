@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
 from velro_policy.model import SEVERITY_RANK, CodeMatch, Document, Finding, Unknown, fingerprint
-from velro_policy.rules import NO_CHECK, Rule
+from velro_policy.rules import All, Rule
 from velro_policy.values.metavars import METAVAR
 
 
@@ -46,7 +46,7 @@ def rule_findings(rule: Rule, doc: Document, cache: dict[str, object], unknown_s
         shown = {name: _show(name, values[name], text, secret) for name, text in bound}
         message = _message(rule, shown)
         severity = str(rule.severity)
-        if select and check != NO_CHECK:
+        if select and not (isinstance(check, All) and not check.items):
             reasons, unknowns = [], []
             for var in select:
                 value = values.get(var, Unknown(f"{var} was not captured"))

@@ -271,6 +271,10 @@ def test_words() -> None:
     ("POST", "/v1/images/generations", "h", "generation"),
     ("POST", "/ai/video", "generate_video", "generation"),
     ("POST", "/text-to-image", "h", "generation"),
+    ("POST", "/api/v1/generations/batch", "h", "generation"),
+    ("POST", "/api/v1/generations/{generation_id}/retry", "h", "generation"),
+    ("POST", "/v1/chat/completions", "h", "generation"),
+    ("POST", "/generations/{id}/cancel", "cancel_generation", None),
     ("GET", "/generations/{id}", "get_generation", None),
     ("POST", "/generations/{id}/favorite", "favorite_generation", None),
     ("POST", "/keys/generate", "h", None),
@@ -280,6 +284,8 @@ def test_words() -> None:
     # methods: '*' / ANY has them all
     ("*", "/auth/login", "h", "login"),
     ("GET,POST", "/auth/login", "h", "login"),
+    ("?", "/auth/login", "h", "login"),  # methods the model could not read
+    ("WEBSOCKET", "/ws/generate", "h", None),
 ])
 def test_vocabulary(method: str, path: str, handler: str, kind: str | None) -> None:
     assert kind_of(method, path, handler) == kind

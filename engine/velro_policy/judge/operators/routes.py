@@ -45,7 +45,7 @@ _KIND = {
         "path_is": {**_PHRASES, "description": "Phrases that make a route this kind when they are its whole path apart from leading prefix words: 'token' matches /token and /api/v1/auth/token, not /push/token."},
         "not_words": {**_PHRASES, "description": "Phrases that, anywhere in the path or the handler's name, mean the route is not this kind ('logout', 'refresh')."},
         "methods": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z]+$"}, "minItems": 1, "uniqueItems": True,
-                    "description": "HTTP methods a route of this kind has (default POST, PUT, PATCH: a read-only GET route is never a login). A route whose method is '*', 'ANY' or empty has them all."},
+                    "description": "HTTP methods a route of this kind has (default POST, PUT, PATCH: a read-only GET route is never a login). A route whose method is '*', 'ANY', '?' (not readable) or empty has them all."},
     },
 }
 
@@ -67,7 +67,7 @@ _PARAM = {
 }
 
 DEFAULT_METHODS = ("POST", "PUT", "PATCH")
-_ANY_METHOD = frozenset({"", "*", "ANY", "ALL"})
+_ANY_METHOD = frozenset({"", "*", "?", "ANY", "ALL"})  # "?": the methods could not be read (never fail open)
 _VERSION = re.compile(r"^(v\d+(\.\d+)*|\d+)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")

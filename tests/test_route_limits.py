@@ -189,6 +189,15 @@ def test_malformed_limit_is_a_finding(rules: list[Rule]) -> None:
     ]
 
 
+def test_limits_of_a_token_route_are_shown(rules: list[Rule]) -> None:
+    # routes["POST /token"] reads like a secret's name; its limit is not a secret.
+    found = judge(rules, route("POST", "/token", "login_for_access_token", limit("lots")))
+    assert messages(found) == [
+        "routes[\"POST /token\"] is a login route whose rate limit 'lots', from decorator @limiter.limit, "
+        "is not a valid rate (guide: at most 3/hour) (production)"
+    ]
+
+
 def test_a_value_that_is_not_a_route_cannot_be_evaluated(rules: list[Rule]) -> None:
     doc = Document("app.py", "app", (Entry('routes["POST /login"]', {"path": "/login"}, Location("app.py", 1, 1), ("routes", "POST /login")),))
     problems: list = []

@@ -183,8 +183,10 @@ def _effective(value: object) -> Rate:
     return pick(rates, key=lambda r: r.per_second)
 
 
-def _show_limit(limit: RouteLimit, ctx: Context) -> str:
-    return masking.show(ctx.key, limit.value, secret=ctx.secret)
+def _show_limit(limit: RouteLimit) -> str:
+    # A rate limit is not a credential, whatever the route's path says (routes["POST /token"]
+    # reads as a secret's name): shown through masking, which still hides real-looking secrets.
+    return masking.show("rate_limit", limit.value)
 
 
 @operator(_PARAM)
@@ -215,9 +217,9 @@ def route_rate_limit(value: object, param: dict[str, Any], ctx: Context) -> str 
         known.append((rate, limit))
     if unknown:
         lim = unknown[0]
-        return CannotVerify(f"is a {kind.label} route; cannot verify its rate limit: {lim.source} is {_show_limit(lim, ctx)} (guide: at most {guide})")
+        return CannotVerify(f"is a {kind.label} route; cannot verify its rate limit: {lim.source} is {_show_limit(lim)} (guide: at most {guide})")
     if known:
         rate, lim = min(known, key=lambda rl: rl[0].per_second)
         return f"is a {kind.label} route that allows {rate}, from {lim.source} (guide: at most {guide})"
     lim = malformed[0]
-    return f"is a {kind.label} route whose rate limit {_show_limit(lim, ctx)}, from {lim.source}, is not a valid rate (guide: at most {guide})"
+    return f"is a {kind.label} route whose rate limit {_show_limit(lim)}, from {lim.source}, is not a valid rate (guide: at most {guide})"

@@ -156,9 +156,8 @@ def test_unknown_limit_cannot_be_verified(rules: list[Rule]) -> None:
         'routes["POST /auth/login"] is a login route; cannot verify its rate limit: decorator @limiter.limit is '
         "<unknown: settings.LOGIN_LIMIT> (guide: at most 3/hour) (production)"
     ]
-    # The operator marks the reason (CannotVerify); judge/evaluate.py does not know the marker
-    # yet, so the finding has the rule's severity (fail closed) rather than unknown_severity.
-    assert found[0].severity == "high"
+    # The operator marks the reason (CannotVerify): reported as an Unknown value is, at unknown_severity.
+    assert found[0].severity == "low"
 
 
 def test_unknown_limit_beside_a_compliant_one_passes_and_beside_a_loose_one_cannot_be_verified(rules: list[Rule]) -> None:

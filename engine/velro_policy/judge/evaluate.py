@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
+from velro_policy.judge.operators._base import CannotVerify
 from velro_policy.model import SEVERITY_RANK, Document, Entry, EnvEntries, Finding, Problem, Unknown, fingerprint
 from velro_policy.rules import Rule, mentions_required
 from velro_policy.values import masking, selectors
@@ -285,6 +286,10 @@ class Evaluator:
                     yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
                 continue
             reason = run_check(check, entry.value, ctx, doc.environment)
+            if isinstance(reason, CannotVerify):  # part of the value is Unknown: as an Unknown value
+                if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                    yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment})", unknown=True)
+                continue
             if reason:
                 where = f"; {doc.display_path or doc.path} does not set it, so this default applies" if doc.target == "effective" else ""
                 yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")

@@ -76,3 +76,12 @@ def as_int(value: object) -> int | None:
 
 class WrongType(Exception):
     """A value of a type the operator cannot judge (a policy/input mismatch)."""
+
+
+class CannotVerify(str):
+    """A reason that says the value could not be judged (part of it is ``Unknown``), not that it is wrong.
+
+    It reads like any other reason.  The evaluator reports it as it reports an
+    ``Unknown`` value: only for high/critical rules, at ``unknown_severity``.  A
+    combinator that rewrites reasons (``any``) loses the marker, and the reason
+    is then reported at the rule's severity (fail closed)."""

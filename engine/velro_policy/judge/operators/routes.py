@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from velro_policy.judge.operators._base import Context, operator
+from velro_policy.judge.operators._base import CannotVerify, Context, operator
 from velro_policy.model import Route, RouteLimit, Unknown
 from velro_policy.values import masking
 from velro_policy.values.rates import Rate, RateError, parse_one, parse_rates
@@ -73,13 +73,6 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 _PARAM_SEGMENT = re.compile(r"^[{<:]")
 
-
-class CannotVerify(str):
-    """A reason that says the value could not be judged (an ``Unknown`` limit), not that it is wrong.
-
-    It reads like any other reason.  An evaluator that knows the marker reports it as it
-    reports an ``Unknown`` value (only for high/critical rules, at ``unknown_severity``);
-    one that does not reports it at the rule's severity (fail closed)."""
 
 
 def words(text: str) -> tuple[str, ...]:

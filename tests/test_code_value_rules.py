@@ -172,6 +172,11 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         write(project / path, text)
     for path, (text, _, _) in HITS.items():
         write(project / path, text)
+    # one deployed app that imports every module, so the application model counts them all as deployed
+    modules = sorted(p.stem for p in (project / "app").glob("*.py"))
+    write(project / "app" / "main.py", "from fastapi import FastAPI\n\nfrom app import " + ", ".join(modules)
+          + "\n\napp = FastAPI()\n")
+    write(project / "Procfile", "web: uvicorn app.main:app --host 0.0.0.0 --port $PORT\n")
     cache = tmp_path_factory.mktemp("cache")
     args = ["check", ".", "--target", "code", "--format", "json"]
     for rule in RULES:

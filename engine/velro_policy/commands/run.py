@@ -119,7 +119,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
     app = app_step(opts, root, config, rules)
-    if app is not None:
+    if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
         documents.append(app.document)
     findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)

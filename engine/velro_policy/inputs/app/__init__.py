@@ -48,7 +48,7 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
     graph = _Graph(project, shown, found.entries)
     graph.run()
     notes.extend(graph.notes)
-    complete = not graph.incomplete
+    complete = not graph.incomplete and not found.guess
     deployed = frozenset(shown(p) for p in graph.order) if complete else modules
     facts = [graph.facts[p] for p in graph.order if p in graph.facts]
     routes, middleware, route_notes = assemble(facts, graph)
@@ -102,15 +102,18 @@ class _Graph:
                     queue.append(nxt)
 
     def _with_packages(self, path: str) -> list[str]:
-        """The entry module and the ``__init__`` of every package above it (up to a sys.path root)."""
+        """The entry module and the ``__init__`` of every package above it (up to a sys.path root);
+        the folder above the top package becomes a sys.path root (``app/main.py`` importing ``app.config``)."""
         out = []
         here = os.path.dirname(path)
-        while here.startswith(self.project.root) and here not in self.roots:
+        while here.startswith(self.project.root):
             init = os.path.join(here, "__init__.py")
             if not self.project.is_file(init):
                 break
             out.append(init)
             here = os.path.dirname(here)
+        if out and here not in self.roots:
+            self.roots.append(here)
         return [*reversed(out), path]
 
     def _visit(self, path: str) -> list[str]:
@@ -172,14 +175,15 @@ _ROLE_ORDER = (("jwt-signing-key", "jwt_refs"), ("cors-origins", "cors_refs"), (
 def _settings(facts: list[Facts], graph: _Graph) -> list[Setting]:
     refs = {role: _expand({r for f in facts for r in getattr(f, attr)}, facts) for role, attr in _ROLE_ORDER}
     out: dict[tuple[str, Location], Setting] = {}
+    classes = _settings_classes(facts)
     for f in facts:
         for read in f.env_reads:
             role = _role({read.env, *read.names}, refs)
             key = (read.env, read.loc)
             if key not in out:
                 out[key] = Setting(read.env, read.default, read.loc, role)
-        if f.has_settings:
-            for setting in _fields(f, graph, refs):
+        if f.has_settings or classes.intersection(f.classes):
+            for setting in _fields(f, graph, refs, classes):
                 out.setdefault((setting.env, setting.loc), setting)
     return sorted(out.values(), key=lambda s: (s.env, s.loc.path, s.loc.line))
 
@@ -202,13 +206,30 @@ def _role(names: set[str], refs: dict[str, set[str]]) -> str:
     return ""
 
 
-def _fields(f: Facts, graph: _Graph, refs: dict[str, set[str]]) -> list[Setting]:
+def _settings_classes(facts: list[Facts]) -> set[str]:
+    """Names of pydantic-settings classes of the deployed modules, also subclasses of ones in other modules."""
+    known = {"BaseSettings"}
+    grew = True
+    while grew:
+        grew = False
+        for f in facts:
+            for name, bases in f.classes.items():
+                if name not in known and known.intersection(bases):
+                    known.add(name)
+                    grew = True
+    known.discard("BaseSettings")
+    return known
+
+
+def _fields(f: Facts, graph: _Graph, refs: dict[str, set[str]], classes: set[str]) -> list[Setting]:
     """pydantic-settings fields, read by the settings reader on the already parsed tree."""
     from velro_policy.inputs import pyread
 
     parsed = graph.project.parse(f.path)
     lines = [line.encode("utf-8", "surrogateescape") for line in parsed.text.split("\n")]
     reader = pyread._Reader(f.display, lines)  # noqa: SLF001 - the same reader as the settings source, on our tree
+    for name in classes.difference(f.classes):  # settings classes of other modules this one may subclass
+        reader._prefixes.setdefault(name, "")  # noqa: SLF001
     try:
         assert parsed.tree is not None
         reader.block(parsed.tree.body, (), conditional=False)

@@ -38,6 +38,7 @@ class Found(NamedTuple):
     reason: str
     entries: tuple[Entry, ...]
     notes: tuple[str, ...] = ()
+    guess: bool = False  # several candidate apps, none named by a deployment file
 
 
 def find(project: Project, config_app: str | None) -> Found | None:
@@ -367,7 +368,8 @@ def _creators(project: Project) -> Found | None:
         reason = f"no deployment file names the app; the one module creating an app: {where}"
         return Found(specs, reason, entries)
     reason = f"no deployment file names the app; {len(hits)} modules create one, all taken as entry points: {where}"
-    return Found(specs, reason, entries, (f"{len(hits)} modules create an app and no deployment file says which runs; all are taken as entry points",))
+    return Found(specs, reason, entries, (f"{len(hits)} modules create an app and no deployment file says which runs; all are taken as "
+                                          "entry points, and every module counts as deployed (name the app with `app:` in the config)",), True)
 
 
 def _toml(path: str) -> dict:

@@ -101,6 +101,7 @@ class Facts:
         self.annotated: dict[str, tuple[str, ...]] = {}  # X = Annotated[T, Depends(f)] -> ("Depends(f)",)
         self.notes: list[str] = []
         self.has_settings = "BaseSettings" in text
+        self.classes: dict[str, tuple[str, ...]] = {}  # class -> the last names of its bases
         self._assigns: dict[str, ast.expr] = {}
         self._bind: tuple[str, ...] = ()
         self._walk(tree.body, "", {})
@@ -178,6 +179,7 @@ class Facts:
         self._walk(node.body, gate, dict(local), module_level=False)
 
     def _class(self, node: ast.ClassDef, gate: str, local: dict[str, ast.expr]) -> None:
+        self.classes[node.name] = tuple(dotted(b).split(".")[-1] for b in node.bases)
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.methods.setdefault(stmt.name, set()).update(_names(stmt))

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from velro_policy.model import Location, Unknown
+from velro_policy.values.rates import is_rate_word
 
 MAX_DEPTH = 100  # nesting of literals; deeper is reported, not recursed into
 MAX_SIZE = 100_000  # largest str/list a folded * may build
@@ -79,6 +80,8 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Is: lambda a, b: a is b if a is None or b is None else a == b,
     ast.IsNot: lambda a, b: a is not b if a is None or b is None else a != b,
 }
+_LIMITS_ITEM = re.compile(r"RateLimitItemPer(Second|Minute|Hour|Day|Month|Year)")  # the limits library's classes
+_RATE_WRAPPERS = frozenset({"parse", "parse_many", "limit", "rate_limit", "RateLimit", "Rate"})
 _STR_METHODS = frozenset({
     "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold", "split", "rsplit",
     "replace", "startswith", "endswith", "removeprefix", "removesuffix", "splitlines", "join", "format",
@@ -217,7 +220,7 @@ class Folder:
                     unknown = unknown or f"it merges **{self.source(vnode)}, which is not known statically"
                     members.update(dict(inner.items))
                 continue
-            key = self.fold(knode)
+            key = self._key(knode)
             if is_unknown(key.value) or not is_hashable(key.value):
                 unknown = unknown or f"key {self.source(knode)} is not a literal"
                 continue
@@ -228,6 +231,20 @@ class Folder:
         if unknown:
             return Lit(Unknown(f"dict: {unknown}"), self.loc(node), items)
         return Lit({k: v.value for k, v in items}, self.loc(node), items)
+
+    def _key(self, node: ast.expr) -> Lit:
+        """A dict key; an enum member or other attribute (``Bucket.LOGIN``) is
+        named by its member name, a tuple of them by a tuple of names."""
+        key = self.fold(node)
+        if not is_unknown(key.value):
+            return key
+        if isinstance(node, ast.Attribute) and dotted(node):
+            return Lit(node.attr, self.loc(node))
+        if isinstance(node, ast.Tuple) and node.elts:
+            parts = [self._key(e) for e in node.elts]
+            if not any(is_unknown(p.value) for p in parts):
+                return Lit(tuple(p.value for p in parts), self.loc(node))
+        return key
 
     def _fold_JoinedStr(self, node: ast.JoinedStr) -> Lit:
         out: list[str] = []
@@ -348,7 +365,34 @@ class Folder:
             return self._builtin(node, name)
         if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             return self._str_method(node)
+        limit = self._limit_call(node, name.rsplit(".", 1)[-1])
+        if limit is not None:
+            return limit
         return self.unknown(node, f"{self.source(node)} is a call, not a literal")
+
+    def _limit_call(self, node: ast.Call, last: str) -> Lit | None:
+        """Rate limits built by a call: ``RateLimitItemPerHour(3)`` (limits),
+        ``parse("3/hour")`` / ``limit("3/hour")``, and constructors whose
+        keywords are a rate (``Budget(per_minute=6)``, fastapi-limiter
+        ``RateLimiter(times=5, seconds=60)``) as a dict of their keywords."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        unit = _LIMITS_ITEM.fullmatch(last)
+        if unit and 1 <= len(node.args) <= 2 and not node.keywords:
+            nums = [self._value(a) for a in node.args]
+            if all(isinstance(n, int) and not isinstance(n, bool) for n in nums):
+                mult = f"{nums[1]} " if len(nums) == 2 else ""
+                return Lit(f"{nums[0]}/{mult}{unit.group(1).lower()}", self.loc(node))
+            return None
+        if last in _RATE_WRAPPERS and len(node.args) == 1 and not node.keywords:
+            inner = self.fold(node.args[0])
+            return inner if isinstance(inner.value, str) else None
+        if last[:1].isupper() and not node.args and node.keywords and any(is_rate_word(str(k.arg)) for k in node.keywords):
+            members = {str(k.arg): self.fold(k.value) for k in node.keywords}
+            if any(is_unknown(v.value) for v in members.values()):
+                return None
+            return Lit({k: v.value for k, v in members.items()}, self.loc(node), tuple(members.items()))
+        return None
 
     def _kw(self, node: ast.Call, name: str) -> ast.expr | None:
         return next((k.value for k in node.keywords if k.arg == name), None)

@@ -34,6 +34,7 @@ from velro_policy.model import Location, Problem, Unknown
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTAINER_NODES = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+_LIMIT_HELPER = re.compile(r"limit|throttl|quota|(?:^|_)rates?(?:$|_)", re.IGNORECASE)  # helpers whose scalar return is a limit
 _BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
 
 
@@ -336,6 +337,14 @@ class _Reader:
                 lit, _ = self._fold(stmt.value)
                 if lit is not None:
                     self.direct.append(Binding(parts, ".".join(parts) + "()", lit, (), (), "return"))
+            elif isinstance(stmt, ast.Return) and stmt.value is not None and _LIMIT_HELPER.search(parts[-1]):
+                # def login_limit(): return "15/minute" (or limit("15/minute"), or a local holding it)
+                lit, env = self._fold(stmt.value)
+                if lit is not None and isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool):
+                    self.direct.append(Binding(parts, ".".join(parts) + "()", Lit(lit.value, self.folder.loc(stmt.value), lit.items), env, (), "return"))
+            elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and not _is_container(stmt.value)
+                  and isinstance(stmt.targets[0], (ast.Name, ast.Attribute))):
+                self._scalar_local(stmt.targets[0], stmt.value, cls, conditional)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and _is_container(stmt.value):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 lit, _ = self._fold(stmt.value)
@@ -354,6 +363,21 @@ class _Reader:
             elif isinstance(stmt, _BLOCKS):
                 for sub in _sub_blocks(stmt):
                     self._function_body(sub, parts, cls, True)
+
+
+    def _scalar_local(self, target: ast.expr, value: ast.expr, cls: tuple[str, ...], conditional: bool) -> None:
+        """``base = int(os.getenv("BASE_REQS_PER_MINUTE", "150"))`` inside a
+        function is known to later expressions; ``self.X = os.getenv("X", "d")``
+        in a method is a setting of the class (``Limits.X``, also ``X``)."""
+        lit, env = self._fold(value)
+        if isinstance(target, ast.Name):
+            if lit is None or conditional:
+                self.folder.scope.pop(target.id, None)
+            else:
+                self.folder.scope[target.id] = lit
+        elif isinstance(target, ast.Attribute) and dotted(target.value) == "self" and cls and env and lit is not None:
+            parts = (*cls, target.attr)
+            self.direct.append(Binding(parts, ".".join(parts), lit, env, ((target.attr,),), "attribute"))
 
 
 # -- helpers -----------------------------------------------------------------

@@ -76,6 +76,16 @@ _NAMED_UNIT = re.compile(r"(?:^|[_\W])per_?(second|sec|minute|min|hour|hr|day)s?
 _NAMED_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400}
 
 
+_DURATION_KEYS = {"milliseconds": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def is_rate_word(name: str) -> bool:
+    """A keyword or key that makes a mapping a rate limit (``per_minute``,
+    ``times``, ``requests``, ``window``...)."""
+    low = name.lower()
+    return low in _COUNT_KEYS or low in _WINDOW_KEYS or low in _DURATION_KEYS or named_unit(low) is not None
+
+
 class Rate(NamedTuple):
     """``count`` requests per ``seconds``."""
 
@@ -208,6 +218,11 @@ def _groups(value: object) -> list[list[Rate]]:
         window = next((lowered[k] for k in _WINDOW_KEYS if k in lowered), None)
         if isinstance(count, str) and window is None:
             return _groups(count)
+        durations = [(lowered[k], secs) for k, secs in _DURATION_KEYS.items() if k in lowered]
+        explicit = any(k in lowered for k in _WINDOW_KEYS if k != "seconds")
+        if _number(count) is not None and durations and not explicit and all(_number(v) is not None for v, _ in durations):
+            # fastapi-limiter RateLimiter(times=5, minutes=1, seconds=30): the window is their sum
+            return [[Rate(int(count), _window(sum(_number(v) * secs for v, secs in durations)))]]  # type: ignore[operator]
         if isinstance(count, (int, float)) and not isinstance(count, bool) and window is not None:
             return [[Rate(int(count), _window(window))]]
         unit_keyed = _unit_keyed(value)

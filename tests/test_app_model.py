@@ -228,3 +228,35 @@ def test_unmounted_router_leaking_exceptions(tmp_path: Path, monkeypatch: pytest
     code, out = check(tmp_path, monkeypatch, "--include-undeployed")
     assert code == 0, out
     assert "routes/unused.py:11" in out and "info velro/" in out
+
+
+def test_routes_document_for_app_rules(tmp_path: Path) -> None:
+    from velro_policy.commands.app import AppStep
+
+    app_package(tmp_path)
+    step = AppStep.build(str(tmp_path), {}, lambda p: str(Path(p).relative_to(tmp_path)) if p != str(tmp_path) else ".")
+    doc = step.document
+    assert (doc.path, doc.target, doc.mentions_ignore) == (".", "app", False)
+    assert [e.key for e in doc.entries] == ['routes["POST /api/v1/login/access-token"]', 'routes["GET /api/v1/items/"]',
+                                            'routes["DELETE /api/v1/items/{id}"]', 'routes["GET /debug/env"]']
+    first = doc.entries[0]
+    assert first.parts == ("routes", "POST /api/v1/login/access-token") and first.value == step.model.routes[0]
+    assert first.loc == step.model.routes[0].loc
+
+
+def test_incomplete_model_drops_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_app(tmp_path)
+    write(tmp_path / "main.py", (tmp_path / "main.py").read_text() + "import importlib\nimportlib.import_module(PLUGIN)\n")
+    write(tmp_path / "routes/unused.py", "from fastapi import HTTPException\n\n\ndef boom():\n    try:\n        pass\n"
+                                         "    except Exception as e:\n        raise HTTPException(status_code=500, detail=str(e))\n")
+    code, out = check(tmp_path, monkeypatch)
+    assert code == 1 and "routes/unused.py:8" in out and "no finding is dropped as undeployed" in out
+
+
+def test_secret_defaults_never_printed(tmp_path: Path) -> None:
+    secret = "sk_live_9fK2mQ7xL4pR8tV1wZ6yB3nC5hJ0dE"
+    write(tmp_path / "main.py", f'import os\nfrom fastapi import FastAPI\nSTRIPE = os.getenv("STRIPE_THING", "{secret}")\n'
+                                f'JWT = os.getenv("APP_JWT_KEY", "short-one")\napp = FastAPI()\n')
+    for fmt in ("text", "json"):
+        res = CliRunner().invoke(cli, ["app", str(tmp_path), "--format", fmt])
+        assert res.exit_code == 0 and secret not in res.output and "short-one" not in res.output

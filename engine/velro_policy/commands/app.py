@@ -61,6 +61,16 @@ def is_secret(setting: Setting) -> bool:
     return masking.is_secret_key(setting.env) or setting.role == "jwt-signing-key"
 
 
+def _masked(setting: Setting) -> bool:
+    """Secret by name or role, or a value the masking rule hides whatever its name."""
+    return is_secret(setting) or "masked" in masking.show(setting.env, setting.default) or "placeholder" in masking.show(setting.env, setting.default)
+
+
+def _option(key: str, value: object) -> object:
+    shown = masking.show(key, value)
+    return shown if masking.is_secret_key(key) or "masked" in shown else _jsonable(value)
+
+
 def default_text(setting: Setting) -> str:
     if setting.default is None:
         return "(none: required or None)"
@@ -133,11 +143,11 @@ def model_data(model: AppModel) -> dict[str, object]:
         } for r in model.routes],
         "middleware": [{
             "name": m.name, "loc": _loc(m.loc), "gate": m.gate,
-            "options": {k: (masking.show(k, v) if masking.is_secret_key(k) else _jsonable(v)) for k, v in m.options},
+            "options": {k: _option(k, v) for k, v in m.options},
         } for m in model.middleware],
         "settings": [{
-            "env": s.env, "role": s.role, "loc": _loc(s.loc), "masked": is_secret(s),
-            "default": None if is_secret(s) else _jsonable(s.default),
+            "env": s.env, "role": s.role, "loc": _loc(s.loc), "masked": _masked(s),
+            "default": None if _masked(s) else _jsonable(s.default),
             "default_shown": default_text(s),
         } for s in model.settings],
         "notes": list(model.notes),
@@ -214,14 +224,14 @@ class AppStep:
             why = "; ".join(n for n in m.notes if "every module counts as deployed" in n) or "the app model is incomplete"
             out.append(f"app: no finding is dropped as undeployed: {why}")
         if self.dropped:
-            out.append(f"{sum(self.dropped.values())} findings in {len(self.dropped)} modules that are not deployed "
+            out.append(f"{sum(self.dropped.values())} findings in {len(self.dropped)} module(s) that are not deployed "
                        f"({_some(self.dropped)}) not shown; --include-undeployed shows them")
         if self.kept:
-            out.append(f"{sum(self.kept.values())} findings in {len(self.kept)} modules that are not deployed ({_some(self.kept)}) "
+            out.append(f"{sum(self.kept.values())} findings in {len(self.kept)} module(s) that are not deployed ({_some(self.kept)}) "
                        "are shown at info (--include-undeployed)")
         if self.skipped_unparseable:
             files = sorted(set(self.skipped_unparseable))
-            out.append(f"{len(files)} modules that are not deployed are not valid Python and were skipped ({_some(dict.fromkeys(files, 1))})")
+            out.append(f"{len(files)} module(s) that are not deployed are not valid Python and were skipped ({_some(dict.fromkeys(files, 1))})")
         return out
 
 

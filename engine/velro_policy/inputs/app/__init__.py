@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from velro_policy.inputs.app.entry import Entry as EntryPoint
 from velro_policy.inputs.app.entry import find as find_entry
-from velro_policy.inputs.app.facts import Facts
+from velro_policy.inputs.app.facts import Facts, _names
 from velro_policy.inputs.app.project import Project
 from velro_policy.inputs.app.routes import assemble
 from velro_policy.model import AppModel, Location, Problem, Setting, Unknown
@@ -192,9 +192,9 @@ def _expand(names: set[str], facts: list[Facts]) -> set[str]:
     """Names, plus those used by methods/properties of the same name (``settings.all_cors_origins``)."""
     out = {n.upper() for n in names}
     for f in facts:
-        for method, used in f.methods.items():
+        for method, defs in f.methods.items():
             if method in names:
-                out |= {u.upper() for u in used}
+                out |= {u.upper() for d in defs for u in _names(d)}
     return out
 
 

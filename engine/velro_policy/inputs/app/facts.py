@@ -95,7 +95,8 @@ class Facts:
         self.jwt_refs: set[str] = set()
         self.cors_refs: set[str] = set()
         self.debug_refs: set[str] = set()
-        self.methods: dict[str, set[str]] = {}  # method/property name -> names its body uses
+        self.methods: dict[str, list[ast.AST]] = {}  # method/property name -> its definitions (names read on demand)
+        self.functions: set[str] = set()  # every function defined in the module
         self.consts: dict[str, Lit] = {}  # module-level names bound to literals
         self.class_attrs: dict[str, Lit] = {}  # class-level attribute -> literal (prefixes via settings.X)
         self.annotated: dict[str, tuple[str, ...]] = {}  # X = Annotated[T, Depends(f)] -> ("Depends(f)",)
@@ -166,6 +167,7 @@ class Facts:
                 self.symbols[alias.asname or alias.name] = (stmt.module or "", stmt.level, alias.name)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, gate: str, local: dict[str, ast.expr]) -> None:
+        self.functions.add(node.name)
         routes = self._decorators(node)
         if not routes:
             for deco in node.decorator_list:
@@ -182,12 +184,12 @@ class Facts:
         self.classes[node.name] = tuple(dotted(b).split(".")[-1] for b in node.bases)
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.methods.setdefault(stmt.name, set()).update(_names(stmt))
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-                lit = self.fold(_field_default(stmt.value))
+                self.methods.setdefault(stmt.name, []).append(stmt)
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(_field_default(stmt.value), ast.Constant):
+                lit = self.fold(_field_default(stmt.value))  # type: ignore[arg-type]
                 if not isinstance(lit.value, Unknown):
                     self.class_attrs.setdefault(stmt.target.id, lit)
-            elif isinstance(stmt, ast.Assign):
+            elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
                 lit = self.fold(stmt.value)
                 for t in stmt.targets:
                     if isinstance(t, ast.Name) and not isinstance(lit.value, Unknown):
@@ -431,7 +433,7 @@ def _kwargs(call: ast.Call) -> dict[str, ast.expr]:
     return {k.arg: k.value for k in call.keywords if k.arg}
 
 
-def _field_default(value: ast.expr) -> ast.expr:
+def _field_default(value: ast.expr | None) -> ast.expr | None:
     if isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field":
         if value.args:
             return value.args[0]

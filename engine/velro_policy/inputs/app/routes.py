@@ -86,7 +86,7 @@ class _Resolver:
         return lit.value
 
     def is_function(self, f: Facts, node: ast.expr) -> bool:
-        return isinstance(node, ast.Lambda) or (isinstance(node, ast.Name) and node.id in f.methods and node.id not in f.consts)
+        return isinstance(node, ast.Lambda) or (isinstance(node, ast.Name) and node.id in f.functions and node.id not in f.consts)
 
 
 def assemble(facts: list[Facts], graph: _Graph) -> tuple[list[Route], list[Middleware], list[str]]:

@@ -260,3 +260,19 @@ def test_secret_defaults_never_printed(tmp_path: Path) -> None:
     for fmt in ("text", "json"):
         res = CliRunner().invoke(cli, ["app", str(tmp_path), "--format", fmt])
         assert res.exit_code == 0 and secret not in res.output and "short-one" not in res.output
+
+
+def test_middleware_in_order_with_gate_and_options(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", "import os\nfrom fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n"
+                                "from starlette.middleware.gzip import GZipMiddleware\n\n"
+                                'ORIGINS = os.getenv("ALLOWED_ORIGINS", "https://a.example").split(",")\napp = FastAPI()\n'
+                                "app.add_middleware(CORSMiddleware, allow_origins=ORIGINS, allow_methods=['GET'])\n"
+                                'if os.getenv("COMPRESS"):\n    app.add_middleware(GZipMiddleware, minimum_size=500)\n\n\n'
+                                '@app.middleware("http")\nasync def add_request_id(request, call_next):\n    return await call_next(request)\n')
+    model = build(str(tmp_path), {})
+    assert [(m.name, m.loc.line, m.gate, m.options) for m in model.middleware] == [
+        ("CORSMiddleware", 8, "", (("allow_origins", ["https://a.example"]), ("allow_methods", ["GET"]))),
+        ("GZipMiddleware", 10, "os.getenv('COMPRESS')", (("minimum_size", 500),)),
+        ("add_request_id", 13, "", ())]
+    assert [(s.env, s.default, s.role) for s in model.settings] == [
+        ("ALLOWED_ORIGINS", "https://a.example", "cors-origins"), ("COMPRESS", None, "")]

@@ -307,7 +307,7 @@ def _run_call(project: Project, notes: list[str]) -> Found | None:
         rel = project.rel(path)
         if _TEST_PATH.search(rel):
             continue
-        text = project.parse(path).text if "uvicorn" in _peek(path) else ""
+        text = project.text(path) if "uvicorn.run" in project.text(path) else ""
         for m in _RUN_CALL.finditer(text):
             hits.append((path, text.count("\n", 0, m.start()) + 1, m.group(1)))
     for path, line, spec in hits:
@@ -315,16 +315,6 @@ def _run_call(project: Project, notes: list[str]) -> Found | None:
         if found:
             return found
     return None
-
-
-def _peek(path: str) -> str:
-    try:
-        if os.path.getsize(path) > 2 * 1024 * 1024:
-            return ""
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return ""
 
 
 def _scripts(project: Project, notes: list[str]) -> Found | None:
@@ -353,7 +343,7 @@ def _creators(project: Project) -> Found | None:
     for path in project.files:
         if _TEST_PATH.search(project.rel(path)):
             continue
-        text = _peek(path)
+        text = project.text(path)
         if "FastAPI(" not in text and "Starlette(" not in text:
             continue
         for m in _APP_CREATE.finditer(text):

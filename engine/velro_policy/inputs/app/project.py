@@ -28,6 +28,7 @@ class Project:
         self.dirs: set[str] = {self.root}
         self._fileset: set[str] = set()
         self._parsed: dict[str, Parsed] = {}
+        self._texts: dict[str, str] = {}
         self._walk()
 
     def _walk(self) -> None:
@@ -43,6 +44,13 @@ class Project:
 
     def is_file(self, path: str) -> bool:
         return path in self._fileset
+
+    def text(self, path: str) -> str:
+        """The file's text, read once per build ('' when too large or unreadable)."""
+        hit = self._texts.get(path)
+        if hit is None:
+            hit = self._texts[path] = _read_text(path)
+        return hit
 
     def parse(self, path: str) -> Parsed:
         hit = self._parsed.get(path)
@@ -129,3 +137,13 @@ def _parse(path: str) -> Parsed:
 def module_name_of(path: str, root: str) -> str:
     rel = os.path.relpath(path, root)[:-3].replace(os.sep, ".")
     return rel[: -len(".__init__")] if rel.endswith(".__init__") else rel
+
+
+def _read_text(path: str) -> str:
+    try:
+        if os.path.getsize(path) > MAX_BYTES:
+            return ""
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""

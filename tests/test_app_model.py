@@ -276,3 +276,17 @@ def test_middleware_in_order_with_gate_and_options(tmp_path: Path) -> None:
         ("add_request_id", 13, "", ())]
     assert [(s.env, s.default, s.role) for s in model.settings] == [
         ("ALLOWED_ORIGINS", "https://a.example", "cors-origins"), ("COMPRESS", None, "")]
+
+
+def test_procfile_worker_processes_are_deployed(tmp_path: Path) -> None:
+    write(tmp_path / "Procfile", "web: uvicorn app.main:app\nworker: celery -A app.tasks worker -l info\nclock: python -m jobs\n")
+    write(tmp_path / "app/__init__.py", "")
+    write(tmp_path / "app/main.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    write(tmp_path / "app/tasks.py", "from app import mail\n")
+    write(tmp_path / "app/mail.py", "")
+    write(tmp_path / "jobs/__init__.py", "")
+    write(tmp_path / "jobs/__main__.py", "")
+    write(tmp_path / "scripts/seed.py", "")
+    model = build(str(tmp_path), {})
+    assert model.entry == "app.main:app" and model.complete
+    assert model.deployed == frozenset({"app/__init__.py", "app/main.py", "app/tasks.py", "app/mail.py", "jobs/__init__.py", "jobs/__main__.py"})

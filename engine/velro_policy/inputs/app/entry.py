@@ -164,6 +164,9 @@ def _python_run(project: Project, tokens: list[str], cwd: str, reason: str) -> F
         i = args.index("-m")
         if i + 1 < len(args):
             path = project.module_file(args[i + 1], [cwd, project.root])
+            main = os.path.join(os.path.dirname(path), "__main__.py") if path and path.endswith("__init__.py") else ""
+            if main and project.is_file(main):  # python -m pkg runs pkg/__main__.py
+                path = main
             if path:
                 return Found(args[i + 1], reason, (Entry(path, "app", (cwd,)),))
         return None
@@ -211,13 +214,40 @@ def _resolve_file(project: Project, name: str, cwd: str) -> str | None:
 # -- deployment files ------------------------------------------------------------
 def _procfile(project: Project, notes: list[str]) -> Found | None:
     for path in _deploy_files(project, "Procfile"):
-        for n, line in enumerate(_read(path).splitlines(), 1):
+        lines = _read(path).splitlines()
+        for n, line in enumerate(lines, 1):
             if line.startswith("web:"):
                 found = _from_command(project, line[4:], os.path.dirname(path), f"{project.rel(path)} line {n}: {line.strip()[:100]}", notes)
                 if found:
-                    return found
+                    others = _other_processes(project, path, lines, n)
+                    return found._replace(entries=found.entries + others) if others else found
                 notes.append(f"{project.rel(path)} line {n}: no app module of the project found in {line.strip()[:80]!r}")
     return None
+
+
+_WORKER_APP = re.compile(r"(?:^|\s)(?:-A|--app)[= ]\s*([A-Za-z_][\w.]*)")
+
+
+def _other_processes(project: Project, path: str, lines: list[str], web: int) -> tuple[Entry, ...]:
+    """Modules the Procfile's other processes run (worker, clock, release): deployed code too."""
+    out: list[Entry] = []
+    cwd = os.path.dirname(path)
+    for n, line in enumerate(lines, 1):
+        name, sep, command = line.partition(":")
+        if n == web or not sep or not name.strip().isidentifier():
+            continue
+        for part in re.split(r"&&|\|\||;", command):
+            tokens = _tokens(part)
+            found = _python_run(project, tokens, cwd, "")
+            module = _WORKER_APP.search(part)
+            if found:
+                out.extend(found.entries)
+            elif module:
+                file = project.module_file(module.group(1).split(":")[0], [cwd, project.root]) or project.module_file(
+                    module.group(1).rsplit(".", 1)[0], [cwd, project.root])
+                if file:
+                    out.append(Entry(file, "", (cwd,)))
+    return tuple(out)
 
 
 def _railway(project: Project, notes: list[str]) -> Found | None:

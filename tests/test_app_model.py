@@ -116,7 +116,8 @@ def test_procfile_only(tmp_path: Path) -> None:
     assert model.deployed == frozenset({"service/__init__.py", "service/api.py"})
 
 
-@pytest.mark.parametrize("cmd", ['CMD ["uvicorn", "src.server:app", "--host", "0.0.0.0"]',
+@pytest.mark.parametrize("cmd", ['CMD ["sh", "-c", "alembic upgrade head && uvicorn src.server:app --port $PORT"]',
+                                 'CMD ["uvicorn", "src.server:app", "--host", "0.0.0.0"]',
                                  "CMD uvicorn src.server:app --host 0.0.0.0 \\\n    --port 8000"])
 def test_dockerfile_only(tmp_path: Path, cmd: str) -> None:
     write(tmp_path / "Dockerfile", f"FROM python:3.11\nWORKDIR /app\nCOPY . .\n{cmd}\n")

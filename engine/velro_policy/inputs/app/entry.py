@@ -91,6 +91,11 @@ def _from_command(project: Project, command: str, cwd: str, reason: str, notes: 
     """An entry from one shell command line (``&&``/``;`` chains read in order)."""
     for part in re.split(r"&&|\|\||;|\n", command):
         tokens = [t for t in _tokens(part) if t not in ("exec", "sudo")]
+        if len(tokens) > 2 and os.path.basename(tokens[0]) in ("sh", "bash") and tokens[1] == "-c" and depth < 2:
+            found = _from_command(project, tokens[2], cwd, reason, notes, depth + 1)  # sh -c "uvicorn ..."
+            if found:
+                return found
+            continue
         found = _server_spec(project, tokens, cwd, reason) or _python_run(project, tokens, cwd, reason)
         if found:
             return found

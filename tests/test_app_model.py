@@ -291,3 +291,12 @@ def test_procfile_worker_processes_are_deployed(tmp_path: Path) -> None:
     model = build(str(tmp_path), {})
     assert model.entry == "app.main:app" and model.complete
     assert model.deployed == frozenset({"app/__init__.py", "app/main.py", "app/tasks.py", "app/mail.py", "jobs/__init__.py", "jobs/__main__.py"})
+
+
+def test_jwt_role_follows_the_binding_not_the_name(tmp_path: Path) -> None:
+    write(tmp_path / "main.py", "from fastapi import FastAPI\nimport auth, csrf\napp = FastAPI()\n")
+    write(tmp_path / "auth.py", "import jwt\nfrom keys import SECRET_KEY\n\n\ndef sign(p):\n    return jwt.encode(p, SECRET_KEY)\n")
+    write(tmp_path / "keys.py", 'import os\nSECRET_KEY = os.getenv("AUTH_SIGNING_KEY")\n')
+    write(tmp_path / "csrf.py", 'import os\nSECRET_KEY = os.getenv("CSRF_KEY", "dev")\n')
+    model = build(str(tmp_path), {})
+    assert [(s.env, s.role) for s in model.settings] == [("AUTH_SIGNING_KEY", "jwt-signing-key"), ("CSRF_KEY", "")]

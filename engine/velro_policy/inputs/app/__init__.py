@@ -173,7 +173,8 @@ _ROLE_ORDER = (("jwt-signing-key", "jwt_refs"), ("cors-origins", "cors_refs"), (
 
 
 def _settings(facts: list[Facts], graph: _Graph) -> list[Setting]:
-    refs = {role: _expand({r for f in facts for r in getattr(f, attr)}, facts) for role, attr in _ROLE_ORDER}
+    by_path = {f.path: f for f in facts}
+    refs = {role: _expand({_binding(r, by_path, graph) for f in facts for r in getattr(f, attr)}, facts) for role, attr in _ROLE_ORDER}
     out: dict[tuple[str, Location], Setting] = {}
     classes = _settings_classes(facts)
     for f in facts:
@@ -186,6 +187,28 @@ def _settings(facts: list[Facts], graph: _Graph) -> list[Setting]:
             for setting in _fields(f, graph, refs, classes):
                 out.setdefault((setting.env, setting.loc), setting)
     return sorted(out.values(), key=lambda s: (s.env, s.loc.path, s.loc.line))
+
+
+def _binding(ref: str, by_path: dict[str, Facts], graph: _Graph) -> str:
+    """A qualified name reference -> the module-level binding it denotes, through imports
+    (``from app.config import SECRET_KEY``); a name bound nowhere in the project stays plain."""
+    if "\0" not in ref:
+        return ref
+    path, name = ref.split("\0", 1)
+    for _ in range(5):
+        f = by_path.get(path)
+        if f is None:
+            break
+        if name in f.bound:
+            return f.qualified(name)
+        sym = f.symbols.get(name)
+        if sym is None or not sym[2]:
+            break
+        target = graph.module_of(path, sym[0], sym[1])
+        if target is None:
+            break
+        path, name = target, sym[2]
+    return name
 
 
 def _expand(names: set[str], facts: list[Facts]) -> set[str]:

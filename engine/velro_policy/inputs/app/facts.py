@@ -105,6 +105,7 @@ class Facts:
         self.classes: dict[str, tuple[str, ...]] = {}  # class -> the last names of its bases
         self._assigns: dict[str, ast.expr] = {}
         self._bind: tuple[str, ...] = ()
+        self.bound: set[str] = set()  # names assigned at module level
         self._walk(tree.body, "", {})
 
     # -- locations / folding --------------------------------------------------
@@ -200,10 +201,15 @@ class Facts:
         if stmt.value is None:
             return
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        names = tuple(n for t in targets for n in _target_names(t))
+        # A module-level name is bound in this module only (qualified by its path); an attribute
+        # (self.secret, settings.X) is matched by its name; a function's local is followed by _refs.
+        names = tuple(self.qualified(t.id) if isinstance(t, ast.Name) else t.attr for t in targets
+                      if (isinstance(t, ast.Name) and module_level) or isinstance(t, ast.Attribute))
         value = stmt.value
         for t in targets:
             if isinstance(t, ast.Name):
+                if module_level:
+                    self.bound.add(t.id)
                 local[t.id] = value
                 self._object(t.id, value)
                 if module_level:
@@ -342,9 +348,18 @@ class Facts:
             default = lit.value
         self.env_reads.append(EnvRead(env, default, self.loc(call), self._bind))
 
+    def qualified(self, name: str) -> str:
+        """A plain name as a reference: qualified by this module's path (resolved to its binding later)."""
+        return f"{self.path}\0{name}"
+
     def _refs(self, node: ast.expr, local: dict[str, ast.expr] | None = None) -> set[str]:
-        """Names and attributes an expression uses, one assignment back for plain names."""
-        out = _names(node)
+        """Names (qualified) and attributes an expression uses, one assignment back for plain names."""
+        out: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                out.add(self.qualified(sub.id))
+            elif isinstance(sub, ast.Attribute):
+                out.add(sub.attr)
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and dotted(sub.func) in _ENV_FUNCS | _CONFIG_FUNCS and sub.args:
                 arg = sub.args[0]
@@ -449,14 +464,6 @@ def _names(node: ast.AST) -> set[str]:
         elif isinstance(sub, ast.Attribute):
             out.add(sub.attr)
     return out
-
-
-def _target_names(t: ast.expr) -> tuple[str, ...]:
-    if isinstance(t, ast.Name):
-        return (t.id,)
-    if isinstance(t, ast.Attribute):
-        return (t.attr,)
-    return ()
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:

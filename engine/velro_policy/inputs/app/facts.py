@@ -256,6 +256,10 @@ class Facts:
         kw = _kwargs(call)
         if "debug" in kw:
             self.debug_refs |= self._refs(kw["debug"])
+        for docs in ("docs_url", "redoc_url", "openapi_url"):  # docs_url="/docs" if settings.DEBUG else None
+            node = kw.get(docs)
+            if isinstance(node, ast.IfExp):
+                self.debug_refs |= self._refs(node.test)
         for item in getattr(kw.get("middleware"), "elts", []):
             if isinstance(item, ast.Call) and dotted(item.func).split(".")[-1] == "Middleware" and item.args:
                 self._add_middleware("", item.args[0], item, "")

@@ -221,7 +221,10 @@ class AppStep:
             out.append(f"app: entry point {m.entry} ({m.entry_reason}); "
                        f"{len(m.deployed) if m.complete else len(self.modules)} of {len(self.modules)} Python modules deployed")
         if not m.complete:
-            why = "; ".join(n for n in m.notes if "every module counts as deployed" in n) or "the app model is incomplete"
+            reasons = [n for n in m.notes if "every module counts as deployed" in n]
+            why = "; ".join(reasons[:2]) or "the app model is incomplete"
+            if len(reasons) > 2:
+                why += f" (and {len(reasons) - 2} more: see `velro-policy app`)"
             out.append(f"app: no finding is dropped as undeployed: {why}")
         if self.dropped:
             out.append(f"{sum(self.dropped.values())} findings in {len(self.dropped)} module(s) that are not deployed "

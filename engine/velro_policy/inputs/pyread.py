@@ -105,6 +105,8 @@ def read_module(text: str, path: str) -> ModuleRead:
 class _Pending(NamedTuple):
     binding: Binding
     conditional: bool
+    literal: bool = False  # a known value not derived from an env read
+    by_env: bool = False  # under a condition that names the environment (ENV == "production")
 
 
 class _Reader:
@@ -116,12 +118,21 @@ class _Reader:
         self.settings_classes: list[str] = []
         self._prefixes: dict[str, str] = {}  # settings class -> env_prefix (inherited by subclasses)
         self._where: dict[str, tuple[str, object]] = {}  # name -> its binding (pending key or direct index)
+        self._by_env = 0  # depth of enclosing ifs whose condition names the environment
+        self._env_names: set[str] = set()  # module names whose value comes from an env read
 
     # -- results ---------------------------------------------------------
     def finish(self) -> list[Binding]:
         out: list[Binding] = []
         for group in self.pending.values():
             last = group[-1].binding
+            literal = [p.binding for p in group if p.literal]
+            if len(group) > 1 and any(p.conditional for p in group) and literal and not any(p.by_env for p in group):
+                # if _raw: X = _raw.split(",") else: X = [...]; X = a if cond else b: every
+                # literal branch is judged at its own line (a branch computed from an env
+                # variable is that variable's value, judged where it is set)
+                out.extend(literal)
+                continue
             if len(group) > 1 and any(p.conditional for p in group):
                 lines = ", ".join(str(p.binding.lit.loc.line) for p in group)
                 why = f"assigned at lines {lines}; which value applies depends on a condition"
@@ -140,11 +151,17 @@ class _Reader:
             lit = None
         return lit, tuple(dict.fromkeys(r.name for r in self.folder.env_reads))
 
-    def _pend(self, binding: Binding, conditional: bool) -> None:
+    def _runtime(self, test: ast.expr) -> bool:
+        """A condition decided only at run time: unknown here, or read from the environment."""
+        lit, env = self._fold(test)
+        return lit is None or isinstance(lit.value, Unknown) or bool(env) or any(
+            isinstance(n, ast.Name) and n.id in self._env_names for n in ast.walk(test))
+
+    def _pend(self, binding: Binding, conditional: bool, literal: bool = False) -> None:
         # A field is keyed by its class and name: a module constant DEBUG and a
         # field whose env variable is DEBUG are two different values.
         key = (binding.kind, *(binding.aliases[0] if binding.kind == "field" else binding.parts))
-        self.pending.setdefault(key, []).append(_Pending(binding, conditional))
+        self.pending.setdefault(key, []).append(_Pending(binding, conditional, literal, self._by_env > 0))
         if binding.kind == "constant":
             self._where[binding.parts[-1]] = ("pending", key)
 
@@ -220,6 +237,13 @@ class _Reader:
                     self.folder.scope.pop((alias.asname or alias.name).split(".")[0], None)
             elif isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
                 continue
+            elif isinstance(stmt, ast.If) and _names_environment(stmt.test):
+                self._by_env += 1
+                try:
+                    for sub in _sub_blocks(stmt):
+                        self.block(sub, owner, conditional=True)
+                finally:
+                    self._by_env -= 1
             elif isinstance(stmt, _BLOCKS):
                 for sub in _sub_blocks(stmt):
                     self.block(sub, owner, conditional=True)
@@ -232,6 +256,11 @@ class _Reader:
         if not names:
             return
         value = stmt.value
+        if isinstance(value, ast.IfExp) and not _names_environment(value.test) and self._runtime(value.test):
+            # X = a if cond else b, cond known only at run time: each branch is a value X can have
+            for branch in (value.body, value.orelse):
+                self._assign(ast.copy_location(ast.Assign(targets=list(targets), value=branch), branch), owner, True)
+            return
         if owner and isinstance(value, ast.Call) and dotted(value.func).split(".")[-1] == "Field":
             # a pydantic BaseModel field: its default, like a settings field's
             default, factory, _ = _field_call(value)
@@ -243,9 +272,12 @@ class _Reader:
                 lit, env = self._fold(default)  # type: ignore[assignment]  # the variables are declared by their first, narrower assignment
         else:
             lit, env = self._fold(value)  # type: ignore[assignment]  # the variables are declared by their first, narrower assignment
+        derived = bool(env) or any(isinstance(n, ast.Name) and n.id in self._env_names for n in ast.walk(value))
         if _is_container(stmt.value):
             env = ()  # an env read inside a literal dict/list backs a member, not the whole value
         for name in names:
+            if derived and not owner:
+                self._env_names.add(name)
             if lit is None:
                 self.folder.scope.pop(name, None)
                 continue
@@ -254,7 +286,8 @@ class _Reader:
             kind = "attribute" if owner else "constant"
             # DEBUG = os.getenv("DEBUG_MODE", "false") == "true" is also addressable as DEBUG_MODE.
             aliases = tuple((e,) for e in env if (e.upper(),) != tuple(p.upper() for p in parts)) if len(env) == 1 else ()
-            self._pend(Binding(parts, ".".join(parts), lit, env, aliases, kind), conditional)
+            literal = not derived and not isinstance(lit.value, Unknown)
+            self._pend(Binding(parts, ".".join(parts), lit, env, aliases, kind), conditional, literal)
 
     # -- classes ---------------------------------------------------------
     def _class(self, node: ast.ClassDef, owner: tuple[str, ...]) -> None:
@@ -420,6 +453,20 @@ def _sub_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     out = [getattr(stmt, "body", []), getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
     out.extend(h.body for h in getattr(stmt, "handlers", []))
     return out
+
+
+_ENV_WORD = re.compile(r"(?:^|_)(?:env|environment)(?:$|_)|^(?:prod|production|staging|stage|dev|development|local|test|testing|debug)$", re.IGNORECASE)
+
+
+def _names_environment(test: ast.expr) -> bool:
+    """A condition that chooses by environment (``ENV == "production"``,
+    ``settings.DEBUG``): its branches are values for different environments."""
+    for node in ast.walk(test):
+        word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else (
+            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else "")
+        if word and _ENV_WORD.search(word):
+            return True
+    return False
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -20,7 +20,7 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITI
 
 def fingerprint(*parts: object) -> str:
     """Stable identity of a finding: what it is about, never its line."""
-    return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    return sha256("\x1f".join(str(p) for p in parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 IGNORE_MARKER = "velro-policy:"  # starts every inline ignore comment (see ``suppress``)

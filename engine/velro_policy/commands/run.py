@@ -47,7 +47,9 @@ def display_path(path: str) -> str:
     rel = os.path.normpath(path)  # what relpath gives for a relative path inside cwd, 5x cheaper (once per file)
     if os.path.isabs(rel) or rel.startswith(".."):
         rel = os.path.relpath(path)
-    return (rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/")
+    from velro_policy.inputs._files import shown_name  # a name that is not UTF-8 is shown escaped
+
+    return shown_name((rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/"))
 
 
 def select_rules(rules: list[Rule], only: list[str], skip: list[str]) -> list[Rule]:

@@ -96,7 +96,7 @@ def _git_ignored(paths: list[str]) -> set[str]:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode() + b"\0",
+        out = subprocess.run(["git", "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0",
                              capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return set()

@@ -20,6 +20,8 @@ _ENV_FUNCS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get", 
 _CONFIG_FUNCS = frozenset({"config", "decouple.config", "env"})
 _DYNAMIC = frozenset({"importlib.import_module", "import_module", "__import__", "importlib.__import__"})
 _LIMIT_DECORATORS = frozenset({"limit", "shared_limit"})
+_FOLDABLE_CALLS = _ENV_FUNCS | _CONFIG_FUNCS | {"str", "int", "float", "bool", "list", "tuple", "set", "frozenset", "dict", "len",
+                                                 "sorted", "min", "max", "abs", "round"}
 
 
 class ImportRef(NamedTuple):
@@ -228,6 +230,9 @@ class Facts:
             deps = tuple(_src(e) for e in elts[1:] if _is_depends(e))
             if deps:
                 self.annotated[name] = deps
+            return
+        if isinstance(value, ast.Call) and dotted(value.func) not in _FOLDABLE_CALLS and not isinstance(value.func, ast.Attribute):
+            self.folder.scope.pop(name, None)  # router = APIRouter(...): not a constant; folding it would cost an unparse
             return
         lit = self.fold(value)
         if isinstance(lit.value, Unknown):

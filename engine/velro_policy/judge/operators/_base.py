@@ -20,8 +20,13 @@ class Context(NamedTuple):
     secret: bool = False  # the value is a secret: show nothing of it but ctx.shown
 
     def quote(self, part: str) -> str:
-        """Show a piece of the value (an origin in a list...) unless it is secret."""
-        return "<masked>" if self.secret else repr(part)
+        """Show a piece of the value (an origin in a list...) unless it is secret; a URL password
+        or a secret-looking literal inside it is masked (``masking.scrub``)."""
+        if self.secret:
+            return "<masked>"
+        from velro_policy.values.masking import scrub
+
+        return scrub(repr(part))
 
 
 class OperatorFunc(Protocol):

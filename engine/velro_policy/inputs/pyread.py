@@ -371,10 +371,7 @@ class _Reader:
                 if lit is not None:
                     self.direct.append(Binding(parts, ".".join(parts) + "()", lit, (), (), "return"))
             elif isinstance(stmt, ast.Return) and stmt.value is not None and _LIMIT_HELPER.search(parts[-1]):
-                # def login_limit(): return "15/minute" (or limit("15/minute"), or a local holding it)
-                lit, env = self._fold(stmt.value)
-                if lit is not None and isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool):
-                    self.direct.append(Binding(parts, ".".join(parts) + "()", Lit(lit.value, self.folder.loc(stmt.value), lit.items), env, (), "return"))
+                self._limit_return(stmt.value, parts)
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and not _is_container(stmt.value)
                   and isinstance(stmt.targets[0], (ast.Name, ast.Attribute))):
                 self._scalar_local(stmt.targets[0], stmt.value, cls, conditional)
@@ -397,6 +394,12 @@ class _Reader:
                 for sub in _sub_blocks(stmt):
                     self._function_body(sub, parts, cls, True)
 
+
+    def _limit_return(self, value: ast.expr, parts: tuple[str, ...]) -> None:
+        """def login_limit(): return "15/minute" (or limit("15/minute"), or a local holding it)."""
+        lit, env = self._fold(value)
+        if lit is not None and isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool):
+            self.direct.append(Binding(parts, ".".join(parts) + "()", Lit(lit.value, self.folder.loc(value), lit.items), env, (), "return"))
 
     def _scalar_local(self, target: ast.expr, value: ast.expr, cls: tuple[str, ...], conditional: bool) -> None:
         """``base = int(os.getenv("BASE_REQS_PER_MINUTE", "150"))`` inside a

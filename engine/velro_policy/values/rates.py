@@ -218,11 +218,12 @@ def _groups(value: object) -> list[list[Rate]]:
         window = next((lowered[k] for k in _WINDOW_KEYS if k in lowered), None)
         if isinstance(count, str) and window is None:
             return _groups(count)
-        durations = [(lowered[k], secs) for k, secs in _DURATION_KEYS.items() if k in lowered]
+        durations = [(_number(lowered[k]), secs) for k, secs in _DURATION_KEYS.items() if k in lowered]
         explicit = any(k in lowered for k in _WINDOW_KEYS if k != "seconds")
-        if _number(count) is not None and durations and not explicit and all(_number(v) is not None for v, _ in durations):
+        times = _number(count)
+        if times is not None and durations and not explicit and all(n is not None for n, _ in durations):
             # fastapi-limiter RateLimiter(times=5, minutes=1, seconds=30): the window is their sum
-            return [[Rate(int(count), _window(sum(_number(v) * secs for v, secs in durations)))]]  # type: ignore[operator]
+            return [[Rate(times, _window(sum((n or 0) * secs for n, secs in durations)))]]
         if isinstance(count, (int, float)) and not isinstance(count, bool) and window is not None:
             return [[Rate(int(count), _window(window))]]
         unit_keyed = _unit_keyed(value)

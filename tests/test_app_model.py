@@ -54,7 +54,7 @@ def app_package(root: Path) -> None:
     write(root / "app/api/routes/debug.py", 'from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/debug")\n\n\n'
                                             '@router.get("/env")\ndef env():\n    return {}\n')
     write(root / "app/api/routes/unused.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
-                                             '@router.get("/boom")\ndef boom():\n    try:\n        pass\n    except Exception as e:\n'
+                                             '@router.get("/boom")\ndef boom():\n    try:\n        do_work()\n    except Exception as e:\n'
                                              "        raise HTTPException(status_code=500, detail=str(e))\n")
     write(root / "app/api/deps.py", "import jwt\nfrom app.core.config import settings\n\n\ndef get_current_user(token: str = ''):\n"
                                     '    return jwt.decode(token, settings.AUTH_SIGNING_KEY, algorithms=["HS256"])\n')
@@ -221,7 +221,7 @@ def test_broken_deployed_module_is_a_finding(tmp_path: Path, monkeypatch: pytest
 def test_unmounted_router_leaking_exceptions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clean_app(tmp_path)
     write(tmp_path / "routes/unused.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
-                                         '@router.get("/boom")\ndef boom():\n    try:\n        pass\n    except Exception as e:\n'
+                                         '@router.get("/boom")\ndef boom():\n    try:\n        do_work()\n    except Exception as e:\n'
                                          "        raise HTTPException(status_code=500, detail=str(e))\n")
     code, out = check(tmp_path, monkeypatch)
     assert code == 0, out
@@ -248,7 +248,7 @@ def test_routes_document_for_app_rules(tmp_path: Path) -> None:
 def test_incomplete_model_drops_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clean_app(tmp_path)
     write(tmp_path / "main.py", (tmp_path / "main.py").read_text() + "import importlib\nimportlib.import_module(PLUGIN)\n")
-    write(tmp_path / "routes/unused.py", "from fastapi import HTTPException\n\n\ndef boom():\n    try:\n        pass\n"
+    write(tmp_path / "routes/unused.py", "from fastapi import HTTPException\n\n\ndef boom():\n    try:\n        do_work()\n"
                                          "    except Exception as e:\n        raise HTTPException(status_code=500, detail=str(e))\n")
     code, out = check(tmp_path, monkeypatch)
     assert code == 1 and "routes/unused.py:8" in out and "no finding is dropped as undeployed" in out

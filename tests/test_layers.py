@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "judge": {"base", "values"},
     "policy": {"base", "values", "judge"},  # validates operator params and project checks against judge's registries
     "inputs": {"base", "values"},
-    "settle": {"base", "values"},
+    "settle": {"base", "values", "inputs"},  # inline ignores are read from the files (inputs._files: caps, special files)
     "reporters": {"base", "values"},
     "commands": {"base", "values", "judge", "policy", "inputs", "settle", "reporters"},
     "main": {"base", "values", "commands", "reporters", "policy"},

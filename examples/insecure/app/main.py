@@ -34,3 +34,6 @@ async def login(request: Request) -> dict:
 
 
 uvicorn.run(app, host="0.0.0.0", port=8000, reload=True)
+
+# The middleware modules are part of the deployed app (the guide lists them under Core Security Components).
+from app.middleware import rate_limiting_enhanced, security_enhanced  # noqa: E402,F401

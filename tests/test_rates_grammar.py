@@ -186,3 +186,13 @@ def test_counts_named_with_their_unit() -> None:
     assert table_rate_at_most(3600, "3/hour", _ctx('RATE_LIMITS["reset_time"]')) is None
     # a malformed string in a table is still judged
     assert table_rate_at_most("2/h", "3/hour", _ctx()) is not None
+
+
+def test_a_tier_of_endpoints_is_judged_entry_by_entry_not_as_one_limit() -> None:
+    # {"free": {"api": ..., "auth_login": ...}}: the api and login rules judge each entry at its line
+    assert table_rate_at_most({"api": "1000/minute", "auth_login": "3/hour"}, "100/minute", _ctx('RATE_LIMITS["free"]')) is None
+    # a tier that is itself one limit is judged, other keys (a monthly quota) aside
+    tier = {"requests_per_minute": 150, "generations_per_month": 10}
+    assert table_rate_at_most(tier, "100/minute", _ctx('PLAN_LIMITS["basic"]')) == "allows 150/minute; must be at most 100/minute"
+    # tiers of one endpoint are alternatives: the loosest counts
+    assert table_rate_at_most({"free": "3/hour", "enterprise": "30/hour"}, "3/hour", _ctx('LIMITS["auth_login"]')) == "allows 30/hour; must be at most 3/hour"

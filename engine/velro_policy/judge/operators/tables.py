@@ -67,6 +67,10 @@ def no_literal(value: object, param: object, ctx: Context) -> str | None:
 
 
 _RATE_LIKE = re.compile(r"\d\s*(/|per\b|every\b)", re.IGNORECASE)
+# Keys that name endpoints rather than tiers: a dict keyed by them (a tier
+# {"free": {"api": ..., "auth_login": ...}}) is a table whose entries the
+# policy's per-kind selectors judge one by one, not a limit of its own.
+_ENDPOINT_KEY = re.compile(r"log_?in|sign_?in|sign_?up|auth|regist|generat|password|forgot|(?:^|_)api(?:$|_)", re.IGNORECASE)
 
 
 def _rate_leaves(value: object) -> list[object]:
@@ -88,6 +92,13 @@ def _rate_leaves(value: object) -> list[object]:
     return []
 
 
+def _is_rate(value: dict[object, object]) -> bool:
+    """A dict that is itself one limit ({"requests_per_minute": 150, "generations_per_month": 10})."""
+    from velro_policy.values.rates import is_rate_word
+
+    return any(is_rate_word(str(k)) for k in value)
+
+
 @operator({"type": "string", "pattern": r"^\s*\d+\s*(/|per|\s)\s*\d*\s*[A-Za-z]+\s*$",
            "description": "For entries found in tables by their key names: like rate_at_most, but a value that is not rate-shaped (a quota such as generations_per_month: 10, a flag, a name) is not a rate limit and is not judged; per-tier dicts hold every rate-shaped tier to the limit."})
 def table_rate_at_most(value: object, param: str, ctx: Context) -> str | None:
@@ -95,6 +106,8 @@ def table_rate_at_most(value: object, param: str, ctx: Context) -> str | None:
     from velro_policy.judge.operators.rates import rate_at_most
     from velro_policy.values.rates import rates_named
 
+    if isinstance(value, dict) and not isinstance(value, Unknown) and any(_ENDPOINT_KEY.search(str(k)) for k in value) and not _is_rate(value):
+        return None
     for leaf in _rate_leaves(rates_named(value, ctx.key)):
         try:
             reason = rate_at_most(leaf, param, ctx)

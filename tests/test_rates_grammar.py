@@ -196,3 +196,9 @@ def test_a_tier_of_endpoints_is_judged_entry_by_entry_not_as_one_limit() -> None
     assert table_rate_at_most(tier, "100/minute", _ctx('PLAN_LIMITS["basic"]')) == "allows 150/minute; must be at most 100/minute"
     # tiers of one endpoint are alternatives: the loosest counts
     assert table_rate_at_most({"free": "3/hour", "enterprise": "30/hour"}, "3/hour", _ctx('LIMITS["auth_login"]')) == "allows 30/hour; must be at most 3/hour"
+
+
+def test_a_policy_limit_may_use_short_units_the_schema_allows() -> None:
+    assert rate_at_most("4/hour", "3/h", _ctx()) == "allows 4/hour; must be at most 3/hour"
+    assert rate_at_most("3/h", "3/h", _ctx()) is not None  # the value is still held to the library's grammar
+    assert rate_at_most("100/minute", "100/min", _ctx()) is None

@@ -158,6 +158,22 @@ def parse_one(text: str) -> Rate:
     return found[0]
 
 
+_PARAM = re.compile(r"^\s*(\d+)\s*(?:/|per|\s)\s*(\d+)?\s*([a-zA-Z]+)\s*$", re.IGNORECASE)
+
+
+def parse_limit_param(text: str) -> Rate:
+    """A policy's limit (``rate_at_most: 3/hour``): the limits grammar, and for
+    policies written before it the short units the schema allows (``3/h``,
+    ``100/min``).  The *values* judged are held to the library's grammar."""
+    try:
+        return parse_one(text)
+    except RateError:
+        m = _PARAM.match(text)
+        if not m or m.group(3).lower() not in UNIT_SECONDS:
+            raise
+        return Rate(int(m.group(1)), int(m.group(2) or 1) * UNIT_SECONDS[m.group(3).lower()])
+
+
 def strictest(rates: list[Rate]) -> Rate:
     """The effective rate of limits that all apply (a request must pass each):
     the slowest of them."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from velro_policy.judge.operators._base import Context, operator
-from velro_policy.values.rates import RateError, loosest, parse_one, rates_named
+from velro_policy.values.rates import RateError, loosest, parse_limit_param, rates_named
 
 
 @operator({"type": "string", "pattern": r"^\s*\d+\s*(/|per|\s)\s*\d*\s*[A-Za-z]+\s*$", "description": "A rate such as '3/hour' or '100 per minute'; the value (string, (count, seconds) tuple, {'requests':..,'window':..} dict) must be at most as permissive. A malformed rate is a finding."})
@@ -13,7 +13,7 @@ def rate_at_most(value: object, param: str, ctx: Context) -> str | None:
     applies); several limits in one string all apply, so the strictest
     part counts; per-tier alternatives count by the loosest tier.  A bare
     count is a rate when its name carries the unit (``..._PER_HOUR=25``)."""
-    limit = parse_one(param)
+    limit = parse_limit_param(param)
     try:
         worst = loosest(rates_named(value, ctx.key))
     except RateError:

@@ -167,13 +167,14 @@ def test_pairing_is_configurable(tmp_path: Path, pairing: str, rule: str) -> Non
 
 # -- failing closed, masking, unknowns ------------------------------------------
 
-def test_python2_settings_module_is_exit_2_with_file_and_line(tmp_path: Path) -> None:
+def test_python2_settings_module_is_a_high_finding_with_file_and_line(tmp_path: Path) -> None:
+    # No entry point: every module counts as deployed, and a deployed module that does not
+    # parse is a finding (velro/unparseable-module, exit 1), never a silent pass (issue 14).
     write(tmp_path / "settings.py", 'DEBUG = False\nprint "deploying"\n')
     res = velro(["check", ".", "--target", "settings"], cwd=tmp_path)
-    assert res.returncode == 2
+    assert res.returncode == 1
     assert "Traceback" not in res.stderr
-    errors = [line for line in res.stderr.splitlines() if line.startswith("velro-policy: error:")]
-    assert len(errors) == 1 and "settings.py:2" in errors[0] and "not valid Python 3" in errors[0]
+    assert "settings.py:2" in res.stdout and "velro/unparseable-module" in res.stdout and "not valid Python 3" in res.stdout
 
 
 def test_deeply_nested_literal_is_exit_2(tmp_path: Path) -> None:

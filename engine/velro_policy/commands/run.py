@@ -137,7 +137,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
     problems = [p for p in problems if p.kind not in tolerated]
     files = [
         FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
-        for doc in documents
+        for doc in documents if doc.target != "app"  # the app model is a document, not a file
     ]
     findings, notes, fixed = suppress.settle(
         findings, documents, files, rules=rules, known_ids=[r.id for r in pack.rules], config=config,

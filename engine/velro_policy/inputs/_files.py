@@ -141,7 +141,9 @@ def project_relative(path: str, root: str | None) -> str:
         folder = _project_relative(os.path.join(head, _NO_NAME), root, cwd)[:-len(_NO_NAME)]
         if len(_RELATIVE_FOLDERS) < 100_000:
             _RELATIVE_FOLDERS[key] = folder
-    return folder + name if name and name != "." and not name.startswith("..") else _project_relative(path, root, cwd)
+    if not name or name == "." or name.startswith("..") or name in (os.path.basename(cwd), os.path.basename(root or "")):
+        return _project_relative(path, root, cwd)  # "..", or a path that may be the base folder itself ("../x" from /tmp/x)
+    return folder + name
 
 
 _RELATIVE_FOLDERS: dict[tuple[str, str | None, str], str] = {}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from velro_policy.inputs import SOURCES, LoadContext, committed, sources_for
+from velro_policy.inputs._files import shown_name
 from velro_policy.inputs.discover import discover
 from velro_policy.judge.evaluate import exit_code, judge_documents, problem_findings
 from velro_policy.model import Document, FileSummary, Finding, Problem, RunResult
@@ -47,8 +48,6 @@ def display_path(path: str) -> str:
     rel = os.path.normpath(path)  # what relpath gives for a relative path inside cwd, 5x cheaper (once per file)
     if os.path.isabs(rel) or rel.startswith(".."):
         rel = os.path.relpath(path)
-    from velro_policy.inputs._files import shown_name  # a name that is not UTF-8 is shown escaped
-
     return shown_name((rel if not rel.startswith("..") else os.path.abspath(path)).replace(os.sep, "/"))
 
 

@@ -7,7 +7,6 @@ the pack is an error (exit 2) with the nearest ids as suggestions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from difflib import get_close_matches
 from fnmatch import fnmatchcase
 
 from velro_policy.errors import ConfigError
@@ -29,6 +28,8 @@ def check_known(patterns: Iterable[str], known: Iterable[str], *, where: str, pa
         if any(c in pattern for c in GLOB_CHARS):
             hint = "check the glob (velro-policy policies list shows every rule id)"
         else:
+            from difflib import get_close_matches  # only for a typo: not on every run's start-up
+
             near = get_close_matches(pattern, known, n=3, cutoff=0.6)
             hint = f"did you mean {' or '.join(near)}?" if near else "velro-policy policies list shows every rule id"
         raise ConfigError(f"{where}: {pattern} matches no rule; {hint}", path=path or "")

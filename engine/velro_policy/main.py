@@ -139,6 +139,45 @@ def app_cmd(directory: str, fmt: str, config: str | None) -> None:
         raise SystemExit(app(directory, fmt, config))
 
 
+@cli.command("report")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the report as one self-contained HTML page (no script, no network; printable) to FILE.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["html", "markdown"]),
+              help="Also (or instead) write this format to --output or stdout (default: markdown to stdout when --html is not given).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), metavar="FILE", help="Write --format to FILE instead of stdout.")
+@click.option("--probe-recording", type=click.Path(dir_okay=False), metavar="FILE.probe.json",
+              help="Fill the post-deployment checklist and the live headers from a `probe --record` recording.")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest velro-policy.yaml or [tool.velro-policy]).")
+@click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+@click.option("--debug", is_flag=True, hidden=True)
+def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: str | None, probe_recording: str | None,
+               policies: tuple[str, ...], config: str | None, no_cache: bool, debug: bool) -> None:
+    """Show where a project stands against the guide, as the guide draws it.
+
+    Runs `check` on DIRECTORY (default: .) and lays its findings out as the
+    guide's tables: the environment-variable matrix (one column per env file
+    and settings defaults, each value masked if secret, green or red), the
+    routes with their rate limits, the six security headers and the CORS
+    origins per environment, and the pre- and post-deployment checklists.
+
+    \b
+    velro-policy report --html posture.html
+    velro-policy report --format markdown >> "$GITHUB_STEP_SUMMARY"
+    velro-policy report --html posture.html --probe-recording prod.probe.json
+
+    Exit 0 when the report was written, findings or not (use `check` to gate);
+    2 when it could not be (missing DIR, bad option, unusable recording).
+    """
+    with error_handler(debug):
+        from velro_policy.commands.report import ReportOptions, report
+
+        raise SystemExit(report(ReportOptions(
+            directory=directory, html=html_file, fmt=fmt, output=output, probe_recording=probe_recording,
+            config=config, policies=list(policies), use_cache=not no_cache)))
+
+
 @cli.group()
 def policies() -> None:
     """List and validate policies."""

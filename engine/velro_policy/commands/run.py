@@ -75,8 +75,13 @@ def load_pack(opts: Options) -> pack_mod.Pack:
     return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
 
 
-def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
-    """One run, as data.  Each step is one call; a new step slots in here."""
+def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str, Any] | None = None) -> RunResult:
+    """One run, as data.  Each step is one call; a new step slots in here.
+
+    ``seen``, when given, receives what the run read on the way (``loaded``: the documents as
+    read, ``documents``: as judged, with the effective ones; ``app``: the app step or None), for
+    ``report``, which shows values beside the findings.
+    """
     pack = pack or load_pack(opts)
     config = pack.config
     rules = select_rules(pack.rules, opts.only, opts.skip)
@@ -116,12 +121,16 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None) -> RunResult:
         documents = load_documents(found.files, ctx)
     from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)
 
+    if seen is not None:
+        seen["loaded"] = list(documents)
     documents = derive(documents, rules, config)
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
     app = app_step(opts, root, config, rules)
     if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
         documents.append(app.document)
+    if seen is not None:
+        seen["documents"], seen["app"] = documents, app
     findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])

@@ -36,21 +36,33 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def outputs(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[int, dict[str, bytes], str]]:
+    """Per --jobs value: exit code, every format's bytes (one run writes all five), stderr."""
+    out: dict[int, tuple[int, dict[str, bytes], str]] = {}
+    for jobs in (1, 2):
+        folder = tmp_path_factory.mktemp(f"jobs{jobs}")
+        formats = [arg for fmt in FORMATS[1:] for arg in ("--format", f"{fmt}={folder / fmt}")]
+        res = velro(["check", "--format", "text", *formats, "--jobs", str(jobs), "."], cwd=tree)
+        written = {fmt: (folder / fmt).read_bytes() for fmt in FORMATS[1:]}
+        out[jobs] = (res.returncode, {"text": res.stdout.encode(), **written}, res.stderr)
+    return out
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_jobs_output_is_byte_identical(tree: Path, fmt: str) -> None:
-    serial = velro(["check", "--format", fmt, "--jobs", "1", "."], cwd=tree)
-    parallel = velro(["check", "--format", fmt, "--jobs", "2", "."], cwd=tree)
-    assert serial.returncode == parallel.returncode == 1, serial.stderr + parallel.stderr
-    assert serial.stdout == parallel.stdout
-    assert serial.stderr == parallel.stderr
-    assert len(serial.stdout) > 1000
+def test_jobs_output_is_byte_identical(outputs: dict[int, tuple[int, dict[str, bytes], str]], fmt: str) -> None:
+    (serial_rc, serial, serial_err), (parallel_rc, parallel, parallel_err) = outputs[1], outputs[2]
+    assert serial_rc == parallel_rc == 1, serial_err + parallel_err
+    assert serial[fmt] == parallel[fmt]
+    assert serial_err == parallel_err
+    assert len(serial[fmt]) > 1000
 
 
-def test_jobs_output_holds_every_kind_of_finding(tree: Path) -> None:
+def test_jobs_output_holds_every_kind_of_finding(outputs: dict[int, tuple[int, dict[str, bytes], str]]) -> None:
     """The comparison above is not vacuous: env, committed-secret, project, settings and code findings are all there."""
     import json
 
-    out = json.loads(velro(["check", "--format", "json", "--jobs", "2", "."], cwd=tree).stdout)
+    out = json.loads(outputs[2][1]["json"])
     ids = {f["rule_id"] for f in out["findings"]}
     assert "velro/env-secret-committed" in ids, sorted(ids)
     assert any(i.startswith("velro/project-") for i in ids), sorted(ids)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, velro, write
 
 
@@ -73,3 +75,28 @@ def test_bad_test_file_is_exit_2_with_location(tmp_path: Path) -> None:
     res = velro(["test", str(pack)])
     assert res.returncode == 2
     assert "bad.test.yaml:6" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_code_cases_share_one_semgrep_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`velro-policy test` scans every case's Python files in one Semgrep start; each case takes
+    its files' slice, and the verdicts are those of a per-case scan (the shipped pack's expected
+    lines, above, are the proof of equality)."""
+    import io
+    import subprocess
+
+    from velro_policy.commands import policytest
+
+    started: list[str] = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(cmd: list[str], *args: object, **kwargs: object) -> object:
+        if "scan" in cmd[:2]:
+            started.append(cmd[0])
+        return real_popen(cmd, *args, **kwargs)  # type: ignore[call-overload]  # pass-through
+
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    out = io.StringIO()
+    code_files = [str(p) for p in sorted((REPO / "policies" / "velro").glob("code*.y*ml"))]
+    assert policytest.run_tests(code_files, coverage=False, require_coverage=False, out=out) == 0, out.getvalue()
+    assert out.getvalue().count("ok   ") >= 10
+    assert len(started) == 1, started

@@ -86,6 +86,47 @@ def _outcome(rule_id: str, result: Any) -> tuple[str, list[int]]:
     return ("pass" if rule_id in result.applied else "skip"), []
 
 
+def _one_semgrep_scan(rules: Any, root: Path) -> Any:
+    """Every case's Python files scanned by one Semgrep process (a start costs seconds; a case's
+    own run then takes its files' slice: see inputs.code.shared_scan)."""
+    import contextlib
+
+    from velro_policy.inputs import code
+
+    code_rules = [r for r in rules if r.target == code.TARGET]
+    py_files = sorted(str(p) for p in root.rglob("*.py") if p.is_file())
+    if not code_rules or not py_files:
+        return contextlib.nullcontext()
+    return code.shared_scan(code.build_config(code_rules)[0], py_files, {})
+
+
+def _report_case(case: dict[str, Any], result: Any, known: set[str], seen: dict[str, set[str]], out: Any) -> bool:
+    """Write the case's verdict line(s); True when it failed."""
+    problems = [f"{p.message}" for p in result.problems]
+    diffs: list[str] = []
+    if problems:
+        diffs.append("input could not be checked: " + "; ".join(problems))
+    for rid, expected in case["expect"].items():
+        if rid not in known:
+            diffs.append(f"{rid}: no such rule in the loaded policies")
+            continue
+        got, lines = _outcome(rid, result)
+        seen[rid].add(got)
+        want = "fail" if isinstance(expected, dict) else expected
+        want_lines = expected["fail"] if isinstance(expected, dict) else None
+        if got != want or (want_lines is not None and sorted(want_lines) != lines):
+            at = f" at lines {lines}" if lines else ""
+            diffs.append(f"{rid}: expected {want}{f' at lines {sorted(want_lines)}' if want_lines else ''}, got {got}{at}")
+    where = f"{case['_file']}:{case['_line']}"
+    if diffs:
+        out.write(f"FAIL {where} {case['name']}\n")
+        for d in diffs:
+            out.write(f"     {d}\n")
+        return True
+    out.write(f"ok   {where} {case['name']}\n")
+    return False
+
+
 def run_tests(paths: list[str], *, coverage: bool, require_coverage: bool, out: Any = None) -> int:
     from velro_policy.commands.run import Options, collect
 
@@ -99,37 +140,21 @@ def run_tests(paths: list[str], *, coverage: bool, require_coverage: bool, out: 
     failed_cases = 0
     total = 0
     seen: dict[str, set[str]] = {rid: set() for rid in known}
-    for tf in files:
-        for case in _load_tests(tf):
-            total += 1
-            with tempfile.TemporaryDirectory(prefix="velro-test-") as tmp:
-                folder = Path(tmp)
-                _materialise(case, folder)
+    cases = [case for tf in files for case in _load_tests(tf)]
+    with tempfile.TemporaryDirectory(prefix="velro-test-") as tmp:
+        folders = []
+        for number, case in enumerate(cases):
+            folder = Path(tmp) / f"case-{number:03d}"
+            folder.mkdir()
+            _materialise(case, folder)
+            folders.append(folder)
+        with _one_semgrep_scan(pack.rules, Path(tmp)):
+            for case, folder in zip(cases, folders):
+                total += 1
                 opts = Options(paths=[str(folder)], environment=case.get("environment"), formats=[], use_cache=True)
                 result = collect(opts, pack)
-            problems = [f"{p.message}" for p in result.problems]
-            diffs: list[str] = []
-            if problems:
-                diffs.append("input could not be checked: " + "; ".join(problems))
-            for rid, expected in case["expect"].items():
-                if rid not in known:
-                    diffs.append(f"{rid}: no such rule in the loaded policies")
-                    continue
-                got, lines = _outcome(rid, result)
-                seen[rid].add(got)
-                want = "fail" if isinstance(expected, dict) else expected
-                want_lines = expected["fail"] if isinstance(expected, dict) else None
-                if got != want or (want_lines is not None and sorted(want_lines) != lines):
-                    at = f" at lines {lines}" if lines else ""
-                    diffs.append(f"{rid}: expected {want}{f' at lines {sorted(want_lines)}' if want_lines else ''}, got {got}{at}")
-            where = f"{case['_file']}:{case['_line']}"
-            if diffs:
-                failed_cases += 1
-                out.write(f"FAIL {where} {case['name']}\n")
-                for d in diffs:
-                    out.write(f"     {d}\n")
-            else:
-                out.write(f"ok   {where} {case['name']}\n")
+                if _report_case(case, result, known, seen, out):
+                    failed_cases += 1
     uncovered = []
     if coverage or require_coverage:
         out.write("\ncoverage (a failing case and a passing case per rule):\n")

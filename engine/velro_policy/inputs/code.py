@@ -34,6 +34,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from velro_policy.errors import PolicyError, ScanError
@@ -220,12 +221,65 @@ def _batches(paths: list[str]) -> list[list[str]]:
     return out
 
 
+# One scan shared by many runs (``velro-policy test``: 30 cases, one Semgrep start instead of 30).
+# Semgrep OSS judges each file on its own (taint too), so a file's results do not depend on the
+# other files of the scan; a run whose files were all in the shared scan takes its slice.
+_shared: dict[str, tuple[set[str], dict[str, Any]]] = {}
+
+
+@contextmanager
+def shared_scan(semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> Iterator[None]:
+    """Scan ``paths`` once now; inside the block, a run with the same rules over a subset of them
+    reuses that scan.  If the shared scan fails, each run scans for itself (and fails as it would)."""
+    import json
+
+    key = json.dumps(semgrep_rules, sort_keys=True)
+    try:
+        data = run_semgrep(semgrep_rules, paths, config)
+    except ScanError:
+        yield
+        return
+    _shared[key] = ({os.path.normpath(p) for p in paths}, data)
+    try:
+        yield
+    finally:
+        _shared.pop(key, None)
+
+
+def _slice_of_shared(semgrep_rules: list[dict[str, Any]], paths: list[str]) -> dict[str, Any] | None:
+    import json
+
+    if not _shared:
+        return None
+    found = _shared.get(json.dumps(semgrep_rules, sort_keys=True))
+    wanted = {os.path.normpath(p): p for p in paths}
+    if found is None or not set(wanted) <= found[0]:
+        return None
+    data = found[1]
+
+    def ours(item: dict[str, Any]) -> bool:
+        return os.path.normpath(str(item.get("path"))) in wanted
+
+    scanned = (data.get("paths") or {}).get("scanned")
+    return {
+        "results": [dict(r, path=wanted[os.path.normpath(r["path"])]) for r in data["results"] if ours(r)],
+        # errors without a path are about the rules: every run sees them
+        "errors": [e for e in data.get("errors") or () if not e.get("path") or ours(e)],
+        "paths": {"scanned": [wanted[os.path.normpath(p)] for p in scanned if os.path.normpath(p) in wanted]}
+        if isinstance(scanned, list) else None,
+        "version": data.get("version", ""),
+    }
+
+
 def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> dict[str, Any]:
     """Run Semgrep over all files (one process; more only past the command-line limit)."""
     import json
     import tempfile
     import time
 
+    reused = _slice_of_shared(semgrep_rules, paths)
+    if reused is not None:
+        return reused
     exe = find_semgrep()
     timeout = _timeout(config)
     deadline = time.monotonic() + timeout

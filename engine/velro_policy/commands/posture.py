@@ -299,16 +299,20 @@ def _rows(env_docs: list[Document], settings: list[Document], app: AppModel | No
     if app is not None:
         for s in app.settings:
             roles_of.setdefault(s.env.upper(), s.role)
-    names: list[str] = []
+    spelled: dict[str, str] = {}  # upper-cased name -> as first written (env names compare case-insensitively)
     for doc in env_docs:
-        names += [e.key.upper() for e in _entries(doc) if len(e.parts or (e.key,)) == 1]
+        for e in _entries(doc):
+            if len(e.parts or (e.key,)) == 1:
+                spelled.setdefault(e.key.upper(), e.key)
     for doc in settings:
-        names += [n.upper() for e in _entries(doc) for n in e.env] + [n.upper() for n, _ in doc.env_reads]
-    names += list(roles_of)
+        for n in [n for e in _entries(doc) for n in e.env] + [n for n, _ in doc.env_reads]:
+            spelled.setdefault(n.upper(), n)
+    for n in roles_of:
+        spelled.setdefault(n, n)
     seen = {r.variable for r in rows}
     for role, app_role, globs, guide in ROLES:
         role_rules = _matching(rules, globs)
-        for name in dict.fromkeys(names):
+        for name in spelled:
             by_app = bool(app_role) and roles_of.get(name) == app_role
             by_rule = any(sel[r.id].picks((name,)) for r in role_rules if r.target == "env")
             if not (by_app or by_rule):
@@ -324,7 +328,7 @@ def _rows(env_docs: list[Document], settings: list[Document], app: AppModel | No
             description = {JWT_ROLE: "signs the JWTs (by its use in the code)" if by_app else "JWT signing secret",
                            CORS_ROLE: "allowed CORS origins", DEBUG_ROLE: "turns the app's debug mode on",
                            RATE_ROLE: "a rate limit of the guide's table"}[role]
-            rows.append(_Row(name, role, description, row_guide, role == JWT_ROLE or masking.is_secret_key(name)))
+            rows.append(_Row(spelled[name], role, description, row_guide, role == JWT_ROLE or masking.is_secret_key(name)))
     return rows
 
 
@@ -341,7 +345,7 @@ def _judged_by(rules: list[Rule], sel: dict[str, _Selector], name: str, targets:
 def _env_lookup(doc: Document, name: str) -> Entry | None:
     found = None
     for e in _entries(doc):
-        if len(e.parts or (e.key,)) == 1 and e.key.upper() == name:
+        if len(e.parts or (e.key,)) == 1 and e.key.upper() == name.upper():
             found = e  # the last assignment wins, as the app reads it
     return found
 
@@ -349,7 +353,7 @@ def _env_lookup(doc: Document, name: str) -> Entry | None:
 def _default_lookup(doc: Document | None, name: str) -> Entry | None:
     if doc is None:
         return None
-    return next((e for e in _entries(doc) if any(n.upper() == name for n in e.env) and len(e.parts) <= 1), None)
+    return next((e for e in _entries(doc) if any(n.upper() == name.upper() for n in e.env) and len(e.parts) <= 1), None)
 
 
 def _matrix(columns: list[Column], env_docs: list[Document], settings: list[Document], judged_settings: dict[str, Document],
@@ -405,7 +409,7 @@ def _settings_cell(row: _Row, doc: Document, judged_doc: Document | None, guide:
     judged = _judged_by(rules, sel, name, ("settings",), "production")
     entry = _default_lookup(doc, name)
     if entry is None:
-        line = next((ln for n, ln in doc.env_reads if n.upper() == name), 0)
+        line = next((ln for n, ln in doc.env_reads if n.upper() == name.upper()), 0)
         if not line:
             return Cell("", UNSET, guide, "not read by this module", "")
         refs = sorted(set(index.at(path, line)))

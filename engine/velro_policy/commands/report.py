@@ -39,6 +39,8 @@ def report(opts: ReportOptions) -> int:
     if not os.path.isdir(opts.directory):
         raise InputError("directory not found", path=opts.directory)
     writes = _writes(opts)
+    if opts.probe_recording:
+        _check_recording(opts.probe_recording)
     config = opts.config or _config_for(opts.directory)
     seen: dict[str, Any] = {}
     result = collect(Options(paths=[opts.directory], policies=list(opts.policies), config=config, use_cache=opts.use_cache),
@@ -93,17 +95,22 @@ def _config_for(directory: str) -> str | None:
     return str(found) if found else None
 
 
+def _check_recording(path: str) -> None:
+    from velro_policy.inputs import http
+
+    if not os.path.basename(path).endswith(http.SUFFIX):
+        raise InputError(f"--probe-recording needs a file written by `velro-policy probe --record` (name ending in {http.SUFFIX})",
+                         path=path)
+    if not os.path.isfile(path):
+        raise InputError("probe recording not found", path=path)
+
+
 def _probe(opts: ReportOptions, config: str | None) -> tuple[Run, str]:
     """The recording judged by the pipeline (``lint FILE.probe.json``), and how the report names it."""
     from velro_policy.commands.run import Options, collect, display_path
     from velro_policy.inputs import http
 
     path = opts.probe_recording or ""
-    if not os.path.basename(path).endswith(http.SUFFIX):
-        raise InputError(f"--probe-recording needs a file written by `velro-policy probe --record` (name ending in {http.SUFFIX})",
-                         path=path)
-    if not os.path.isfile(path):
-        raise InputError("probe recording not found", path=path)
     seen: dict[str, Any] = {}
     result = collect(Options(paths=[path], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
                              targets=[http.NAME]), seen=seen)

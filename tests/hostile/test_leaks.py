@@ -178,3 +178,54 @@ def test_masking_scrub_keeps_names() -> None:
     assert mask_url_userinfo("https://a.example, http://u:p@ss@h.example/x") == "https://a.example, http://u:***@h.example/x"
     assert mask_url_userinfo("https://ghp_abcdefghijklmnop1234@github.com/o/r") == "https://***@github.com/o/r"
     assert mask_url_userinfo("https://user@host.example") == "https://user@host.example"
+
+
+REPORT_JWT = "Qw8Zt3VnR6wXy1Lp4Kd7Hs0Bf2Gj5Mc9Na3Qe6Tu8Wv1Yx4Zb7Ck0Dm2"
+TEMPLATE_JWT = "Hp8Jr1Zq8Vt3NmR6wXy1Lp4Kd7Hs0Bf2Gj5Mc9Na3Qe6Tu8Wv1Yx4Cc"
+DEFAULT_JWT = "dflt-9Kq2Lm7Np4Rs8Tv3Wx6Yz1Ab5Cd0Ef"
+CSP_TOKEN = "sk_live_7fG39HqLyjWDarjtT1zdp7dcQ"
+HEADER_TOKEN = "ghp_R4nd0mT0k3nV4lu3Xq8Zt3VnR6wXy1Lp4K"
+
+
+def test_the_posture_report_shows_no_secret_in_html_or_markdown(tmp_path: Path) -> None:
+    """``report`` prints values (the matrix, headers, origins), not only findings: every planted
+    secret stays masked in the HTML page, the markdown file and stdout."""
+    write(tmp_path / ".env.production", (
+        "ENVIRONMENT=production\nDEBUG=true\n"
+        f"JWT_SECRET={REPORT_JWT}\n"
+        f"DATABASE_URL=postgresql://u:{DB_PASSWORD}@db/app\n"
+        f'ALLOWED_ORIGINS=["https://admin:{URL_PASSWORD}@app.example.com","*"]\n'
+        f"SMTP_PASS={PASS_VALUES['SMTP_PASS']}\n"
+        f"CSP=default-src 'self'; report-uri https://r.example/?t={CSP_TOKEN}\n"
+    ))
+    write(tmp_path / ".env.example", f"ENVIRONMENT=development\nJWT_SECRET={TEMPLATE_JWT}\n")
+    write(tmp_path / "app" / "__init__.py", "")
+    write(tmp_path / "app" / "config.py", (
+        "from pydantic_settings import BaseSettings\n\n"
+        "class Settings(BaseSettings):\n"
+        '    environment: str = "production"\n'
+        f'    jwt_secret: str = "{DEFAULT_JWT}"\n'
+        f'    broker_url: str = "amqp://guest:{BROKER_PASSWORD}@rabbit:5672/"\n\n'
+        "SECURITY_HEADERS = {\n"
+        f'    "Content-Security-Policy": "default-src \'self\'; report-uri /r?k={CSP_TOKEN}",\n'
+        '    "X-Frame-Options": "DENY",\n'
+        "}\n"
+    ))
+    import json
+
+    write(tmp_path / "live.probe.json", json.dumps({"velro_probe": 1, "base_url": "https://api.example.test", "exchanges": [
+        {"probe": "page", "method": "GET", "url": "https://api.example.test/", "status": 200,
+         "headers": [["Content-Security-Policy", f"default-src 'self'; report-uri /r?k={HEADER_TOKEN}"],
+                     ["Set-Cookie", f"session={HEADER_TOKEN}"]]}]}))
+    out = tmp_path.parent / (tmp_path.name + "-report")
+    out.mkdir()
+    res = subprocess.run([sys.executable, "-m", "velro_policy", "report", ".", "--html", str(out / "r.html"), "--format", "markdown",
+                          "--probe-recording", "live.probe.json"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    md = subprocess.run([sys.executable, "-m", "velro_policy", "report", ".", "--format", "markdown", "-o", str(out / "r.md")],
+                        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert md.returncode == 0, md.stderr
+    page = (out / "r.html").read_text(encoding="utf-8")
+    assert "JWT_SECRET" in page and "chars, masked" in page and "| JWT\\_SECRET" in res.stdout  # the values are there, masked
+    assert_no_leak([REPORT_JWT, TEMPLATE_JWT, DEFAULT_JWT, CSP_TOKEN, HEADER_TOKEN, DB_PASSWORD, URL_PASSWORD, BROKER_PASSWORD,
+                    PASS_VALUES["SMTP_PASS"]], page, (out / "r.md").read_text(encoding="utf-8"), res.stdout, res.stderr, md.stdout, md.stderr)

@@ -377,7 +377,12 @@ def _matrix(columns: list[Column], env_docs: list[Document], settings: list[Docu
     return out
 
 
-def _show(name: str, value: object, secret: bool) -> str:
+def _show(name: str, value: object, secret: bool = False) -> str:
+    """``masking.show``, after masking secret-looking pieces of a longer text first: show keeps
+    the first 57 characters of a value it does not take for a secret, and a token inside one
+    (``report-uri https://r.example/?t=sk_live_...``) must not reach the page in part."""
+    if isinstance(value, str) and not secret and not masking.is_secret_key(name):
+        value = masking.scrub(value)
     return masking.show(name, value, secret=secret)
 
 
@@ -484,7 +489,7 @@ def _places(docs: list[Document], rule_ids: Iterable[str], kept: set[Location], 
                 judged = False  # production never runs with this default
             source = "env file" if doc.target == "env" else "settings"
             environment = doc.environment if doc.target == "env" else "default"
-            shown = repr(guide) if guide and e.value == guide else masking.show(str(parts[-1]), e.value)
+            shown = repr(guide) if guide and e.value == guide else _show(str(parts[-1]), e.value)
             out.append(Place(_where(e.loc.path, e.loc.line), source, e.key, environment, shown,
                              index.verdict(refs, judged=judged), tuple(refs)))
     return out
@@ -535,7 +540,7 @@ def _probe_place(header: str, guide: str, slug: str, docs: list[Document], index
         got = next((e.value for e in _entries(d) if e.parts == ("headers", header)), None)
         if got is not None:
             present += 1
-            values.append(repr(got) if got == guide else masking.show(header, got))
+            values.append(repr(got) if got == guide else _show(header, got))
     refs = index.of_rules([f"velro/http-header-{slug}"])
     shown = "; ".join(dict.fromkeys(values)) if values else "(absent)"
     where = f"{present} of {len(pages)} responses"
@@ -565,7 +570,7 @@ def _origins(matrix: list[MatrixRow], columns: list[Column], env_docs: list[Docu
                 shown: tuple[str, ...] = (cell.shown,)
             else:
                 try:
-                    shown = tuple(masking.show("origin", o) for o in parse_origins(raw)) or ("(empty list)",)
+                    shown = tuple(_show("origin", o) for o in parse_origins(raw)) or ("(empty list)",)
                 except OriginError:
                     shown = (cell.shown,)
             out.append(OriginList(col.label, row.variable, cell.where, shown, cell.verdict, cell.refs))
@@ -579,7 +584,7 @@ def _origins(matrix: list[MatrixRow], columns: list[Column], env_docs: list[Docu
             value = options.get("allow_origins")
             regex = options.get("allow_origin_regex")
             if isinstance(value, (list, tuple)) and all(isinstance(o, str) for o in value):
-                shown = tuple(masking.show("origin", o) for o in value) or ("(empty list)",)
+                shown = tuple(_show("origin", o) for o in value) or ("(empty list)",)
             elif value is None and regex is None:
                 shown = ("(none: no allow_origins)",)
             else:

@@ -110,80 +110,12 @@ def changed_since(ref: str, cwd: str = ".") -> list[str]:
     return [_rel(top, n) for n in names if os.path.isfile(os.path.join(top, n))]
 
 
-_INDEX_MAX_BYTES = 4 * 1024 * 1024
-
-
 def _redirected() -> bool:
     """Inside a git hook (a temporary index) or a redirected repository: only git itself knows."""
     return any(os.environ.get(v) for v in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"))
 
 
-def _index_and_name(path: str) -> tuple[tuple[bytes, bytes] | None, bytes] | str:
-    """(``_index_bytes`` of the work tree holding ``path``, the path's bytes relative to it), or
-    ``"none"`` when no repository is above it, or ``"ask"`` when git must decide."""
-    if _redirected():
-        return "ask"
-    root = _work_tree(os.path.dirname(path))
-    if root == _NO_REPOSITORY:
-        return "none"
-    if root is None:
-        return "ask"  # .git is a file (a worktree, a submodule)
-    data = _index_bytes(root)
-    rel = os.path.relpath(path, root).replace(os.sep, "/")
-    if data is None or rel.startswith(".."):
-        return "ask"
-    return data, os.fsencode(rel)
-
-
-def _surely_untracked(path: str) -> bool:
-    """True only when the git index certainly does not hold ``path`` (a real path).
-
-    A process saved on every ``lint .env.production``: git stores each index
-    entry's path literally in ``.git/index`` (versions 2 and 3), so a path
-    whose bytes appear nowhere in the file (compared case-insensitively) is
-    not tracked.  Anything unusual (index version 4's compressed paths, a
-    split or sparse index, ``.git`` as a file, a large index, a path that does
-    appear) answers False and git is asked.  Each index is read once per run.
-    """
-    found = _index_and_name(path)
-    if isinstance(found, str):
-        return found == "none"  # no .git above it: nothing can have been committed
-    (_, lowered), name = found  # type: ignore[misc]  # _index_and_name returns a str or a pair; its annotation is looser than the code
-    return name.lower() not in lowered
-
-
-def _surely_tracked(path: str) -> bool:
-    """True only when ``.git/index`` (version 2 or 3) certainly holds an entry named ``path``.
-
-    The saving of ``_surely_untracked`` for the other answer: a staged
-    ``.env.production`` is the file a pre-commit hook is run for.  An entry
-    is recognised where the name's bytes sit exactly as git writes them:
-    after the 16-bit flags whose low 12 bits are the name's length (and, in
-    version 3, the extended flags when the flags say so), followed by NUL,
-    at an entry start that keeps entries 8-byte aligned from offset 12.
-    """
-    found = _index_and_name(path)
-    if isinstance(found, str):
-        return False
-    (raw, _), name = found  # type: ignore[misc]  # _index_and_name returns a str or a pair; its annotation is looser than the code
-    size = len(name)
-    if size >= 0xFFF:
-        return False
-    pos = raw.find(name)
-    while pos >= 0:
-        if raw[pos + size : pos + size + 1] == b"\0" and pos >= 12 + 62:  # the first name starts at 74
-            flags = int.from_bytes(raw[pos - 2 : pos], "big")
-            if flags & 0xFFF == size and not flags & 0x4000 and (pos - 62) % 8 == 4:
-                return True
-            ext = int.from_bytes(raw[pos - 4 : pos - 2], "big")
-            if pos >= 12 + 64 and raw[4:8] == b"\0\0\0\x03" and ext & 0xFFF == size and ext & 0x4000 and (pos - 64) % 8 == 4:
-                return True
-        pos = raw.find(name, pos + 1)
-    return False
-
-
 _WORK_TREES: dict[str, str | None] = {}
-_INDEXES: dict[str, tuple[tuple[int, int, int], tuple[bytes, bytes] | None]] = {}
 
 
 _NO_REPOSITORY = "\0none"
@@ -204,33 +136,8 @@ def _work_tree(folder: str) -> str | None:
     return found
 
 
-def _index_bytes(root: str) -> tuple[bytes, bytes] | None:
-    """``.git/index`` as read and lower-cased, when its paths are all stored literally (else None).
-    Cached by the file's identity, size and mtime, so a changed index is read again."""
-    index = os.path.join(root, ".git", "index")
-    try:
-        st = os.stat(index)
-    except OSError:
-        return None
-    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-    cached = _INDEXES.get(root)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    data: tuple[bytes, bytes] | None = None
-    try:
-        with open(index, "rb") as fh:
-            raw = fh.read(_INDEX_MAX_BYTES + 1)
-        if (len(raw) <= _INDEX_MAX_BYTES and raw[:4] == b"DIRC" and raw[4:8] in (b"\0\0\0\x02", b"\0\0\0\x03")
-                and b"sdir" not in raw and b"link" not in raw):  # not a sparse or split index
-            data = (raw, raw.lower())
-    except OSError:
-        data = None
-    _INDEXES[root] = (stamp, data)
-    return data
-
-
 # More paths than this: list the whole index of their work tree once instead of
-# searching it per path (a substring search of .git/index per path is quadratic).
+# asking git about each path on one long command line.
 _LIST_WHOLE_INDEX = 64
 
 
@@ -248,11 +155,10 @@ def tracked(paths: list[str], *, resolved: bool = False, failures: list[str] | N
     real = sorted(set(paths) if resolved else {os.path.realpath(p) for p in paths})
     if len(real) > _LIST_WHOLE_INDEX and not _redirected():
         return _tracked_by_listing(real, failures)
-    real = [p for p in real if not _surely_untracked(p)]
-    sure = {p for p in real if _surely_tracked(p)}
-    real = [p for p in real if p not in sure]
+    if not _redirected():  # with no repository above a path, nothing can have been committed: git is not asked
+        real = [p for p in real if _work_tree(os.path.dirname(p)) != _NO_REPOSITORY]
     if not real:
-        return sure
+        return set()
 
     def ask(folder: str, group: list[str], last: bool = False) -> set[str] | None:
         try:
@@ -266,8 +172,8 @@ def tracked(paths: list[str], *, resolved: bool = False, failures: list[str] | N
 
     first = ask(os.path.dirname(real[0]), real)
     if first is not None:
-        return first | sure
-    out: set[str] = set(sure)
+        return first
+    out: set[str] = set()
     by_dir: dict[str, list[str]] = {}
     for p in real:
         by_dir.setdefault(os.path.dirname(p), []).append(p)

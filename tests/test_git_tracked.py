@@ -1,5 +1,5 @@
-"""``gitrepo.tracked`` answers "not tracked" from ``.git/index`` without starting
-git only when that is certain; its answers always equal ``git ls-files --cached``."""
+"""``gitrepo.tracked`` answers as ``git ls-files --cached`` does, in every index version, in a
+hook's temporary index, in a linked worktree, and for many paths at once."""
 from __future__ import annotations
 
 import os
@@ -53,47 +53,24 @@ def test_tracked_equals_git_ls_files(repo: Path, version: str) -> None:
         assert gitrepo.tracked([str(p)]) == reference(repo, [p])
 
 
-@pytest.mark.parametrize("version", ["2", "3", "4"])
-def test_certain_of_tracked_only_for_entries_of_the_index(repo: Path, version: str) -> None:
-    """The positive answer from .git/index: exactly the names git lists (v4 compresses
-    names: never certain there), including an intent-to-add entry (version 3 flags)."""
-    (repo / "svc" / ".env.intent").write_text("A=1\n")
-    git(repo, "add", "-f", "-N", "svc/.env.intent")
-    git(repo, "update-index", "--index-version", version)
-    names = [*NAMES, ".gitignore", "svc/.env.intent", "svc/.env", "svc/.env.Committe", "svc", ".env.example"]
-    listed = reference(repo, [repo / n for n in names])
-    for n in names:
-        real = os.path.realpath(repo / n)
-        sure = gitrepo._surely_tracked(real)
-        assert not sure or real in listed, n
-        if version != "4":
-            assert sure == (real in listed), n
-
-
-def test_certain_only_for_paths_absent_from_the_index(repo: Path) -> None:
-    git(repo, "update-index", "--index-version", "2")
-    real = lambda n: os.path.realpath(repo / n)  # noqa: E731
-    assert gitrepo._surely_untracked(real("svc/.env.production"))
-    assert gitrepo._surely_untracked(real("svc/.env.staging"))
-    for held in ("svc/.env.example", "svc/.env.Committed", "svc/.env.new", "svc/app.py"):
-        assert not gitrepo._surely_untracked(real(held)), held
-    assert not gitrepo._surely_untracked(real("svc/.env.committed"))  # case differs: git decides
-    git(repo, "update-index", "--index-version", "4")  # compressed paths: never certain
-    assert not gitrepo._surely_untracked(real("svc/.env.production"))
-
-
-def test_a_temporary_index_of_a_hook_is_never_second_guessed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    git(repo, "update-index", "--index-version", "2")
-    monkeypatch.setenv("GIT_INDEX_FILE", str(repo / ".git" / "next-index"))
-    assert not gitrepo._surely_untracked(os.path.realpath(repo / "svc/.env.production"))
+def test_a_temporary_index_of_a_hook_is_what_git_reads(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a hook git points GIT_INDEX_FILE at a temporary index: that index is asked."""
+    hook_index = repo / ".git" / "next-index"
+    git(repo, "read-tree", "--index-output", str(hook_index), "HEAD")  # .env.new is staged only in the real index
+    monkeypatch.setenv("GIT_INDEX_FILE", str(hook_index))
+    new = os.path.realpath(repo / "svc/.env.new")
+    assert gitrepo.tracked([new]) == set()
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert gitrepo.tracked([new]) == {new}
 
 
 def test_outside_any_work_tree_nothing_is_tracked(tmp_path: Path) -> None:
     lone = tmp_path / "lone" / ".env.production"
     lone.parent.mkdir()
     lone.write_text("A=1\n")
-    assert gitrepo._surely_untracked(os.path.realpath(lone))  # no .git above it: nothing was committed
-    assert gitrepo.tracked([str(lone)]) == set()
+    failures: list[str] = []
+    assert gitrepo.tracked([str(lone)], failures=failures) == set()
+    assert failures == []  # no .git above it: nothing was committed, and git is not asked
 
 
 def test_a_dot_git_file_leaves_the_answer_to_git(repo: Path, tmp_path: Path) -> None:
@@ -102,7 +79,6 @@ def test_a_dot_git_file_leaves_the_answer_to_git(repo: Path, tmp_path: Path) -> 
     assert (worktree / ".git").is_file()
     for name in ("svc/.env.Committed", "svc/.env.production"):
         (worktree / name).write_text("A=1\n")
-        assert not gitrepo._surely_untracked(os.path.realpath(worktree / name))
     paths = [worktree / "svc/.env.Committed", worktree / "svc/.env.production"]
     assert gitrepo.tracked([str(p) for p in paths]) == reference(worktree, paths) == {os.path.realpath(paths[0])}
 

@@ -102,7 +102,7 @@ PRE_DEPLOYMENT: tuple[tuple[str, tuple[str, ...], str], ...] = (
      ("velro/mock-auth-*", "velro/emergency-auth-*", "velro/settings-mock-auth-*", "velro/settings-emergency-auth-*",
       "velro/code-auth-*"), ""),
     ("CORS is configured with specific domains only", ("velro/cors-*", "velro/settings-cors-*", "velro/code-cors-*"), ""),
-    ("Security headers are enabled and properly configured", ("velro/header-*", "velro/code-header-*"), ""),
+    ("Security headers are enabled and properly configured", ("velro/header-*", "velro/env-header-*", "velro/code-header-*"), ""),
     ("Rate limiting is active and tested",
      ("velro/rate-limit-*", "velro/rate-table-*", "velro/route-rate-limit", "velro/code-rate-limit-*"), ""),
     ("Error messages don't leak sensitive information",
@@ -516,7 +516,8 @@ def _headers(docs: list[Document], kept: set[Location], probe_docs: list[Documen
     complete = index.of_rules(["velro/header-set-complete"])
     out = []
     for header, value, slug in HEADERS:
-        settings_rules = [f"velro/header-{slug}"] + (["velro/header-hsts-max-age", "velro/header-hsts-flags"] if slug == "hsts" else [])
+        settings_rules = [f"velro/header-{slug}", f"velro/env-header-{slug}"] + (
+            ["velro/header-hsts-max-age", "velro/header-hsts-flags"] if slug == "hsts" else [])
         places = _places(docs, settings_rules, kept, sel, index, guide=value)
         for i in index.of_rules([f"velro/code-header-{slug}"]):  # Semgrep: where the code sets it, no value to show
             f = index.findings[i]

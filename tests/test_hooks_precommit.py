@@ -184,3 +184,26 @@ def test_a_real_secret_in_a_production_env_file_blocks_the_commit(project: tuple
     assert res.returncode != 0
     assert "velro/env-secret-committed" in out and "git rm --cached" in out
     assert secret not in out and secret[4:-4] not in out
+
+
+def test_the_env_hook_installs_without_semgrep_and_light(project: tuple[Path, dict[str, str]]) -> None:
+    """`pip install velro-policy` (no `code` extra) is what the env hook's environment holds:
+    no Semgrep, under 60 MB of packages, and it judges env files (the commit above ran in it)."""
+    root, env = project
+    write(root / ".env.production", BAD)
+    run(["git", "add", ".env.production"], root, env)
+    assert commit(root, env, "bad").returncode != 0
+    home = Path(env["PRE_COMMIT_HOME"])
+    light = [p for p in home.glob("*/py_env-*") if (p / "bin" / "velro-policy").is_file() and not (p / "bin" / "semgrep").exists()]
+    assert light, sorted(home.glob("*/py_env-*"))
+    site = next(light[0].glob("lib/python*/site-packages"))
+    assert not (site / "semgrep").exists()
+    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file() and not f.is_symlink()
+               and not f.relative_to(site).parts[0].startswith(("pip", "setuptools", "_distutils_hack")))
+    assert size < 60 * 1024 * 1024, f"{size / 2**20:.1f} MB"
+    py = light[0] / "bin" / "python"
+    (root / "app.py").write_text("app = 1\n")
+    path = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep) if not (Path(d) / "semgrep").exists())
+    res = subprocess.run([str(py), "-I", "-m", "velro_policy", "lint", "app.py"], cwd=root, capture_output=True, text=True,
+                         env={**env, "PATH": path})
+    assert res.returncode == 2 and "pip install 'velro-policy[code]'" in res.stderr and "Traceback" not in res.stderr, res.stderr

@@ -19,7 +19,7 @@ START, END = "<!-- rules:start -->\n", "<!-- rules:end -->"
 README_MAX_LINES = 220
 
 QUICK_START = (
-    "python3.11 -m venv .venv && .venv/bin/pip install . && .venv/bin/velro-policy check examples/insecure"
+    "python3.11 -m venv .venv && .venv/bin/pip install '.[code]' && .venv/bin/velro-policy check examples/insecure"
     "   # exit 1: findings, as expected",
     "python3.11 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest -q"
     "                  # the test suite (what CI runs)",

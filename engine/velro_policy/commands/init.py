@@ -99,7 +99,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install "velro-policy=={version}"
+      - run: pip install "velro-policy[code]=={version}"
       # Pull requests: the files the PR changes (project rules still read the rest
       # of the project); pushes to main: everything.
       - name: velro-policy check

@@ -186,7 +186,7 @@ def find_semgrep() -> str:
         return found
     raise ScanError(
         "code rules need Semgrep, but `semgrep` is not installed next to this Python nor on PATH; "
-        "pip install velro-policy (it depends on semgrep), or run only other targets (--target env --target settings)"
+        "pip install 'velro-policy[code]' (adds semgrep), or run only other targets (--target env --target settings)"
     )
 
 

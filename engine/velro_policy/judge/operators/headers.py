@@ -3,14 +3,21 @@
 Header values compare case-insensitively with spaces around ``;`` ``,``
 ``=`` ignored (``1;mode=block`` is ``1; mode=block``).  A value that is not
 text is not a header value (a dict of feature flags such as
-``{"X-Frame-Options": True}`` is not a header dict) and is not judged.
+``{"X-Frame-Options": True}`` is not a header dict) and is not judged; nor is
+a switch (``true``, ``off``, ``0``: a ``STRICT_CSP=true`` or ``API_CSP = True``
+turns a policy on, it is not one) for ``csp`` and ``hsts``.
 """
 from __future__ import annotations
 
 import re
 
-from velro_policy.judge.operators._base import Context, operator
+from velro_policy.judge.operators._base import Context, as_bool, operator
 from velro_policy.values import csp as csp_mod
+
+
+def is_switch(value: object) -> bool:
+    """A flag rather than a header value: a bool or a boolean word (``true``, ``off``, ``0``)."""
+    return isinstance(value, bool) or (isinstance(value, str) and as_bool(value) is not None)
 
 
 def normalise(value: str) -> str:
@@ -45,7 +52,7 @@ _HSTS_PARAM = {
 @operator(_HSTS_PARAM)
 def hsts(value: object, param: dict[str, object], ctx: Context) -> str | None:
     """Pass when the HSTS value has a long enough max-age and the required tokens."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or is_switch(value):
         return None
     tokens = [t.strip() for t in value.split(";") if t.strip()]
     names = {t.split("=", 1)[0].strip().lower(): t for t in tokens}
@@ -90,6 +97,8 @@ _CSP_PARAM = {
 @operator(_CSP_PARAM)
 def csp(value: object, param: dict[str, dict[str, list[str]]], ctx: Context) -> str | None:
     """Pass when required directives have an accepted source and no forbidden source applies."""
+    if is_switch(value):
+        return None
     try:
         policy = csp_mod.parse(value)
     except csp_mod.CSPError as exc:

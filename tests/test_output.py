@@ -83,3 +83,26 @@ def test_fingerprint_ignores_unrelated_line_moves(project: Path) -> None:
     after = json.loads(velro(args).stdout)
     assert {f["fingerprint"] for f in before["findings"]} == {f["fingerprint"] for f in after["findings"]}
     assert [f["line"] for f in after["findings"]] == [f["line"] + 2 for f in before["findings"]]
+
+
+def test_gitlab_code_quality_format(project: Path) -> None:
+    """GitLab Code Quality: an array of issues with the fields GitLab reads, a severity of its
+    scale, a unique fingerprint each, and inputs that could not be checked as blockers."""
+    (project / "broken.env").write_text('JWT_SECRET="unterminated\n')
+    res = velro(["lint", str(project), "--format", "gitlab"])
+    assert res.returncode == 2, res.stderr
+    issues = json.loads(res.stdout)
+    assert issues and all(set(i) >= {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
+    assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    debug = [i for i in issues if i["check_name"] == "velro/debug-disabled"]
+    assert debug[0]["severity"] == "blocker" and debug[0]["location"]["lines"]["begin"] == 2
+    assert debug[0]["location"]["path"].endswith(".env.production")
+    broken = [i for i in issues if i["check_name"] == "velro/could-not-check"]
+    assert broken and broken[0]["location"]["path"].endswith("broken.env") and broken[0]["severity"] == "blocker"
+
+
+def test_unknown_format_is_a_usage_error(project: Path) -> None:
+    res = velro(["lint", str(project), "--format", "gitlabx"])
+    assert res.returncode == 2
+    assert "unknown format 'gitlabx'" in res.stderr and "gitlab" in res.stderr and "unexpected" not in res.stderr

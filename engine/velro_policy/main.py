@@ -62,6 +62,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
+    formats = _parse_formats(kw["formats"], kw["output"])  # a usage error (exit 2 with the usage line), before the run
     with error_handler(kw.get("debug", False)):
         from velro_policy.commands.run import Options, run
 
@@ -71,7 +72,7 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             only=list(kw["only"]),
             skip=list(kw["skip"]),
             environment=kw["environment"],
-            formats=_parse_formats(kw["formats"], kw["output"]),
+            formats=formats,
             fail_on=kw["fail_on"],
             config=kw["config"],
             targets=targets,
@@ -361,6 +362,7 @@ def probe(base_url: str, **kw: Any) -> None:
     --rate-limit-check the login rate limit.  No request carries real
     credentials.
     """
+    formats = _parse_formats(kw["formats"], kw["output"])
     with error_handler(kw["debug"]):
         from velro_policy.commands.probe import ProbeOptions
         from velro_policy.commands.probe import probe as run_probe
@@ -369,7 +371,7 @@ def probe(base_url: str, **kw: Any) -> None:
             base_url=base_url, plan=kw["plan"], timeout=kw["timeout"], insecure=kw["insecure"],
             follow_redirects=kw["follow_redirects"], rate_limit_check=kw["rate_limit_check"],
             allowed_origins=list(kw["allowed_origins"]), verbose=kw["verbose"], environment=kw["environment"],
-            formats=_parse_formats(kw["formats"], kw["output"]), fail_on=kw["fail_on"], config=kw["config"],
+            formats=formats, fail_on=kw["fail_on"], config=kw["config"],
             policies=list(kw["policies"]), record=kw["record"], use_cache=not kw["no_cache"], color=kw["color"],
         )))
 

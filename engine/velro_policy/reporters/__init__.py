@@ -20,6 +20,7 @@ REPORTERS: dict[str, str] = {
     "sarif": "velro_policy.reporters.sarif",
     "junit": "velro_policy.reporters.junit",
     "github": "velro_policy.reporters.github",
+    "gitlab": "velro_policy.reporters.gitlab",
 }
 
 

@@ -119,18 +119,39 @@ def report(project: Path, tmp: Path, *extra: str, name: str = "report") -> tuple
     return Page(html.read_text(encoding="utf-8")), md.read_text(encoding="utf-8"), res
 
 
+def shared(tmp_path_factory: pytest.TempPathFactory, name: str, project: Path | None, *extra: str) -> tuple[Page, str, Path]:
+    """The report of ``project``, made once per test session: under pytest-xdist the workers share
+    one folder of the session (each report costs a check run with Semgrep), taking turns by a lock."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    tmp = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (tmp / "done").exists():
+            tmp.mkdir(exist_ok=True)
+            if project is None:  # the hostile project, written here
+                project = tmp / "project"
+                write(project / ".env.production", "ENVIRONMENT=production\nDEBUG=<script>\n"
+                      'X<script>alert(2)</script>_CORS_ORIGINS=["<script>","*"]\n')
+                write(project / "app" / "__init__.py", "")
+                write(project / "app" / "main.py", HOSTILE_APP)
+                recording = write(tmp / "prod.probe.json", json.dumps(RECORDING))
+                extra = ("--probe-recording", str(recording))
+            report(project, tmp, *extra)
+            (tmp / "done").touch()
+    return Page((tmp / "report.html").read_text(encoding="utf-8")), (tmp / "report.md").read_text(encoding="utf-8"), tmp / "report.html"
+
+
 @pytest.fixture(scope="module")
 def insecure(tmp_path_factory: pytest.TempPathFactory) -> tuple[Page, str, Path]:
-    tmp = tmp_path_factory.mktemp("report-insecure")
-    page, md, _ = report(EXAMPLES / "insecure", tmp)
-    return page, md, tmp / "report.html"
+    return shared(tmp_path_factory, "insecure", EXAMPLES / "insecure")
 
 
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory: pytest.TempPathFactory) -> tuple[Page, str, Path]:
-    tmp = tmp_path_factory.mktemp("report-secure")
-    page, md, _ = report(EXAMPLES / "secure", tmp)
-    return page, md, tmp / "report.html"
+    return shared(tmp_path_factory, "secure", EXAMPLES / "secure")
 
 
 # -- the insecure example ---------------------------------------------------------------------------------------
@@ -321,15 +342,7 @@ RECORDING = {
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Page, str, Path]:
-    tmp = tmp_path_factory.mktemp("report-hostile")
-    project = tmp / "project"
-    write(project / ".env.production", "ENVIRONMENT=production\nDEBUG=<script>\n"
-          'X<script>alert(2)</script>_CORS_ORIGINS=["<script>","*"]\n')
-    write(project / "app" / "__init__.py", "")
-    write(project / "app" / "main.py", HOSTILE_APP)
-    recording = write(tmp / "prod.probe.json", json.dumps(RECORDING))
-    page, md, _ = report(project, tmp, "--probe-recording", str(recording))
-    return page, md, tmp / "report.html"
+    return shared(tmp_path_factory, "hostile", None)
 
 
 def test_a_value_is_data_never_markup(hostile: tuple[Page, str, Path]) -> None:
@@ -386,15 +399,15 @@ def browser_or_skip() -> Any:
 
 def test_the_page_opens_in_chromium_without_errors_or_requests(insecure: tuple[Page, str, Path], hostile: tuple[Page, str, Path]) -> None:
     browser = browser_or_skip()
-    for path in (insecure[2], hostile[2]):
-        run = browser.open_page(path, pdf=path == insecure[2])
-        assert run.errors() == [], run.errors()
+    runs = [browser.open_page(insecure[2], pdf=True), browser.open_page(hostile[2])]
+    for run in runs:
+        assert run.errors() == [], run.errors()  # the CSP blocked nothing: no inline style, no resource outside it
         assert run.requests == [run.url], run.requests
-    assert run.pdf == b"" and browser.open_page(insecure[2], pdf=True).pdf.startswith(b"%PDF")
+    assert runs[0].pdf.startswith(b"%PDF")  # it prints
 
 
 def test_the_browser_check_sees_errors_and_requests(tmp_path: Path) -> None:
-    """The check above is not vacuous: a script error, a console error and an image request are caught."""
+    """The check above is not vacuous: a script error, a console error, an image request and a CSP violation are caught."""
     browser = browser_or_skip()
     page = write(tmp_path / "bad.html", '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head><body>'
                  '<img src="http://example.invalid/x.png" alt=""><script>console.error("boom"); throw new Error("bad")</script>'
@@ -403,6 +416,10 @@ def test_the_browser_check_sees_errors_and_requests(tmp_path: Path) -> None:
     assert "http://example.invalid/x.png" in run.requests
     errors = run.errors()
     assert "boom" in errors and any("Uncaught" in e for e in errors) and any("ERR_NAME_NOT_RESOLVED" in e for e in errors)
+    # and a stylesheet the page's CSP does not allow (the report's style is allowed by its hash)
+    page = write(tmp_path / "csp.html", '<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+                 """content="default-src 'none'"><style>p{color:red}</style><title>x</title></head><body><p>x</p></body></html>""")
+    assert any("Content Security Policy" in e for e in browser.open_page(page).errors())
 
 
 def test_the_committed_screenshot_is_small_and_shown() -> None:

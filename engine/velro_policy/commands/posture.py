@@ -231,9 +231,7 @@ def build(run: Run, *, root: str, version: str, probe: Run | None = None, probe_
     origins = _origins(matrix, columns, env_docs, settings_loaded, run.app, index)
     pre = tuple(_item(text, globs, why, list(result.rules), set(result.applied), index) for text, globs, why in PRE_DEPLOYMENT)
     if probe is None:
-        post = tuple(ChecklistItem(text, NOT_CHECKABLE if not globs else NOT_PROBED, (), why or
-                                   "not probed: record one with `velro-policy probe URL --record FILE.probe.json`, "
-                                   "then pass it with --probe-recording")
+        post = tuple(ChecklistItem(text, NOT_CHECKABLE if not globs else NOT_PROBED, (), why)  # the report says how to probe
                      for text, globs, why in POST_DEPLOYMENT)
     else:
         post = tuple(_item(text, globs, why, list(probe.result.rules), set(probe.result.applied), index)

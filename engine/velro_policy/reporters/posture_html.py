@@ -61,7 +61,7 @@ td.pass .val,td.fail .val,td.warn .val{color:#202124}
 .refs{font-size:.8em;white-space:nowrap}.refs a{color:inherit}
 .sev{font-weight:600;text-transform:uppercase;font-size:.75em}
 .sev-critical,.sev-high{color:var(--fail)}.sev-medium{color:var(--warn)}.sev-low,.sev-info{color:var(--grey)}
-ul.plain{list-style:none;padding-left:0;margin:0}
+ul.plain{list-style:none;padding-left:0;margin:0}ul.plain li{padding:.1rem .25rem;margin:.1rem 0}
 .muted{color:var(--grey)}
 tr.suppressed td{opacity:.6}
 @media print{
@@ -231,9 +231,9 @@ def _guide_table(posture: Posture, rows: tuple[GuideRow, ...], what: str, kind: 
         for p in row.places:
             label = f"<code>{esc(p.label)}</code> " if p.label else ""
             env = f" ({esc(p.environment)})" if p.environment else ""
-            value = f": <code class='val'>{esc(p.shown)}</code>" if p.shown else ""
+            value = f"= <code class='val'>{esc(p.shown)}</code>" if p.shown else ""
             places.append(f'<li class="{esc(p.verdict)}" data-verdict="{esc(p.verdict)}" title="{esc(_finding_title(posture, p.refs))}">'
-                          f"{_verdict(p.verdict)} {esc(p.source)} {label}<small>{esc(p.where)}{env}</small>{value}{_refs(p.refs)}</li>")
+                          f"{_verdict(p.verdict)}: {esc(p.source)} {label}{value}{_refs(p.refs)}<small>{esc(p.where)}{env}</small></li>")
         if row.refs:
             places.append(f'<li class="{FAIL}" title="{esc(_finding_title(posture, row.refs))}">{_verdict(FAIL)} '
                           f"{esc('; '.join(posture.findings[i].message for i in row.refs))}{_refs(row.refs)}</li>")

@@ -59,6 +59,9 @@ def render(posture: Posture) -> str:
     lines += ["### Post-deployment checklist", ""]
     if posture.probe:
         lines += [f"From the probe recording {esc(posture.probe)}.", ""]
+    else:
+        lines += ["Not probed: record a probe with `velro-policy probe URL --record FILE.probe.json` and pass it with "
+                  "`--probe-recording`.", ""]
     lines += _checklist(posture.post_deployment)
     lines += _findings(posture)
     if posture.problems or posture.notes:

@@ -136,3 +136,34 @@ def test_directory_walk_skips_vendor_and_ignored_dirs(tmp_path: Path) -> None:
     (tmp_path / "vendor_env" / "pyvenv.cfg").write_text("home = /usr\n")
     data = json.loads(velro(["lint", str(tmp_path), "-f", "json"]).stdout)
     assert sorted({f["path"].split(str(tmp_path))[-1] for f in data["findings"]}) == ["/.env.production"]
+
+
+def test_exit_zero_reports_but_passes_and_still_fails_closed(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    res = velro(["lint", "--exit-zero", str(tmp_path / ".env.production")])
+    assert res.returncode == 0 and "velro/debug-disabled" in res.stdout, res.stderr
+    write(tmp_path / "broken.env", 'JWT_SECRET="unterminated\n')
+    res = velro(["lint", "--exit-zero", str(tmp_path / "broken.env")])
+    assert res.returncode == 2  # could not check is never turned into a pass
+
+
+def test_force_color_and_no_color(tmp_path: Path) -> None:
+    env_file = write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    assert "\033[" in velro(["lint", str(env_file)], env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout
+    assert "\033[" not in velro(["lint", str(env_file)], env={"FORCE_COLOR": "", "NO_COLOR": "1"}).stdout
+    assert "\033[" not in velro(["lint", "--no-color", str(env_file)], env={"FORCE_COLOR": "1"}).stdout
+
+
+def test_version_names_the_semgrep_found(tmp_path: Path) -> None:
+    res = velro(["--version"])
+    assert res.returncode == 0 and res.stdout.startswith("velro-policy, version ")
+    assert "semgrep: 1." in res.stdout
+    res = velro(["--version"], env={"VELRO_POLICY_SEMGREP": str(tmp_path / "missing")})
+    assert res.returncode == 0 and "semgrep: not installed" in res.stdout
+
+
+def test_an_empty_tree_warns(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("nothing to check\n")
+    res = velro(["check", str(tmp_path)])
+    assert res.returncode == 0
+    assert "warning: nothing was checked" in res.stdout

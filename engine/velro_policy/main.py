@@ -53,6 +53,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
         click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
         click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (report only); could-not-check stays exit 2."),
         click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
                      help="Worker processes for env files (0: one per CPU). Output is identical to a serial run; below 200 env files the run stays serial."),
     ]
@@ -89,11 +90,23 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             from velro_policy.errors import InputError
 
             raise InputError("--staged and --changed-since cannot be combined; pick one")
-        raise SystemExit(run(opts))
+        code = run(opts)
+        raise SystemExit(0 if code == 1 and kw.get("exit_zero") else code)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: ours, and the Semgrep the code rules would run (or that none is installed)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from velro_policy.inputs.code import semgrep_version
+
+    click.echo(f"velro-policy, version {__version__}\nsemgrep: {semgrep_version()}")
+    ctx.exit(0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="velro-policy")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version (and the Semgrep found for code rules) and exit.")
 def cli() -> None:
     """velro-policy: security policies as code for FastAPI/Supabase backends.
 

@@ -190,6 +190,22 @@ def find_semgrep() -> str:
     )
 
 
+def semgrep_version() -> str:
+    """The version of the Semgrep that code rules would run, with its path, or why there is none."""
+    import subprocess
+
+    try:
+        exe = find_semgrep()
+    except ScanError:
+        return "not installed (pip install 'velro-policy[code]' for the code rules)"
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, env=semgrep_environment(os.environ))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{exe} does not run ({exc.__class__.__name__})"
+    version = (out.stdout.strip().splitlines() or ["?"])[-1]
+    return f"{version} ({exe})" if out.returncode == 0 else f"{exe} failed (exit {out.returncode})"
+
+
 def _check_version(version: str) -> None:
     try:
         parts = tuple(int(p) for p in version.split(".")[:2])

@@ -37,6 +37,8 @@ def get(name: str) -> Reporter:
 def use_color(out: IO[str], forced: bool | None) -> bool:
     if forced is not None:
         return forced
+    if os.environ.get("FORCE_COLOR"):  # https://force-color.org: CI logs that render colour
+        return True
     if os.environ.get("NO_COLOR"):
         return False
     return bool(getattr(out, "isatty", lambda: False)())

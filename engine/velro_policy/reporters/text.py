@@ -47,6 +47,8 @@ def report(result: RunResult, out: IO[str], *, color: bool) -> None:
     n_files = len({s.path for s in result.files} | set(by_file))  # a project finding may point at a file read only as context
     if active:
         line = f"{len(active)} finding{'s' if len(active) != 1 else ''} ({', '.join(parts)}) in {len(by_file)} of {n_files} file{'s' if n_files != 1 else ''} checked"
+    elif n_files == 0 and not result.problems:
+        line = "warning: nothing was checked: no env file, settings module or Python file was found (check the path, --target and exclude)"
     else:
         line = f"no findings in {n_files} file{'s' if n_files != 1 else ''} checked"
     if result.problems:

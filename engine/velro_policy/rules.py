@@ -49,6 +49,26 @@ class Not(NamedTuple):
 Check = Op | All | AnyOf | Not
 NO_CHECK: Check = All(())
 
+# The roles a setting can play in the application, found by use (``inputs.app``): the name of
+# a role -> what puts a setting in it.  A policy selects by role with ``select: [{role: NAME}]``.
+# Adding a role: one line here (the policy schema's enum is generated from it) and the use that
+# assigns it in ``inputs/app`` (facts.py records the expressions, ``_ROLE_ORDER`` names them).
+ROLES: dict[str, str] = {
+    "jwt-signing-key": "reaches the key argument of jwt.encode/jwt.decode (PyJWT, python-jose, authlib)",
+    "cors-origins": "reaches CORSMiddleware(allow_origins=...)",
+    "debug-flag": "reaches FastAPI(debug=...), or decides whether the docs URLs are served",
+}
+
+
+def role_selector(item: str) -> tuple[str, str]:
+    """A compiled role selector -> (the key it sits under, or "", role name).
+
+    ``jwt-signing-key`` picks a top-level value whose variable plays the role;
+    ``__git__:jwt-signing-key`` (``{role: jwt-signing-key, under: __git__}``) picks
+    ``__git__["X"]`` when variable X plays it."""
+    under, _, role = item.rpartition(":")
+    return under, role
+
 
 def parse_check(data: object) -> Check:
     """The policy language's mapping form -> a ``Check`` tree."""
@@ -144,6 +164,7 @@ class Rule(NamedTuple):
     description: str = ""
     environments: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # role selectors (``role_selector``): values picked by the role their variable plays
     check: Check = NO_CHECK
     semgrep: dict[str, Any] | None = None
     semgrep_file: str | None = None
@@ -168,6 +189,7 @@ class Rule(NamedTuple):
         data["check"] = check_data(self.check)
         data["environments"] = list(self.environments)
         data["select"] = list(self.select)
+        data["roles"] = list(self.roles)
         return data
 
     @classmethod
@@ -177,7 +199,8 @@ class Rule(NamedTuple):
         values["check"] = parse_check(data.get("check") or {})
         values["environments"] = tuple(data.get("environments") or ())
         values["select"] = tuple(data.get("select") or ())
+        values["roles"] = tuple(data.get("roles") or ())
         return cls(**values)
 
 
-__all__ = ["All", "AnyOf", "Check", "Not", "Op", "Rule", "absent_verdict", "check_data", "ops", "parse_check", "resolve"]
+__all__ = ["ROLES", "All", "AnyOf", "Check", "Not", "Op", "Rule", "role_selector", "absent_verdict", "check_data", "ops", "parse_check", "resolve"]

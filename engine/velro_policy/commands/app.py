@@ -181,6 +181,14 @@ class AppStep:
         built = build_details(root, config, display)
         return cls(built.model, built.modules, built.unparseable, display(root))
 
+    def roles(self) -> dict[str, frozenset[str]]:
+        """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""
+        out: dict[str, set[str]] = {}
+        for s in self.model.settings:
+            if s.role:
+                out.setdefault(s.env.upper(), set()).add(s.role)
+        return {k: frozenset(v) for k, v in out.items()}
+
     def _undeployed(self, path: str) -> bool:
         return path in self.modules and not self.model.is_deployed(path)
 

@@ -21,7 +21,7 @@ it saves (~30 ms to start), so the run stays serial.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from velro_policy.model import Document, Finding, Problem
@@ -69,12 +69,12 @@ def _judge(bounds: tuple[int, int]) -> Slice:
     docs = committed.mark(docs, in_index=_WORK["in_index"], index=index, real_path=_WORK["real_path"])
     applied: set[str] = set()
     problems: list[Problem] = []
-    findings = judge_documents(docs, rules, config, applied, problems)
+    findings = judge_documents(docs, rules, config, applied, problems, roles=_WORK["roles"])
     return Slice(docs, findings, applied, problems)
 
 
 def judge_env_files(paths: list[str], ctx: Any, rules: list[Rule], config: dict[str, Any], jobs: int, *,
-                    in_index: bool, real_path: Callable[[str], str]) -> Slice:
+                    in_index: bool, real_path: Callable[[str], str], roles: Mapping[str, frozenset[str]] | None = None) -> Slice:
     """Load, mark and evaluate ``paths`` (env files, sorted) over ``jobs`` forked workers;
     the slices come back in order."""
     import multiprocessing
@@ -82,7 +82,8 @@ def judge_env_files(paths: list[str], ctx: Any, rules: list[Rule], config: dict[
     from velro_policy.inputs import committed
 
     index: set[str] | None = None if in_index else committed.git_index(paths, real_path)
-    _WORK.update(paths=paths, ctx=ctx, rules=rules, config=config, index=index, in_index=in_index, real_path=real_path)
+    _WORK.update(paths=paths, ctx=ctx, rules=rules, config=config, index=index, in_index=in_index, real_path=real_path,
+                 roles=roles)
     size = -(-len(paths) // jobs)
     bounds = [(i, min(i + size, len(paths))) for i in range(0, len(paths), size)]
     try:

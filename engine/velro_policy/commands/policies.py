@@ -8,7 +8,7 @@ from pathlib import Path
 from velro_policy.errors import VelroError
 from velro_policy.policy import config as config_mod
 from velro_policy.policy import pack as pack_mod
-from velro_policy.rules import Rule, check_data
+from velro_policy.rules import Rule, check_data, role_selector
 
 
 def _pack(extra: list[str], config: str | None, use_config: bool = True) -> pack_mod.Pack:
@@ -74,8 +74,9 @@ def explain(rule_id: str, extra: list[str], config: str | None) -> int:
         w(f"  guide section: {rule.guide_section}\n")
     if rule.description:
         w(f"\n{rule.description.strip()}\n")
-    if rule.select:
-        w(f"\nselects: {', '.join(rule.select)}\n")
+    if rule.select or rule.roles:
+        roles = [f"the {role} variable" + (f" (under {under})" if under else "") for under, role in map(role_selector, rule.roles)]
+        w(f"\nselects: {', '.join([*rule.select, *roles])}\n")
         w(f"check:   {json.dumps(check_data(rule.check), sort_keys=True)}\n")
     examples = rule.examples or {}
     if examples.get("bad"):

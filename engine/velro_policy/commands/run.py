@@ -42,6 +42,8 @@ class Options(NamedTuple):
     baseline: str | None = None  # --baseline FILE (baseline)
     jobs: int = 1  # --jobs: worker processes for env files (parallel); 0 = one per CPU
     include_undeployed: bool = False  # --include-undeployed: keep findings in modules the app never imports, at info
+    read_as: str | None = None  # --as env: the files named are env files whatever their names
+    shown_as: dict[str, str] = {}  # path -> the name to show (`lint -`: the stdin's --stdin-filename)
 
 
 def display_path(path: str) -> str:
@@ -84,6 +86,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     """
     pack = pack or load_pack(opts)
     config = pack.config
+    if opts.read_as == "env":  # --as env: each file named is read as an env file whatever its name
+        config = {**config, "env_files": [*config.get("env_files", ()), *(os.path.normpath(p) for p in opts.paths if not os.path.isdir(p))]}
     rules = select_rules(pack.rules, opts.only, opts.skip)
     sources = sources_for(opts.targets)
 
@@ -98,6 +102,9 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     found = scope.found if scope else discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
+    if opts.shown_as:
+        plain_shown = shown
+        shown = lambda p: opts.shown_as.get(os.path.normpath(p)) or plain_shown(p)  # noqa: E731
     ctx = LoadContext(config, rules, opts.environment, root, shown, found.explicit)
     applied: set[str] = set()
     eval_problems: list[Problem] = []
@@ -105,11 +112,13 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     real_path = scope.real_path if scope else str
     judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)
     env_files = found.files.get("env", [])
+    app = app_step(opts, root, config, rules)
+    roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
     jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
     if jobs > 1:
         from velro_policy.commands.parallel import judge_env_files
 
-        done = judge_env_files(env_files, ctx, rules, config, jobs, in_index=opts.staged, real_path=real_path)
+        done = judge_env_files(env_files, ctx, rules, config, jobs, in_index=opts.staged, real_path=real_path, roles=roles)
         findings.extend(done.findings)
         applied.update(done.applied)
         eval_problems.extend(done.problems)
@@ -126,12 +135,12 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     documents = derive(documents, rules, config)
     if not judged:
         documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
-    app = app_step(opts, root, config, rules)
     if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
         documents.append(app.document)
     if seen is not None:
         seen["documents"], seen["app"] = documents, app
-    findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems))
+    findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems,
+                                    roles=roles))
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,

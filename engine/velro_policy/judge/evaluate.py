@@ -5,10 +5,18 @@ A check is a tree: ``{"op": param}`` leaves (several keys = all of them),
 ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``.  A parameter
 written ``{"by_environment": {"production": 96, "default": 64}}`` is
 resolved for the document's environment before the operator sees it.
+
+A rule selects values by name (``select``) and, when the run knows the
+application, by role (``Rule.roles``): ``roles`` maps an env variable name
+(upper case) to the roles it plays in the deployed app (``jwt-signing-key``...),
+built by the caller from the application model.  The judge never reads the
+app itself; without the mapping (a named file, ``--staged``, ``lint .env``)
+role selectors pick nothing and names alone decide.  A value picked by both
+is judged once.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import compress
 from typing import Any, NamedTuple
 
@@ -16,7 +24,7 @@ from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
 from velro_policy.judge.operators._base import CannotVerify
 from velro_policy.model import SEVERITY_RANK, Document, Entry, EnvEntries, Finding, Problem, Unknown, fingerprint
-from velro_policy.rules import Rule, mentions_required
+from velro_policy.rules import Rule, mentions_required, role_selector
 from velro_policy.values import masking, selectors
 
 CANNOT_VERIFY_MIN_SEVERITY = "high"  # rules at or above this report unknown values
@@ -40,8 +48,11 @@ class InForce(NamedTuple):
 class Evaluator:
     """Holds per-run caches (compiled selectors and regexes)."""
 
-    def __init__(self, rules: list[Rule], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, rules: list[Rule], *, unknown_severity: str = "low", aliases: dict[str, str] | None = None,
+                 roles: Mapping[str, frozenset[str]] | None = None) -> None:
         self.rules = rules
+        self.roles = roles or {}  # UPPER env variable name -> the roles it plays (empty: select by name only)
+        self._role_sels: dict[str, tuple[tuple[str, str], ...]] = {}  # rule id -> ((under, role), ...), see _by_role
         self.unknown_severity = unknown_severity
         self.cache: dict[str, object] = {"aliases": aliases or {}}
         self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
@@ -71,6 +82,33 @@ class Evaluator:
             )
         return self._selectors[rid]
 
+    def _role_selectors(self, rule: Rule) -> tuple[tuple[str, str], ...]:
+        """The rule's role selectors as (UNDER or "", role); none when the run knows no roles."""
+        if not self.roles or not rule.roles:
+            return ()
+        rid = str(rule.id)
+        got = self._role_sels.get(rid)
+        if got is None:
+            got = self._role_sels[rid] = tuple((u.upper(), r) for u, r in map(role_selector, rule.roles))
+        return got
+
+    def _by_role(self, rule: Rule, paths: tuple[tuple[object, ...], ...]) -> bool:
+        """A path names a variable playing one of the rule's roles: ``(X,)`` for a plain
+        selector, ``(UNDER, X)`` for one with ``under``."""
+        for under, role in self._role_selectors(rule):
+            for p in paths:
+                if under:
+                    if len(p) != 2 or str(p[0]).upper() != under:
+                        continue
+                    name = p[1]
+                elif len(p) == 1:
+                    name = p[0]
+                else:
+                    continue
+                if role in self.roles.get(str(name).upper(), ()):
+                    return True
+        return False
+
     def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: list[Rule] | None = None) -> tuple[str, ...]:
         """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
         if rules is not None:
@@ -86,7 +124,7 @@ class Evaluator:
             rules = self._deep_capable(rules)
         for rule in rules:
             include, exclude = self._patterns(rule)
-            if any(selectors.matches(p, q) for p in include for q in paths) and \
+            if (any(selectors.matches(p, q) for p in include for q in paths) or self._by_role(rule, paths)) and \
                     not any(selectors.matches(p, q) for p in exclude for q in paths):
                 out.append(str(rule.id))
         return tuple(out)
@@ -95,7 +133,8 @@ class Evaluator:
         """The rules with a selector that can pick a path of several segments (cached per rule list)."""
         got = self._deep.get(id(rules))
         if got is None or got[0] is not rules:
-            picked = [r for r in rules if any(len(p) > 1 or p == ("**",) for p in self._patterns(r)[0])]
+            picked = [r for r in rules if any(len(p) > 1 or p == ("**",) for p in self._patterns(r)[0])
+                      or any(under for under, _ in self._role_selectors(r))]
             got = self._deep[id(rules)] = (rules, picked)
         return got[1]
 
@@ -108,9 +147,12 @@ class Evaluator:
         if index is None:
             literal: dict[str, list[int]] = {}
             globs: dict[str, list[int]] = {}
-            other: list[int] = []  # rules with a multi-segment selector (``**["X"]``): matched in full
+            other: list[int] = []  # rules with a multi-segment selector (``**["X"]``), or a role: matched in full
             for pos, rule in enumerate(rules):
                 include, _ = self._patterns(rule)
+                if self._role_selectors(rule):
+                    other.append(pos)  # its name selectors are tried there too
+                    continue
                 if any(len(p) != 1 for p in include):
                     other.append(pos)
                     continue
@@ -125,7 +167,8 @@ class Evaluator:
         for glob, positions in globs.items():
             if selectors.segment_matches(low, glob):
                 candidates.update(positions)
-        candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0]))
+        candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0])
+                          or self._by_role(rules[pos], (parts,)))
         return tuple(
             str(rules[pos].id) for pos in sorted(candidates)
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
@@ -256,7 +299,8 @@ class Evaluator:
             include, exclude = self._patterns(rule)
             picked = [
                 e for e in doc.entries
-                if any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
+                if (any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
+                    or self._by_role(rule, (e.parts or (e.key,), *e.aliases)))
                 and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
             ]
         check = rule.check
@@ -265,7 +309,8 @@ class Evaluator:
             self.applied.add(str(rule.id))
         if not picked:
             if required:
-                names = ", ".join(s for s in rule.select if not s.startswith("!"))
+                names = ", ".join([*(s for s in rule.select if not s.startswith("!")),
+                                   *(f"the {role_selector(r)[1]} variable" for r in rule.roles)])
                 yield self._finding(rule, doc, None, f"{names} is not set; it is required in {doc.environment}")
             return
         rid = str(rule.id)
@@ -334,11 +379,13 @@ def exit_code(findings: Iterable[Finding], problems: Iterable[Problem], fail_on:
 
 
 def judge_documents(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any],
-                    applied: set[str] | None = None, problems: list[Problem] | None = None) -> list[Finding]:
+                    applied: set[str] | None = None, problems: list[Problem] | None = None, *,
+                    roles: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
     """Findings of every document under the config's evaluation settings; ``applied``
-    collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated."""
+    collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated;
+    ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
-                          aliases={**config.get("environment_aliases", {})} or None)
+                          aliases={**config.get("environment_aliases", {})} or None, roles=roles)
     findings = [f for doc in documents for f in evaluator.evaluate(doc)]
     if applied is not None:
         applied.update(evaluator.applied)

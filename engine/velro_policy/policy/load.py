@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from velro_policy.errors import PolicyError
 from velro_policy.resources import schema_path
-from velro_policy.rules import Rule, parse_check
+from velro_policy.rules import ROLES, Rule, parse_check
 from velro_policy.values import selectors, yamlio
 from velro_policy.values.environments import REAL_ENVIRONMENTS
 from velro_policy.values.regexes import PatternError, compile_pattern
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
+ROLE_TARGETS = ("env", "settings")  # the targets whose values have a variable that can play a role
 EnvList = Literal["all"] | list[str]
 
 
@@ -35,6 +36,25 @@ class Metadata(BaseModel):
     guide_section: str = ""
 
 
+class RoleSelect(BaseModel):
+    """``{role: jwt-signing-key}``: values of the variables that play this role in the app
+    (``under: __git__``: their copies under that key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    role: str
+    under: str = ""
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, v: str) -> str:
+        if v not in ROLES:
+            raise ValueError(f"unknown role {v!r}; the roles are {', '.join(ROLES)}")
+        return v
+
+    def compiled(self) -> str:
+        return f"{self.under}:{self.role}" if self.under else self.role
+
+
 class RuleModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -42,7 +62,7 @@ class RuleModel(BaseModel):
     severity: Severity
     remediation: str
     description: str = ""
-    select: list[str] = Field(default_factory=list)
+    select: list[str | RoleSelect] = Field(default_factory=list)
     check: dict[str, Any] = Field(default_factory=dict)
     semgrep: dict[str, Any] | None = None
     semgrep_file: str | None = None
@@ -56,17 +76,25 @@ class RuleModel(BaseModel):
     @field_validator("select", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+        return [v] if isinstance(v, (str, dict)) else v
 
     @field_validator("select")
     @classmethod
-    def _selectors_parse(cls, v: list[str]) -> list[str]:
+    def _selectors_parse(cls, v: list[str | RoleSelect]) -> list[str | RoleSelect]:
         for s in v:
+            if not isinstance(s, str):
+                continue
             try:
                 selectors.compile_selector(s[1:] if s.startswith("!") else s)
             except selectors.SelectorError as exc:
                 raise ValueError(str(exc)) from None
         return v
+
+    def names(self) -> list[str]:
+        return [s for s in self.select if isinstance(s, str)]
+
+    def roles(self) -> list[str]:
+        return [s.compiled() for s in self.select if isinstance(s, RoleSelect)]
 
     @field_validator("check")
     @classmethod
@@ -177,12 +205,15 @@ def load_file(path: Path, display: str) -> tuple[dict[str, Any], list[Rule]]:
         line, _ = yamlio.locate(root, ["rules", index])
         if model.target != "code" and not rule.select:
             raise PolicyError(f"rule {rule.id} needs `select` and `check`", path=display, line=line, col=1)
+        if rule.roles() and model.target not in ROLE_TARGETS:
+            raise PolicyError(f"rule {rule.id}: a role selector ({{role: ...}}) needs target {' or '.join(ROLE_TARGETS)}",
+                              path=display, line=line, col=1)
         semgrep_file = _code_rule(rule, model.target, path, display, line)
         _project_rule(rule, model.target, display, line)
         rules.append(Rule(
             id=rule.id, title=rule.title, description=rule.description, severity=rule.severity, target=model.target,
             environments=tuple(_envs(rule.environments if rule.environments is not None else model.environments)),
-            select=tuple(rule.select), check=parse_check(rule.check), semgrep=rule.semgrep, semgrep_file=semgrep_file,
+            select=tuple(rule.names()), roles=tuple(rule.roles()), check=parse_check(rule.check), semgrep=rule.semgrep, semgrep_file=semgrep_file,
             message=rule.message, remediation=rule.remediation.strip(),
             guide_section=rule.guide_section or model.metadata.guide_section, secret=rule.secret,
             suppressible=rule.suppressible, examples=dict(rule.examples), policy=model.metadata.name, file=display, line=line,
@@ -202,7 +233,7 @@ def _code_rule(rule: RuleModel, target: str, path: Path, display: str, line: int
         raise PolicyError(f"rule {rule.id} needs exactly one of `semgrep` (inline) or `semgrep_file`", path=display, line=line, col=1)
     if rule.semgrep is not None and not any(k.startswith("pattern") or k in ("match", "taint") for k in rule.semgrep):
         raise PolicyError(f"rule {rule.id}: `semgrep` needs a pattern (pattern, patterns, pattern-either, pattern-regex...)", path=display, line=line, col=1)
-    if bool(rule.select) != bool(rule.check) or any(not s.startswith("$") for s in rule.select):
+    if bool(rule.select) != bool(rule.check) or any(not isinstance(s, str) or not s.startswith("$") for s in rule.select):
         raise PolicyError(f"rule {rule.id}: in a code rule, `select` names Semgrep metavariables ($LIMIT) and comes with a `check`", path=display, line=line, col=1)
     if rule.semgrep_file is None:
         return None

@@ -13,6 +13,7 @@ from pathlib import Path
 from velro_policy.judge.operators import all_operators
 from velro_policy.judge.project import CHECKS as PROJECT_CHECKS
 from velro_policy.model import SEVERITIES
+from velro_policy.rules import ROLES
 from velro_policy.values.environments import ENVIRONMENTS
 
 SCHEMA_ID = "https://velro-policy.dev/schemas/policy.schema.json"
@@ -60,12 +61,29 @@ def build() -> dict[str, object]:
         "description": (
             "Which values the rule judges, in the path language: `DEBUG`; a glob such as `*_RATE_LIMIT_LOGIN`; "
             "`SECURITY_HEADERS[\"X-Frame-Options\"]`; `*[\"Strict-Transport-Security\"]` (that key in any top-level dict); "
-            "`**[\"X\"]` (any depth); `[*]` any one key or index; `Settings.debug` a class field; a selector starting with `!` excludes what it matches. Case-insensitive. In a code rule: Semgrep metavariables (`$LIMIT`) whose matched literal the `check` judges; the match is a finding only when the check fails."
+            "`**[\"X\"]` (any depth); `[*]` any one key or index; `Settings.debug` a class field; a selector starting with `!` excludes what it matches (also what a role picks); `{role: jwt-signing-key}` the variables that play a role in the app. Case-insensitive. In a code rule: Semgrep metavariables (`$LIMIT`) whose matched literal the `check` judges; the match is a finding only when the check fails."
         ),
         "anyOf": [
             {"type": "string", "minLength": 1},
-            {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+            {"$ref": "#/$defs/role_selector"},
+            {"type": "array", "items": {"anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/role_selector"}]}, "minItems": 1},
         ],
+    }
+    role_selector = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["role"],
+        "description": (
+            "env and settings targets: the values of the variables that play this role in the application, found by use in "
+            "the deployed code (`velro-policy app` shows them). Selected in a run on a directory, where the application model "
+            "is built; a run without it (named files, --staged, `lint .env`) selects by name only, so keep the usual names "
+            "beside the role. A value picked by a name and by the role is judged once."
+        ),
+        "properties": {
+            "role": {"enum": list(ROLES), "description": "; ".join(f"`{k}`: {v}" for k, v in ROLES.items())},
+            "under": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                      "description": "Pick the copy under this top-level key instead (`__git__`: the committed values, `__git__[\"X\"]`)."},
+        },
     }
     rule = {
         "type": "object",
@@ -127,6 +145,7 @@ def build() -> dict[str, object]:
         },
         "$defs": {
             "rule": rule,
+            "role_selector": role_selector,
             "check": {
                 "type": "object",
                 "minProperties": 1,

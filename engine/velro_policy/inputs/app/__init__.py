@@ -9,13 +9,14 @@ cannot be followed, ``complete`` is False and every module counts as deployed
 """
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from velro_policy.inputs.app.entry import Entry as EntryPoint
 from velro_policy.inputs.app.entry import find as find_entry
-from velro_policy.inputs.app.facts import Facts, _names
+from velro_policy.inputs.app.facts import Facts, value_nodes
 from velro_policy.inputs.app.project import Project
 from velro_policy.inputs.app.routes import assemble
 from velro_policy.model import AppModel, Location, Problem, Setting, Unknown
@@ -212,12 +213,36 @@ def _binding(ref: str, by_path: dict[str, Facts], graph: _Graph) -> str:
 
 
 def _expand(names: set[str], facts: list[Facts]) -> set[str]:
-    """Names, plus those used by methods/properties of the same name (``settings.all_cors_origins``)."""
+    """Names, plus those used by methods/properties of the same name (``settings.all_cors_origins``),
+    except in what the method only tests (``if self.ENVIRONMENT == "local":``)."""
     out = {n.upper() for n in names}
     for f in facts:
         for method, defs in f.methods.items():
             if method in names:
-                out |= {u.upper() for d in defs for u in _names(d)}
+                out |= {u.upper() for d in defs for u in _used_names(d)}
+    return out
+
+
+def _used_names(defn: ast.AST) -> set[str]:
+    """Names and attributes of a function body, leaving out conditions (``if``/``while`` tests,
+    comparisons, ``IfExp`` tests, comprehension filters): what the result can be made of."""
+    out: set[str] = set()
+    stack: list[ast.AST] = [defn]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.If, ast.While)):
+            stack += [*n.body, *n.orelse]
+            continue
+        if isinstance(n, ast.Assert):
+            continue
+        if isinstance(n, ast.expr):
+            for sub in value_nodes(n):
+                if isinstance(sub, ast.Name):
+                    out.add(sub.id)
+                elif isinstance(sub, ast.Attribute):
+                    out.add(sub.attr)
+            continue
+        stack.extend(ast.iter_child_nodes(n))
     return out
 
 

@@ -260,11 +260,11 @@ class Facts:
     def _app_call(self, call: ast.Call) -> None:
         kw = _kwargs(call)
         if "debug" in kw:
-            self.debug_refs |= self._refs(kw["debug"])
+            self.debug_refs |= self._flag_refs(kw["debug"])
         for docs in ("docs_url", "redoc_url", "openapi_url"):  # docs_url="/docs" if settings.DEBUG else None
             node = kw.get(docs)
             if isinstance(node, ast.IfExp):
-                self.debug_refs |= self._refs(node.test)
+                self.debug_refs |= self._flag_refs(node.test)
         for item in getattr(kw.get("middleware"), "elts", []):
             if isinstance(item, ast.Call) and dotted(item.func).split(".")[-1] == "Middleware" and item.args:
                 self._add_middleware("", item.args[0], item, "")
@@ -362,14 +362,18 @@ class Facts:
         return f"{self.path}\0{name}"
 
     def _refs(self, node: ast.expr, local: dict[str, ast.expr] | None = None) -> set[str]:
-        """Names (qualified) and attributes an expression uses, one assignment back for plain names."""
+        """Names (qualified) and attributes the value of an expression is made of, one assignment
+        back for plain names.  What is only tested (``if``'s condition, a comparison, a
+        comprehension's filter) is not part of the value: in ``["*"] if settings.DEBUG else
+        settings.ORIGINS`` DEBUG decides, ORIGINS is the origin list."""
         out: set[str] = set()
-        for sub in ast.walk(node):
+        nodes = list(value_nodes(node))
+        for sub in nodes:
             if isinstance(sub, ast.Name):
                 out.add(self.qualified(sub.id))
             elif isinstance(sub, ast.Attribute):
                 out.add(sub.attr)
-        for sub in ast.walk(node):
+        for sub in nodes:
             if isinstance(sub, ast.Call) and dotted(sub.func) in _ENV_FUNCS | _CONFIG_FUNCS and sub.args:
                 arg = sub.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -377,6 +381,24 @@ class Facts:
         if local and isinstance(node, ast.Name) and node.id in local and local[node.id] is not node:
             out |= self._refs(local[node.id])
         return out
+
+    def _flag_refs(self, node: ast.expr) -> set[str]:
+        """The names whose truth an on/off expression is: ``settings.DEBUG``, ``not X``, ``X and Y``,
+        ``os.getenv("DEBUG", "false").lower() == "true"``; not what is compared with another word
+        (``settings.ENVIRONMENT != "production"`` names an environment, it is not a switch)."""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self._flag_refs(node.operand)
+        if isinstance(node, ast.BoolOp):
+            return set().union(*(self._flag_refs(v) for v in node.values))
+        if isinstance(node, ast.IfExp):
+            return self._flag_refs(node.body) | self._flag_refs(node.orelse)
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            words = [c for side in sides for c in _constants(side)]
+            if words and all(str(w).lower() in _TRUE_WORDS for w in words):
+                return set().union(*(self._refs(side) for side in sides if not _constants(side)))
+            return set()
+        return self._refs(node)
 
     # -- decorators -------------------------------------------------------------
     def _decorators(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -438,6 +460,38 @@ class Facts:
 
 
 # -- helpers ---------------------------------------------------------------------
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t", "false", "0", "no", "off", "n", "f", "none"})
+
+
+def value_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of an expression that make its value: an ``IfExp``'s branches (not its test),
+    no comparison (its result is a bool), a comprehension's iterable (not its filters)."""
+    out: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Compare):
+            continue
+        if isinstance(n, ast.IfExp):
+            stack += [n.body, n.orelse]
+            continue
+        if isinstance(n, ast.comprehension):
+            stack.append(n.iter)
+            continue
+        out.append(n)
+        stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _constants(node: ast.expr) -> list[object]:
+    """The literal words of a comparison side: ``"true"``, ``("1", "true")``; [] for anything else."""
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(isinstance(e, ast.Constant) for e in node.elts):
+        return [e.value for e in node.elts]  # type: ignore[attr-defined]
+    return []
+
+
 def _route_decorator(deco: ast.expr) -> bool:
     return isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) and deco.func.attr in ROUTE_METHODS \
         and bool(dotted(deco.func.value)) and (bool(deco.args) or any(k.arg == "path" for k in deco.keywords))
@@ -463,16 +517,6 @@ def _field_default(value: ast.expr | None) -> ast.expr | None:
             return value.args[0]
         return _kwargs(value).get("default", ast.Constant(...))
     return value
-
-
-def _names(node: ast.AST) -> set[str]:
-    out: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
-            out.add(sub.id)
-        elif isinstance(sub, ast.Attribute):
-            out.add(sub.attr)
-    return out
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:

@@ -167,3 +167,31 @@ def test_an_empty_tree_warns(tmp_path: Path) -> None:
     res = velro(["check", str(tmp_path)])
     assert res.returncode == 0
     assert "warning: nothing was checked" in res.stdout
+
+
+def test_lint_stdin_reads_env_lines_and_json_objects(tmp_path: Path) -> None:
+    res = velro(["lint", "-"], cwd=tmp_path, input_text="ENVIRONMENT=production\nDEBUG=true\n")
+    assert res.returncode == 1 and ".env:2:1: critical velro/debug-disabled" in res.stdout, res.stderr
+    assert "velro-stdin-" not in res.stdout + res.stderr  # shown as its name, not the temporary file
+    secret = "Zq7Kx2Vm9Lp4$#t8Wn3Bc6Hd1Fg5Jk0Ys"
+    live = json.dumps({"DEBUG": "false", "JWT_SECRET": secret, "ALLOWED_ORIGINS": '["*"]'})
+    res = velro(["lint", "--stdin-filename", ".env.production", "-", "-f", "json"], cwd=tmp_path, input_text=live)
+    assert res.returncode == 1, res.stderr
+    findings = json.loads(res.stdout)["findings"]
+    found = {(f["path"], f["rule_id"]) for f in findings}
+    assert (".env.production", "velro/jwt-secret-strength") in found
+    assert (".env.production", "velro/cors-no-wildcard") in found
+    assert not any(rule == "velro/debug-disabled" for _, rule in found)
+    assert secret not in res.stdout + res.stderr
+    message = next(f["message"] for f in findings if f["rule_id"] == "velro/jwt-secret-strength")
+    assert "33 characters" in message  # '$' and '#' kept literally: the value read back is the one given
+    bad = velro(["lint", "-"], cwd=tmp_path, input_text='{"DEBUG": tru')
+    assert bad.returncode == 2 and "not valid JSON" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_file_not_named_as_env_is_refused_unless_told(tmp_path: Path) -> None:
+    settings = write(tmp_path / "railway-vars.txt", "ENVIRONMENT=production\nDEBUG=true\n")
+    res = velro(["lint", str(settings)], cwd=tmp_path)
+    assert res.returncode == 2 and "is not an env file by its name" in res.stdout + res.stderr and "--as env" in res.stderr
+    res = velro(["lint", "--as", "env", str(settings)], cwd=tmp_path)
+    assert res.returncode == 1 and "velro/debug-disabled" in res.stdout, res.stderr

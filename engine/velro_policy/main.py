@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from velro_policy import __version__
 from velro_policy.error_handler import error_handler
 from velro_policy.model import SEVERITIES
 from velro_policy.reporters import REPORTERS
@@ -85,6 +84,8 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             baseline=kw.get("baseline"),
             jobs=kw.get("jobs", 1),
             include_undeployed=kw.get("include_undeployed", False),
+            read_as=kw.get("read_as"),
+            shown_as=kw.get("shown_as") or {},
         )
         if opts.staged and opts.changed_since:
             from velro_policy.errors import InputError
@@ -98,9 +99,9 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     """``--version``: ours, and the Semgrep the code rules would run (or that none is installed)."""
     if not value or ctx.resilient_parsing:
         return
-    from velro_policy.inputs.code import semgrep_version
+    from velro_policy.commands.version import version_text
 
-    click.echo(f"velro-policy, version {__version__}\nsemgrep: {semgrep_version()}")
+    click.echo(version_text())
     ctx.exit(0)
 
 
@@ -118,15 +119,41 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all). Used by the pre-commit hooks.")
+@click.option("--as", "read_as", type=click.Choice(["env"]), help="Read the files named as env files whatever their names (else a file not named .env, .env.* or *.env is refused).")
+@click.option("--stdin-filename", metavar="NAME", help="With PATH '-': the name stdin is judged and shown as (default .env; .env.production judges it as production).")
 @run_options
-def lint(paths: tuple[str, ...], targets: tuple[str, ...], **kw: Any) -> None:
+def lint(paths: tuple[str, ...], targets: tuple[str, ...], read_as: str | None, stdin_filename: str | None, **kw: Any) -> None:
     """Lint env files (and any other file given) against the policies.
 
     PATHS are files or directories (default: .). Directories are walked for
     .env, .env.* and *.env files, skipping .git, node_modules, virtualenvs and
-    gitignored directories.
+    gitignored directories.  PATH '-' reads env variables from stdin: KEY=value
+    lines (an env file, `railway variables --kv`) or one JSON object of
+    variables, so the live platform's variables can be checked.
     """
-    _run(paths, list(targets) or None, **kw)
+    if "-" in paths:
+        if paths != ("-",):
+            raise click.BadParameter("'-' (stdin) cannot be combined with other paths", param_hint="PATHS")
+        _run_stdin(stdin_filename or ".env", list(targets) or None, read_as=read_as, **kw)
+        return
+    _run(paths, list(targets) or None, read_as=read_as, **kw)
+
+
+def _run_stdin(name: str, targets: list[str] | None, **kw: Any) -> None:
+    """`lint -`: stdin written to a private temporary file named NAME, judged and shown as NAME."""
+    import os
+    import sys
+    import tempfile
+
+    with error_handler(kw.get("debug", False)):
+        from velro_policy.commands.stdin import as_env_text
+
+        text = as_env_text(sys.stdin.buffer.read(), name)
+    with tempfile.TemporaryDirectory(prefix="velro-stdin-") as tmp:
+        path = os.path.join(tmp, os.path.basename(name) or ".env")
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        _run((path,), targets, shown_as={os.path.normpath(path): name}, **kw)
 
 
 @cli.command()

@@ -331,14 +331,20 @@ def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, .
 
 
 def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
-    """Env files by name; anything named explicitly that no other source claims."""
+    """Env files by name; anything named explicitly that no other source claims (``load``
+    then refuses it unless it is an env file by name, by an ``env_files`` glob or ``--as env``)."""
+    if named_as_env(path, config):
+        return True
+    return explicit and not path.endswith((".py", ".pyi", ".probe.json"))  # *.probe.json: the http source
+
+
+def named_as_env(path: str, config: dict[str, Any]) -> bool:
+    """An env file by its name (``.env``, ``.env.*``, ``*.env``) or by an ``env_files`` glob of the config."""
     base = os.path.basename(path)
     if is_env_file(base):
         return True
     rel = path.replace(os.sep, "/")
-    if any(fnmatch(rel, g) or fnmatch(base, g) for g in config.get("env_files", ())):
-        return True
-    return explicit and not base.endswith((".py", ".pyi", ".probe.json"))  # *.probe.json: the http source
+    return any(fnmatch(rel, g) or fnmatch(base, g) for g in config.get("env_files", ()))
 
 
 def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
@@ -347,6 +353,12 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
         tuple(ctx.config.get("environment_keys") or environments.DEFAULT_KEYS),
     )
     for path in paths:
+        if not named_as_env(path, ctx.config):  # named on the command line, but nothing says it is an env file
+            shown = ctx.display(path)
+            problem = Problem(shown, 0, 0, "is not an env file by its name (.env, .env.*, *.env); read it as one with "
+                              "--as env, or add a glob to env_files in the config", "not-env-file")
+            yield Document(path, TARGET, (), problems=(problem,), display_path=shown)
+            continue
         yield load_file(path, display_path=ctx.display(path), flag_environment=ctx.flag_environment, settings=settings)
 
 

@@ -239,7 +239,7 @@ def test_routes_document_for_app_rules(tmp_path: Path) -> None:
     doc = step.document
     assert (doc.path, doc.target, doc.mentions_ignore) == (".", "app", False)
     assert [e.key for e in doc.entries] == ['routes["POST /api/v1/login/access-token"]', 'routes["GET /api/v1/items/"]',
-                                            'routes["DELETE /api/v1/items/{id}"]', 'routes["GET /debug/env"]']
+                                            'routes["DELETE /api/v1/items/{id}"]', 'routes["GET /debug/env"]', 'app']
     first = doc.entries[0]
     assert first.parts == ("routes", "POST /api/v1/login/access-token") and first.value == step.model.routes[0]
     assert first.loc == step.model.routes[0].loc

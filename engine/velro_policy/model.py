@@ -282,6 +282,42 @@ class Setting(NamedTuple):
     role: str = ""
 
 
+class HeaderSet(NamedTuple):
+    """One place the deployed app sets one of the guide's security headers.
+
+    ``header`` is the canonical name (``X-Frame-Options``); ``value`` what it is set to,
+    folded (``Unknown`` when not literal, None when the model only knows the header is set);
+    ``source`` says how (``code``, ``header dict SECURITY_HEADERS``, ``secure
+    Secure.with_default_headers()``, ``middleware SecurityHeaders option csp``).
+    ``judged`` marks values only the application model sees (a library's defaults and
+    builders, middleware options): the app rules judge those; values written in code and
+    header dicts are judged by the code and settings rules.
+    """
+
+    header: str
+    value: object
+    loc: Location
+    source: str
+    judged: bool = False
+
+
+class HeaderCoverage(NamedTuple):
+    """Which of the guide's security headers the deployed app sets, and where.
+
+    ``app`` is where the app object is created (``app = FastAPI(...)``); ``unsure`` names
+    places that may set headers the model cannot name (a computed header name, a
+    header-setting middleware from a package, a library whose version decides its
+    defaults); ``unused`` names code that sets headers but that nothing in the deployed
+    app uses (a middleware class never added).  ``complete`` is the model's.
+    """
+
+    app: Location
+    sets: tuple[HeaderSet, ...] = ()
+    unsure: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    complete: bool = True
+
+
 class AppModel(NamedTuple):
     """What is deployed and how, read statically (the app is never imported).
 
@@ -299,6 +335,7 @@ class AppModel(NamedTuple):
     middleware: tuple[Middleware, ...] = ()
     settings: tuple[Setting, ...] = ()
     notes: tuple[str, ...] = ()
+    headers: HeaderCoverage | None = None  # None: no app object found
 
     def is_deployed(self, display_path: str) -> bool:
         return not self.complete or display_path in self.deployed

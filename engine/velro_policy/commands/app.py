@@ -107,6 +107,18 @@ def render_text(model: AppModel) -> str:
     lines.append(f"Settings ({len(model.settings)}):")
     rows = [[s.env, default_text(s), s.role or "-", f"{s.loc.path}:{s.loc.line}"] for s in model.settings]
     lines.extend(_table(rows, ["ENV", "DEFAULT", "ROLE", "WHERE"]) if rows else ["  (none found)"])
+    if model.headers is not None:
+        cover = model.headers
+        lines.append("")
+        lines.append(f"Security headers (app created at {cover.app.path}:{cover.app.line}):")
+        rows = [[s.header, "set" if s.value is None else masking.show(s.header, s.value), s.source, f"{s.loc.path}:{s.loc.line}"]
+                for s in cover.sets]
+        lines.extend(_table(rows, ["HEADER", "VALUE", "SOURCE", "WHERE"]) if rows else ["  (none set)"])
+        missing = missing_headers(model)
+        if missing:
+            lines.append(f"  not set: {', '.join(missing)}" + (" (unsure: see below)" if cover.unsure else ""))
+        lines.extend(f"  unsure: {u}" for u in cover.unsure)
+        lines.extend(f"  unused: {u} sets headers but nothing in the deployed app uses it" for u in cover.unused)
     if model.notes:
         lines.append("")
         lines.append("Notes:")
@@ -151,7 +163,30 @@ def model_data(model: AppModel) -> dict[str, object]:
             "default_shown": default_text(s),
         } for s in model.settings],
         "notes": list(model.notes),
+        "headers": _headers_data(model),
     }
+
+
+def _headers_data(model: AppModel) -> dict[str, object] | None:
+    cover = model.headers
+    if cover is None:
+        return None
+    return {
+        "app": _loc(cover.app),
+        "sets": [{"header": s.header, "value": _option(s.header, s.value), "loc": _loc(s.loc), "source": s.source, "judged": s.judged}
+                 for s in cover.sets],
+        "missing": missing_headers(model),
+        "unsure": list(cover.unsure),
+        "unused": list(cover.unused),
+    }
+
+
+def missing_headers(model: AppModel) -> list[str]:
+    from velro_policy.inputs.app.headers import GUIDE_HEADERS
+
+    have = {s.header for s in model.headers.sets} if model.headers else set()
+    return [h for h in GUIDE_HEADERS if h not in have]
+
 
 
 def render_json(model: AppModel) -> str:
@@ -167,8 +202,9 @@ class AppStep:
         self.model = model
         self.modules = modules
         self.unparseable = unparseable
-        self.document = Document(root, "app", tuple(
-            Entry(f'routes["{r.method} {r.path}"]', r, r.loc, ("routes", f"{r.method} {r.path}")) for r in model.routes),
+        self.document = Document(root, "app", (
+            *(Entry(f'routes["{r.method} {r.path}"]', r, r.loc, ("routes", f"{r.method} {r.path}")) for r in model.routes),
+            *header_entries(model)),
             environment="production", environment_source="application model", display_path=root, mentions_ignore=False)
         self.dropped: dict[str, int] = {}
         self.kept: dict[str, int] = {}
@@ -244,6 +280,17 @@ class AppStep:
             files = sorted(set(self.skipped_unparseable))
             out.append(f"{len(files)} module(s) that are not deployed are not valid Python and were skipped ({_some(dict.fromkeys(files, 1))})")
         return out
+
+
+def header_entries(model: AppModel) -> list[Entry]:
+    """The ``app`` entry (the headers the app sets, at its construction) and one ``headers["Name"]``
+    entry per value only the model sees (a library's defaults and builders, middleware options)."""
+    cover = model.headers
+    if cover is None:
+        return []
+    out = [Entry("app", cover, cover.app, ("app",))]
+    out.extend(Entry(f'headers["{s.header}"]', s.value, s.loc, ("headers", s.header)) for s in cover.sets if s.judged)
+    return out
 
 
 def _some(paths: dict[str, int]) -> str:

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from velro_policy.inputs.app.entry import Entry as EntryPoint
 from velro_policy.inputs.app.entry import find as find_entry
 from velro_policy.inputs.app.facts import Facts, value_nodes
+from velro_policy.inputs.app.headers import read as read_headers
 from velro_policy.inputs.app.project import Project
 from velro_policy.inputs.app.routes import assemble
 from velro_policy.model import AppModel, Location, Problem, Setting, Unknown
@@ -61,7 +62,9 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
     if unparseable:
         notes.append("deployed modules that could not be parsed (counted as deployed; their routes and settings are missing): "
                      + ", ".join(p.path for p in unparseable))
-    model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes))
+    headers = read_headers(facts, graph, complete)
+    model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes),
+                     headers)
     return AppBuild(model, modules, unparseable)
 
 

@@ -37,6 +37,7 @@ WHERE: dict[str, str] = {
     "header_one_of": "headers",
     "hsts": "headers",
     "csp": "headers",
+    "app_headers": "headers",
     "requires_keys": "tables",
     "no_literal": "tables",
     "table_rate_at_most": "tables",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from velro_policy.judge.operators._base import Context, as_bool, operator
+from velro_policy.judge.operators._base import CannotVerify, Context, as_bool, operator
+from velro_policy.model import HeaderCoverage
 from velro_policy.values import csp as csp_mod
 
 
@@ -123,3 +124,41 @@ def csp(value: object, param: dict[str, dict[str, list[str]]], ctx: Context) -> 
     if not problems:
         return None
     return f"is {ctx.shown}: it " + "; ".join(problems)
+
+
+_APP_PARAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["headers"],
+    "properties": {
+        "headers": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "uniqueItems": True,
+                    "description": "Header names (any case) the deployed app must set somewhere: in middleware, code, an applied header dict, a library or middleware options."},
+    },
+    "description": (
+        "On the application model's header coverage (target: app, the `app` entry at the app's construction): every listed header "
+        "is set by the deployed app. A missing one is a finding naming it; when something the model cannot read may set headers "
+        "(a computed header name, a header middleware from a package, an incomplete model), it cannot be verified."
+    ),
+}
+
+
+@operator(_APP_PARAM)
+def app_headers(value: object, param: dict[str, list[str]], ctx: Context) -> str | None:
+    """Pass when the deployed app sets every listed header."""
+    if not isinstance(value, HeaderCoverage):
+        raise TypeError(f"app_headers judges the application model's header coverage, not {type(value).__name__}")
+    have = {s.header.lower() for s in value.sets}
+    missing = [str(h) for h in param["headers"] if str(h).lower() not in have]
+    if not missing:
+        return None
+    names = ", ".join(missing)
+    if value.unsure or not value.complete:
+        why = value.unsure[0] if value.unsure else "the application model is incomplete (see `velro-policy app`)"
+        more = f" (and {len(value.unsure) - 1} more places)" if len(value.unsure) > 1 else ""
+        return CannotVerify(f"may not set {names}; cannot verify: {why}{more}")
+    unused = ""
+    if value.unused:
+        shown = ", ".join(value.unused[:3]) + (f" and {len(value.unused) - 3} more" if len(value.unused) > 3 else "")
+        unused = f"; {shown} {'sets' if len(value.unused) == 1 else 'set'} headers, but nothing in the deployed app uses {'it' if len(value.unused) == 1 else 'them'}"
+    them = "it" if len(missing) == 1 else "them"
+    return f"does not set {names}: no middleware, code, header dict or library of the deployed app sets {them}{unused}"

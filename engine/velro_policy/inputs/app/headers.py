@@ -99,6 +99,11 @@ def _lit_name(node: ast.AST | None) -> str:
     return canonical(node.value) if isinstance(node, ast.Constant) else ""
 
 
+def _computed(node: ast.AST | None) -> bool:
+    """A header name that is not written out (``response.headers[name]``); a literal other header is not."""
+    return not (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+
+
 def _is_headers(node: ast.AST) -> bool:
     """``response.headers``, ``headers``, ``self._headers``: something named like a header map."""
     name = dotted(node).split(".")[-1] if dotted(node) else ""
@@ -207,7 +212,7 @@ class _Module:
             header = _lit_name(target.slice)
             if header:
                 self._record(header, value, target)
-            elif _is_headers(target.value):
+            elif _is_headers(target.value) and _computed(target.slice):
                 self.dynamic.append(_Dynamic(self.f.loc(target), self._owner, _src(target)))
             self._expr(target.value)
             self._expr(target.slice)
@@ -258,7 +263,7 @@ class _Module:
                 header = _lit_name(call.args[0])
                 if header:
                     self._record(header, call.args[1] if len(call.args) > 1 else None, call)
-                elif not isinstance(call.args[0], ast.Tuple):
+                elif not isinstance(call.args[0], ast.Tuple) and _computed(call.args[0]):
                     self.dynamic.append(_Dynamic(self.f.loc(call), self._owner, _src(call)))
             elif func.attr == "set_header" and call.args:
                 header = _lit_name(call.args[0])

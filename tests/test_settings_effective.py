@@ -1,14 +1,17 @@
-"""effective.derive on documents: pairing and what leaves the settings document."""
+"""effective.derive on documents: a settings module's defaults are judged on their own (issue 14 item 6)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from velro_policy.inputs.effective import derive
+from velro_policy.judge.evaluate import judge_documents
 from velro_policy.model import Document, Entry, Location
-from velro_policy.rules import Rule
+from velro_policy.rules import Op, Rule
 
 ENV_RULES = [Rule(id="velro/debug-disabled", title="debug", severity="critical", target="env",
-                  environments=("production", "staging"), select=("DEBUG",))]
+                  environments=("production", "staging"), select=("DEBUG",), check=Op("boolean", False))]
+SETTINGS_RULE = Rule(id="velro/settings-debug-default", title="debug default", severity="critical", target="settings",
+                     environments=("production", "staging"), select=("DEBUG",), check=Op("boolean", False))
 
 
 def env_doc(path: Path, environment: str, **values: str) -> Document:
@@ -31,54 +34,29 @@ def keys(doc: Document) -> list[str]:
     return [e.key for e in doc.entries]
 
 
-def test_effective_document_holds_the_defaults_the_env_file_does_not_set(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("")
-    prod = env_doc(tmp_path / ".env.production", "production", DEBUG="false")
-    out = derive([prod, settings_doc(tmp_path / "app" / "config.py")], ENV_RULES, {})
-    effective = [d for d in out if d.target == "effective"]
-    assert len(effective) == 1
-    assert effective[0].environment == "production" and effective[0].display_path == ".env.production"
-    assert keys(effective[0]) == ["CONTENT_SECURITY_POLICY", "JWT_SECRET"]
-    settings = next(d for d in out if d.target == "settings")
-    # DEBUG: set by production; CSP stays (no env rule judges it); JWT_SECRET: secrets always stay; constants stay
-    assert keys(settings) == ["CONTENT_SECURITY_POLICY", "JWT_SECRET", "SECURITY_HEADERS"]
-    assert ".env.production" in settings.environment_source
-
-
-def test_unset_value_judged_by_an_env_rule_leaves_the_settings_document(tmp_path: Path) -> None:
-    prod = env_doc(tmp_path / ".env.production", "production", ENVIRONMENT="production")
-    out = derive([prod, settings_doc(tmp_path / "config.py")], ENV_RULES, {"effective_pairing": "run"})
-    assert "DEBUG" not in keys(next(d for d in out if d.target == "settings"))
-    assert "DEBUG" in keys(next(d for d in out if d.target == "effective"))
-
-
-def test_templates_and_other_projects_are_not_paired(tmp_path: Path) -> None:
-    (tmp_path / "backend").mkdir()
-    (tmp_path / "backend" / "pyproject.toml").write_text("")
-    (tmp_path / "frontend").mkdir()
-    (tmp_path / "frontend" / "package.json").write_text("{}")
-    settings = settings_doc(tmp_path / "backend" / "app" / "config.py")
-    docs = [
-        env_doc(tmp_path / "frontend" / ".env.production", "production"),
-        env_doc(tmp_path / "backend" / ".env.example", "template")._replace(is_template=True),
-        settings,
-    ]
-    assert derive(docs, ENV_RULES, {}) == docs
-    paired = derive(docs, ENV_RULES, {"effective_pairing": "run"})
-    assert [d.target for d in paired].count("effective") == 1
-
-
-def test_directory_and_none_pairing(tmp_path: Path) -> None:
-    prod = env_doc(tmp_path / ".env.production", "production")
+def test_settings_documents_are_never_trimmed_and_defaults_get_their_own_document(tmp_path: Path) -> None:
+    prod = env_doc(tmp_path / ".env.production", "production", DEBUG="false", CONTENT_SECURITY_POLICY="default-src 'self'")
     settings = settings_doc(tmp_path / "app" / "config.py")
-    assert derive([prod, settings], ENV_RULES, {"effective_pairing": "none"}) == [prod, settings]
-    assert derive([prod, settings], ENV_RULES, {"effective_pairing": "directory"}) == [prod, settings]
-    same_dir = settings_doc(tmp_path / "config.py")
-    assert len(derive([prod, same_dir], ENV_RULES, {"effective_pairing": "directory"})) == 3
+    out = derive([prod, settings], ENV_RULES, {})
+    assert out[:2] == [prod, settings]  # what production sets hides nothing
+    [effective] = out[2:]
+    assert (effective.target, effective.path, effective.display_path, effective.environment) == \
+        ("effective", settings.path, "app/config.py", "production")
+    assert keys(effective) == ["DEBUG", "CONTENT_SECURITY_POLICY", "JWT_SECRET"]  # env-backed values only
 
 
-def test_a_default_set_by_only_one_of_two_production_files_stays(tmp_path: Path) -> None:
-    a = env_doc(tmp_path / ".env.production", "production", CONTENT_SECURITY_POLICY="default-src 'self'")
-    b = env_doc(tmp_path / ".env.production.hardened", "production")
-    out = derive([a, b, settings_doc(tmp_path / "config.py")], [], {"effective_pairing": "run"})
-    assert "CONTENT_SECURITY_POLICY" in keys(next(d for d in out if d.target == "settings"))
+def test_no_env_file_needed_and_none_turns_it_off(tmp_path: Path) -> None:
+    settings = settings_doc(tmp_path / "config.py")
+    assert [d.target for d in derive([settings], ENV_RULES, {})] == ["settings", "effective"]
+    assert derive([settings], ENV_RULES, {"effective_pairing": "none"}) == [settings]
+    assert derive([settings], [SETTINGS_RULE], {}) == [settings]  # no env rule to judge them
+
+
+def test_a_default_both_kinds_of_rule_report_is_reported_once_by_the_settings_rule(tmp_path: Path) -> None:
+    settings = settings_doc(tmp_path / "config.py")
+    docs = derive([settings], [*ENV_RULES, SETTINGS_RULE], {})
+    found = judge_documents(docs, [*ENV_RULES, SETTINGS_RULE], {})
+    assert [(f.line, f.rule_id) for f in found] == [(10, "velro/settings-debug-default")]
+    alone = judge_documents(derive([settings], ENV_RULES, {}), ENV_RULES, {})
+    assert [(f.line, f.rule_id, f.environment) for f in alone] == [(10, "velro/debug-disabled", "production")]
+    assert "a default in code: it runs wherever the platform does not set DEBUG" in alone[0].message

@@ -250,7 +250,8 @@ class Evaluator:
             rules = [r for r in self.rules if _applies(r, doc)]
             in_force = self._in_force[scope] = InForce(
                 rules, {str(r.id): n for n, r in enumerate(rules)},
-                frozenset(r.id for r in rules if mentions_required(r.check) and r.required_in(doc.environment)))
+                frozenset(r.id for r in rules if mentions_required(r.check) and r.required_in(doc.environment)
+                          and doc.target != "effective"))  # a settings module's defaults need not hold every key
         rules = in_force.rules
         columns = doc.entries if type(doc.entries) is EnvEntries else None
         picks: dict[str, list]
@@ -326,17 +327,24 @@ class Evaluator:
                 if quick is None:
                     continue
             ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
+            if doc.target == "effective" and isinstance(entry.value, Unknown):
+                continue  # a default that cannot be folded: the settings rules say so, once
             if isinstance(entry.value, Unknown):
                 if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
                     yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
                 continue
             reason = run_check(check, entry.value, ctx, doc.environment)
             if isinstance(reason, CannotVerify):  # part of the value is Unknown: as an Unknown value
+                if doc.target == "effective":
+                    continue
                 if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
                     yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment})", unknown=True)
                 continue
             if reason:
-                where = f"; {doc.display_path or doc.path} does not set it, so this default applies" if doc.target == "effective" else ""
+                where = ""
+                if doc.target == "effective":
+                    names = "/".join(dict.fromkeys(entry.env)) or entry.key
+                    where = f"; a default in code: it runs wherever the platform does not set {names}, whatever a committed env file says"
                 yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")
 
     def _finding(self, rule: Rule, doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
@@ -386,7 +394,13 @@ def judge_documents(documents: Iterable[Document], rules: list[Rule], config: di
     ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
                           aliases={**config.get("environment_aliases", {})} or None, roles=roles)
-    findings = [f for doc in documents for f in evaluator.evaluate(doc)]
+    findings: list[Finding] = []
+    defaults: list[Finding] = []  # env rules on settings defaults (target effective)
+    for doc in documents:
+        (defaults if doc.target == "effective" else findings).extend(evaluator.evaluate(doc))
+    if defaults:  # a default a settings rule reports already is reported once, by that rule
+        seen = {(f.path, f.line) for f in findings}
+        findings.extend(f for f in defaults if (f.path, f.line) not in seen)
     if applied is not None:
         applied.update(evaluator.applied)
     if problems is not None:

@@ -1,0 +1,139 @@
+"""Insecure defaults count (issue 14 item 6) and one answer per settings file (issue 17 item 1).
+
+A default in code (a settings field, ``os.getenv("X", default)``) is what runs wherever the
+platform does not set X; a committed env file is no proof of what is deployed.  So a default is
+judged by the settings rules and by the env rules, at its line, whatever the env files say, and
+the findings about a settings module are the same whichever scope the run has.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import write
+from velro_policy.main import cli
+
+CONFIG = '''from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    DEBUG: bool = True
+    CORS_ORIGINS: list[str] = ["http://localhost:3000"]
+    JWT_SECRET: str = "dev-secret-change-me"
+    JWT_BLACKLIST_ENABLED: bool = False
+    WEB_ORIGINS: list[str] = ["*"]
+    LOG_LEVEL: str = "info"
+
+
+settings = Settings()
+'''
+MAIN = '''import jwt
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.config import settings
+
+app = FastAPI(debug=settings.DEBUG)
+app.add_middleware(CORSMiddleware, allow_origins=settings.WEB_ORIGINS)
+
+
+@app.get("/me")
+def me(token: str):
+    return jwt.decode(token, settings.JWT_SECRET, algorithms=["HS256"])
+'''
+# Every variable but the secret (set on the platform) set to a compliant value: none of it may hide a default.
+PRODUCTION = ("ENVIRONMENT=production\nDEBUG=false\nCORS_ORIGINS=[\"https://app.example.com\"]\n"
+              "JWT_BLACKLIST_ENABLED=true\nWEB_ORIGINS=[\"https://app.example.com\"]\nLOG_LEVEL=info\n")
+
+
+def project(root: Path) -> None:
+    write(root / "app/__init__.py", "")
+    write(root / "app/config.py", CONFIG)
+    write(root / "app/main.py", MAIN)
+    write(root / "Procfile", "web: uvicorn app.main:app\n")
+    write(root / ".env.production", PRODUCTION)
+
+
+def run(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> list[dict]:
+    monkeypatch.chdir(root)
+    res = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.output)["findings"]
+
+
+def about(findings: list[dict], path: str) -> list[tuple[int, str, str]]:
+    return sorted((f["line"], f["rule_id"], f["severity"]) for f in findings if f["path"] == path)
+
+
+def test_defaults_are_judged_whatever_the_env_files_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    found = run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings")
+    assert about(found, "app/config.py") == [
+        (5, "velro/settings-debug-default", "critical"),
+        (6, "velro/settings-cors-https-only", "high"),  # the settings rules judge the defaults the env file sets
+        (6, "velro/settings-cors-no-localhost", "high"),
+        (7, "velro/settings-jwt-secret-literal", "critical"),
+        (8, "velro/jwt-blacklist-enabled", "high"),  # an env rule on a default no settings rule judges
+        (9, "velro/cors-no-wildcard", "critical"),  # the origin list of the app by role, not by name
+    ]
+    one = next(f for f in found if f["rule_id"] == "velro/jwt-blacklist-enabled")
+    assert "a default in code: it runs wherever the platform does not set JWT_BLACKLIST_ENABLED" in one["message"]
+    assert one["environment"] == "production"
+    assert about(found, ".env.production") == []
+
+
+def test_a_default_is_reported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DEBUG=True: velro/settings-debug-default and velro/debug-disabled both judge it; one finding, the settings rule's
+    project(tmp_path)
+    found = run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings")
+    assert [f["rule_id"] for f in found if f["path"] == "app/config.py" and f["line"] == 5] == ["velro/settings-debug-default"]
+
+
+def test_effective_pairing_none_leaves_defaults_to_the_settings_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    write(tmp_path / "velro-policy.yaml", "effective_pairing: none\n")
+    found = run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings")
+    assert {r for _, r, _ in about(found, "app/config.py")} == {
+        "velro/settings-debug-default", "velro/settings-cors-https-only", "velro/settings-cors-no-localhost", "velro/settings-jwt-secret-literal"}
+
+
+def test_an_unknown_default_is_not_reported_again_by_env_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "settings.py", 'import os\n\nJWT_BLACKLIST_ENABLED = os.getenv("JWT_BLACKLIST_ENABLED", compute())\n')
+    found = run(tmp_path, monkeypatch, "lint", "settings.py")
+    assert found == []
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(root), "PATH": "/usr/bin:/bin"})
+
+
+def test_every_scope_gives_the_same_findings_about_a_settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 17 item 1: `lint app/config.py`, `check .` (Semgrep included), `--target`, `--staged`
+    (the hook) agree on the settings module, with committed env files that set every variable.
+
+    Values picked by a role (WEB_ORIGINS is the app's origin list by use) need the application
+    model, which only a run on a directory builds: those findings are the one documented
+    difference, and they are checked apart."""
+    project(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    by_role = (9, "velro/cors-no-wildcard", "critical")
+    scopes = {
+        "lint FILE": about(run(tmp_path, monkeypatch, "lint", "app/config.py"), "app/config.py"),
+        "lint FILE .env.production": about(run(tmp_path, monkeypatch, "lint", "app/config.py", ".env.production"), "app/config.py"),
+        "lint --staged": about(run(tmp_path, monkeypatch, "lint", "--staged"), "app/config.py"),
+        "lint --target settings": about(run(tmp_path, monkeypatch, "lint", "--target", "settings", "app/config.py"), "app/config.py"),
+        "check .": [f for f in about(run(tmp_path, monkeypatch, "check", "."), "app/config.py") if f != by_role],
+        "check . --target settings": [f for f in about(run(tmp_path, monkeypatch, "check", ".", "--target", "settings"), "app/config.py")
+                                      if f != by_role],
+    }
+    expected = scopes["lint FILE"]
+    assert {rule for _, rule, _ in expected} >= {"velro/settings-debug-default", "velro/jwt-blacklist-enabled"}
+    assert {name: got for name, got in scopes.items() if got != expected} == {}
+    assert by_role in about(run(tmp_path, monkeypatch, "check", ".", "--target", "settings"), "app/config.py")

@@ -110,3 +110,70 @@ def test_baselined_findings_are_external_suppressions_in_sarif(tmp_path: Path) -
     results = json.loads(res.stdout)["runs"][0]["results"]
     assert results and all(r["suppressions"] == [{"kind": "external", "status": "accepted", "justification": "baseline"}]
                            for r in results)
+
+
+# -- one adoption policy: every entry finds the same baseline by itself --------------------------
+
+
+def _repo_with_baseline(root: Path) -> Path:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True)
+    env = write(root / "svc" / ".env.production", NO_SECRET)
+    assert velro(["baseline", "create", "."], cwd=root).returncode == 0
+    return env
+
+
+NO_SECRET = ENV.replace(f"SUPABASE_SERVICE_ROLE_KEY={SECRET}\n", "")  # staged, a real secret is critical and never baselined
+
+
+def test_the_projects_baseline_is_used_without_a_flag_and_counted_not_listed(tmp_path: Path) -> None:
+    env = _repo_with_baseline(tmp_path)
+    for args, cwd in ((["check", "."], tmp_path), (["lint", "svc/.env.production"], tmp_path),
+                      (["lint", ".env.production"], tmp_path / "svc"), (["check", "--staged"], tmp_path)):
+        if "--staged" in args:
+            import subprocess
+
+            subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True, capture_output=True)
+        res = velro([*args, "--target", "env"], cwd=cwd)
+        assert res.returncode == 0, (args, res.stdout, res.stderr)
+        assert "suppressed (2 by the baseline), not listed: --show-suppressed lists them" in res.stdout, (args, res.stdout)
+        assert "velro/rate-limit" not in res.stdout  # counted, not listed
+    listed = velro(["check", ".", "--target", "env", "--show-suppressed"], cwd=tmp_path)
+    assert "(suppressed: baseline)" in listed.stdout
+    env.write_text(NO_SECRET + "VERBOSE_ERROR_MESSAGES=true\n")  # a new finding fails through the same baseline
+    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    assert res.returncode == 1 and "velro/verbose-errors-disabled" in res.stdout
+
+
+def test_baseline_create_starts_from_scratch_and_update_says_what_changed(tmp_path: Path) -> None:
+    env = _repo_with_baseline(tmp_path)
+    base = tmp_path / ".velro-policy-baseline.json"
+    first = json.loads(base.read_text())["entries"]
+    assert velro(["baseline", "create", "."], cwd=tmp_path).returncode == 0  # not emptied by the baseline in use
+    assert json.loads(base.read_text())["entries"] == first
+    env.write_text(NO_SECRET.replace("ENABLE_DEBUG_ENDPOINTS=true\n", "") + "VERBOSE_ERROR_MESSAGES=true\n")
+    res = velro(["baseline", "update", "--target", "env", "."], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "1 added, 1 dropped (fixed), 1 kept" in res.stdout
+    assert {e["rule_id"] for e in json.loads(base.read_text())["entries"]} >= {"velro/verbose-errors-disabled"}
+
+
+def test_the_configs_baseline_and_inline_ignores_keys(tmp_path: Path) -> None:
+    write(tmp_path / ".env.production", ENV)
+    (tmp_path / "security").mkdir()
+    assert velro(["baseline", "create", "-o", "security/known.json", "."], cwd=tmp_path).returncode == 0
+    write(tmp_path / "velro-policy.yaml", "baseline: security/known.json\n")
+    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    assert res.returncode == 0 and "by the baseline" in res.stdout, res.stdout + res.stderr
+    write(tmp_path / "velro-policy.yaml", "baseline: security/missing.json\n")
+    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    write(tmp_path / "velro-policy.yaml", "baseline: false\n")
+    assert velro(["check", ".", "--target", "env"], cwd=tmp_path).returncode == 1
+    ignored = ENV.replace("ENABLE_DEBUG_ENDPOINTS=true\n",
+                          "ENABLE_DEBUG_ENDPOINTS=true  # velro-policy: ignore[velro/debug-endpoints-disabled] reason: internal only\n")
+    write(tmp_path / ".env.production", ignored)
+    write(tmp_path / "velro-policy.yaml", "baseline: false\ninline_ignores: false\n")
+    res = velro(["check", ".", "--target", "env", "-f", "json"], cwd=tmp_path)
+    assert any("inline_ignores: false" in n for n in json.loads(res.stdout)["notes"])

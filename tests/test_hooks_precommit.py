@@ -207,3 +207,26 @@ def test_the_env_hook_installs_without_semgrep_and_light(project: tuple[Path, di
     res = subprocess.run([str(py), "-I", "-m", "velro_policy", "lint", "app.py"], cwd=root, capture_output=True, text=True,
                          env={**env, "PATH": path})
     assert res.returncode == 2 and "pip install 'velro-policy[code]'" in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_one_baseline_for_the_pre_commit_hook_the_plain_hook_and_ci(project: tuple[Path, dict[str, str]]) -> None:
+    """The project's baseline is found by every entry with no flag: baselined findings do not
+    block the pre-commit commit, the plain hook's command or the CI command; a new one does."""
+    from conftest import velro
+
+    root, env = project
+    known = "ENVIRONMENT=production\nDEBUG=false\nENABLE_DEBUG_ENDPOINTS=true\nAUTH_RATE_LIMIT_LOGIN=1000/minute\n"
+    write(root / ".env.production", known)
+    assert velro(["baseline", "create", "--target", "env", "."], cwd=root).returncode == 0
+    run(["git", "add", ".env.production", ".velro-policy-baseline.json"], root, env)
+    res = commit(root, env, "known findings, baselined")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for ci in (["check", "--target", "env", "."], ["check", "--staged", "--target", "env"]):  # CI; the plain git hook
+        assert velro(ci, cwd=root).returncode == 0, ci
+    write(root / ".env.production", known + "VERBOSE_ERROR_MESSAGES=true\n")
+    run(["git", "add", ".env.production"], root, env)
+    res = commit(root, env, "a new finding")
+    assert res.returncode != 0 and "velro/verbose-errors-disabled" in res.stdout + res.stderr
+    for ci in (["check", "--target", "env", "."], ["check", "--staged", "--target", "env"]):
+        res = velro(ci, cwd=root)
+        assert res.returncode == 1 and "velro/verbose-errors-disabled" in res.stdout, ci

@@ -71,7 +71,7 @@ def test_no_inline_ignores_disregards_them(tmp_path: Path) -> None:
     assert findings(tmp_path)[0] == 0
     rc, doc, items = findings(tmp_path, "--no-inline-ignores")
     assert rc == 1 and by_rule(items)["velro/debug-endpoints-disabled"]["suppressed"] == ""
-    assert any("inline ignores disregarded (--no-inline-ignores)" in n for n in doc["notes"])
+    assert any("inline ignores disregarded (--no-inline-ignores or inline_ignores: false" in n for n in doc["notes"])
 
 
 def test_inline_ignore_in_a_python_settings_module(tmp_path: Path) -> None:

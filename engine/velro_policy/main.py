@@ -52,6 +52,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
         click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
         click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
+        click.option("--show-suppressed", is_flag=True, help="List suppressed findings (baseline, ignores, exceptions) in the text output; by default they are counted."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (report only); could-not-check stays exit 2."),
         click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
                      help="Worker processes for env files (0: one per CPU). Output is identical to a serial run; below 200 env files the run stays serial."),
@@ -85,6 +86,7 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             jobs=kw.get("jobs", 1),
             include_undeployed=kw.get("include_undeployed", False),
             read_as=kw.get("read_as"),
+            show_suppressed=kw.get("show_suppressed", False),
             shown_as=kw.get("shown_as") or {},
         )
         if opts.staged and opts.changed_since:
@@ -329,14 +331,34 @@ def baseline_create(paths: tuple[str, ...], output: str, targets: tuple[str, ...
                     environment: str | None, config: str | None, no_cache: bool) -> None:
     """Write the current findings' fingerprints (never values) to the baseline file.
 
-    Then `velro-policy check --baseline .velro-policy-baseline.json` fails only
-    on new findings and reports baselined ones that are gone as fixed.
-    Findings of non-suppressible (critical) rules are not baselined.
+    Every entry (check, lint, the git and pre-commit hooks, CI) then uses
+    .velro-policy-baseline.json of the project folder by itself (or the
+    config's `baseline`): only new findings fail, and baselined ones that are
+    gone are reported as fixed.  Findings of non-suppressible (critical)
+    rules are not baselined.
     """
     with error_handler():
         from velro_policy.commands.baseline_cmd import create
 
         raise SystemExit(create(list(paths) or ["."], output, targets=list(targets) or None, policies=list(policies),
+                                environment=environment, config=config, use_cache=not no_cache))
+
+
+@baseline_group.command("update")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Baseline file to rewrite (default: the one runs use).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
+@click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES), help="Judge every env file as this environment.")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
+@click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+def baseline_update(paths: tuple[str, ...], output: str | None, targets: tuple[str, ...], policies: tuple[str, ...],
+                    environment: str | None, config: str | None, no_cache: bool) -> None:
+    """Rewrite the baseline from today's findings: add new ones, drop fixed ones (and say how many)."""
+    with error_handler():
+        from velro_policy.commands.baseline_cmd import update
+
+        raise SystemExit(update(list(paths) or ["."], output, targets=list(targets) or None, policies=list(policies),
                                 environment=environment, config=config, use_cache=not no_cache))
 
 

@@ -222,6 +222,7 @@ class RunResult(NamedTuple):
     notes: tuple[str, ...] = ()
     fixed: tuple[dict[str, str], ...] = ()  # baseline entries no longer found
     applied: tuple[str, ...] = ()  # rule ids that judged at least one value
+    show_suppressed: bool = False  # the text output lists suppressed findings (else counts them)
 
 
 # --- the application model (inputs/app builds it; judges and `velro-policy app` read it) -------------

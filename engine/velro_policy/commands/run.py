@@ -44,6 +44,8 @@ class Options(NamedTuple):
     include_undeployed: bool = False  # --include-undeployed: keep findings in modules the app never imports, at info
     read_as: str | None = None  # --as env: the files named are env files whatever their names
     shown_as: dict[str, str] = {}  # path -> the name to show (`lint -`: the stdin's --stdin-filename)
+    show_suppressed: bool = False  # --show-suppressed: the text output lists suppressed findings too
+    use_baseline: bool = True  # False: no baseline at all (`baseline create` judges from scratch)
 
 
 def display_path(path: str) -> str:
@@ -156,9 +158,13 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
         for doc in documents if doc.target != "app"  # the app model is a document, not a file
     ]
+    from velro_policy.settle import baseline as baseline_mod
+
+    baseline_path = baseline_mod.resolve(opts.baseline, config, pack.config_path, root) if opts.use_baseline else None
     findings, notes, fixed = suppress.settle(
         findings, documents, files, rules=rules, known_ids=[r.id for r in pack.rules], config=config,
-        config_path=pack.config_path, inline=opts.inline_ignores, baseline_path=opts.baseline)
+        config_path=pack.config_path, inline=opts.inline_ignores and config.get("inline_ignores", True) is not False,
+        baseline_path=baseline_path)
     if scope:
         scope.close()
     if app is not None:
@@ -173,6 +179,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         fail_on=opts.fail_on or config.get("fail_on", "low"),
         notes=tuple(found.skipped) + tuple(notes),
         fixed=tuple(fixed),
+        show_suppressed=opts.show_suppressed,
         applied=tuple(sorted(applied)),
     )
 

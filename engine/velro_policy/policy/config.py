@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "code_exclude": ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"],
     "semgrep_timeout": 300,
     "exceptions": [],
+    "baseline": None,  # None: .velro-policy-baseline.json in the project folder when present; false: none
+    "inline_ignores": True,
     "probe_plan": None,
     "probe_allowed_origins": [],
 }

@@ -21,6 +21,8 @@ def report(result: RunResult, out: IO[str], *, color: bool) -> None:
 
     by_file: dict[str, list] = {}
     for f in result.findings:
+        if f.suppressed and not result.show_suppressed:
+            continue  # counted on the summary line: a baseline of 200 must not bury the 2 new ones
         by_file.setdefault(f.path, []).append(f)
     envs = {s.path: s for s in result.files}
     for path in sorted(by_file):
@@ -51,6 +53,12 @@ def report(result: RunResult, out: IO[str], *, color: bool) -> None:
         line = "warning: nothing was checked: no env file, settings module or Python file was found (check the path, --target and exclude)"
     else:
         line = f"no findings in {n_files} file{'s' if n_files != 1 else ''} checked"
+    suppressed = [f for f in result.findings if f.suppressed]
+    if suppressed:
+        baselined = sum(1 for f in suppressed if f.suppressed == "baseline")
+        kinds = ", ".join(part for part in (f"{baselined} by the baseline" if baselined else "",
+                                            f"{len(suppressed) - baselined} by ignores/exceptions" if len(suppressed) > baselined else "") if part)
+        line += f"; {len(suppressed)} suppressed ({kinds}){'' if result.show_suppressed else ', not listed: --show-suppressed lists them'}"
     if result.problems:
         line += f"; {len(result.problems)} could not be checked (exit 2)"
     out.write(line + "\n")

@@ -155,3 +155,44 @@ def _display(path: str) -> str:
 
 def default_path(start: str | None = None) -> str:
     return os.path.join(start or ".", DEFAULT_NAME)
+
+
+def project_folder(config_path: str | None, root: str) -> str:
+    """Where the project's baseline lives: the config file's folder, else the nearest folder
+    at or above ``root`` holding ``.git``, else ``root``."""
+    if config_path:
+        return os.path.dirname(os.path.abspath(config_path))
+    here = os.path.abspath(root)
+    for folder in (here, *_parents(here)):
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+    return here
+
+
+def _parents(path: str) -> list[str]:
+    out = []
+    while os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+        out.append(path)
+    return out
+
+
+def resolve(cli_path: str | None, config: dict[str, Any], config_path: str | None, root: str) -> str | None:
+    """The baseline a run uses: ``--baseline FILE``, else the config's ``baseline`` (relative to
+    the config file; it must exist), else ``.velro-policy-baseline.json`` in the project folder
+    when there is one.  One rule for every entry (CLI, git hooks, pre-commit, CI), so a finding
+    baselined locally is baselined in the pull request too.  ``baseline: false`` turns it off."""
+    if cli_path:
+        return cli_path
+    configured = config.get("baseline")
+    folder = project_folder(config_path, root)
+    if configured is False:
+        return None
+    if isinstance(configured, str) and configured:
+        path = os.path.join(folder, configured)
+        if not os.path.isfile(path):
+            raise InputError(f"the config's baseline {configured!r} does not exist; create it with "
+                             "`velro-policy baseline create` or remove the key", path=config_path or path)
+        return path
+    path = os.path.join(folder, DEFAULT_NAME)
+    return path if os.path.isfile(path) else None

@@ -127,7 +127,7 @@ class Suppressor:
         if self.inline:
             findings = self._inline(findings, documents, extra)
         else:
-            self.notes.append("inline ignores disregarded (--no-inline-ignores): every finding counts unless a config exception or the baseline covers it")
+            self.notes.append("inline ignores disregarded (--no-inline-ignores or inline_ignores: false in the config): every finding counts unless a config exception or the baseline covers it")
         return findings + extra, self.notes
 
     # -- inline ------------------------------------------------------------

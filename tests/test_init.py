@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
-from conftest import velro, write
+from conftest import REPO, velro, write
 
 EXISTING = """\
 # See https://pre-commit.com for more information
@@ -30,7 +31,7 @@ def pre_commit_validate(path: Path) -> subprocess.CompletedProcess[str]:
 
 def velro_repos(path: Path) -> list[dict[str, object]]:
     data = YAML(typ="safe").load(path.read_text())
-    return [r for r in data["repos"] if str(r["repo"]).endswith("/velro-policy")]
+    return [r for r in data["repos"] if any(str(h["id"]).startswith("velro-policy") for h in r["hooks"])]
 
 
 def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
@@ -51,7 +52,13 @@ def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
     # the hooks file is what pre-commit itself accepts
     assert pre_commit_validate(hooks).returncode == 0
     (entry,) = velro_repos(hooks)
-    assert entry["hooks"] == [{"id": "velro-policy"}] and str(entry["rev"]).startswith("v")
+    # the fast hooks on commit, the Semgrep scan on push
+    assert entry["hooks"] == [{"id": "velro-policy-env"}, {"id": "velro-policy-settings"},
+                              {"id": "velro-policy-code", "stages": ["pre-push"]}]
+    # velro-policy runs from this checkout: the hooks point at its commit, and init says so
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    assert entry["rev"] == head and "at its commit " + head[:12] in res.stdout
+    assert "--hook-type pre-push" in res.stdout
 
     # the workflow is a pull-request gate that uploads SARIF
     wf = YAML(typ="safe").load(workflow.read_text())
@@ -61,6 +68,11 @@ def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
     assert "velro-policy check" in runs and "--changed-since" in runs and "sarif=velro-policy.sarif" in runs
     assert any("upload-sarif" in str(s.get("uses", "")) for s in steps)
     assert "${{ github.base_ref }}" in workflow.read_text()
+    # hardened: pinned actions, no persisted token, context values through env, never pasted into run:
+    uses = [str(s["uses"]) for s in steps if "uses" in s]
+    assert all("@" in u and len(u.split("@")[1]) == 40 for u in uses), uses
+    assert steps[0]["with"]["persist-credentials"] is False
+    assert "${{" not in runs
 
 
 def test_init_merges_into_existing_pre_commit_config_keeping_comments(tmp_path: Path) -> None:
@@ -69,7 +81,7 @@ def test_init_merges_into_existing_pre_commit_config_keeping_comments(tmp_path: 
     assert res.returncode == 0, res.stderr
     merged = hooks.read_text()
     assert merged.startswith(EXISTING)  # every comment, the indentation and the order untouched
-    assert "-   repo: https://github.com/velro/velro-policy" in merged  # the file's own `-   ` style
+    assert merged[len(EXISTING):].startswith("-   repo: ")  # the file's own `-   ` style
     assert pre_commit_validate(hooks).returncode == 0
     (entry,) = velro_repos(hooks)
     assert entry["hooks"] == [{"id": "velro-policy-env"}, {"id": "velro-policy-settings"}]
@@ -110,3 +122,21 @@ def test_init_rejects_a_broken_pre_commit_config_and_writes_nothing(tmp_path: Pa
     assert ".pre-commit-config.yaml" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "velro-policy.yaml").exists() and not (tmp_path / ".github").exists()
     assert hooks.read_text() == "repos:\n  - repo: x\n    hooks: [unclosed\n"
+
+
+def test_hook_source_for_a_release_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    from velro_policy import __version__
+    from velro_policy.commands import init as init_mod
+
+    monkeypatch.setattr(init_mod, "_checkout_of_this_package", lambda: None)  # as from a wheel
+    release = init_mod.hook_source()
+    assert (release.repo, release.rev) == (init_mod.REPO_URL, f"v{__version__}")
+    assert release.pip_spec == f"velro-policy[code]=={__version__}" and "installed release" in release.why
+    pinned = init_mod.hook_source(rev="v9.9.9", repo="https://git.example.com/sec/velro-policy")
+    assert (pinned.repo, pinned.rev) == ("https://git.example.com/sec/velro-policy", "v9.9.9")
+    assert pinned.pip_spec == "velro-policy[code] @ git+https://git.example.com/sec/velro-policy@v9.9.9"
+    monkeypatch.setattr(init_mod, "_checkout_of_this_package",
+                        lambda: ("/src/velro-policy", "a" * 40, "https://github.com/acme/velro-policy", False))
+    fork = init_mod.hook_source()
+    assert (fork.repo, fork.rev) == ("https://github.com/acme/velro-policy", "a" * 40)
+    assert fork.pip_spec == f"velro-policy[code] @ git+https://github.com/acme/velro-policy@{'a' * 40}"

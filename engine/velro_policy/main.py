@@ -299,19 +299,26 @@ def fix_cmd(paths: tuple[str, ...], dry_run: bool, environment: str | None, poli
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite velro-policy.yaml and the workflow, and update existing velro-policy hooks.")
 @click.option("--hook", "hooks", multiple=True, type=click.Choice(["velro-policy", "velro-policy-env", "velro-policy-settings", "velro-policy-code"]),
-              help="pre-commit hook id to add (repeatable; default: velro-policy, every target in one run).")
+              help="pre-commit hook id to add (repeatable; default: env and settings on commit, the code scan on push).")
+@click.option("--rev", help="The hooks' rev (default: the commit of the checkout velro-policy runs from, or the installed release's tag).")
+@click.option("--repo", help="The hooks' repository (default: that checkout's remote, or the project's repository).")
 @click.option("--no-pre-commit", is_flag=True, help="Do not touch .pre-commit-config.yaml.")
 @click.option("--no-workflow", is_flag=True, help="Do not write .github/workflows/velro-policy.yml.")
-def init_cmd(directory: str, force: bool, hooks: tuple[str, ...], no_pre_commit: bool, no_workflow: bool) -> None:
+def init_cmd(directory: str, force: bool, hooks: tuple[str, ...], rev: str | None, repo: str | None,
+             no_pre_commit: bool, no_workflow: bool) -> None:
     """Adopt velro-policy: a commented velro-policy.yaml, the pre-commit hooks
     (merged into an existing .pre-commit-config.yaml, comments kept) and a
     GitHub Actions pull-request gate. Refuses to overwrite without --force.
+
+    The hooks' repo and rev, and the workflow's install, resolve from how this
+    velro-policy is installed (a git checkout: its remote or path at its
+    commit; a release: its tag), and init says which.
     """
     with error_handler():
         from velro_policy.commands.init import init
 
         raise SystemExit(init(directory, force=force, hooks=list(hooks) or None, pre_commit=not no_pre_commit,
-                              workflow=not no_workflow))
+                              workflow=not no_workflow, rev=rev, repo=repo))
 
 
 @cli.group("baseline")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from velro_policy import __version__
 from velro_policy.errors import InputError
@@ -101,7 +101,7 @@ jobs:
       - uses: actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b  # v5.3.0
         with:
           python-version: "3.11"
-      - run: pip install "velro-policy[code]=={version}"
+      - run: pip install "{pip_spec}"
       # Pull requests: the files the PR changes (project rules still read the rest
       # of the project); pushes to main: everything. The baseline and whether inline
       # ignores count come from the project config, as in local runs and hooks.
@@ -126,22 +126,95 @@ jobs:
 """
 
 
-def _entry(hooks: list[str]) -> Any:
+# The default hooks: the fast ones on every commit; the Semgrep scan (seconds) before a push.
+DEFAULT_HOOKS = ("velro-policy-env", "velro-policy-settings", "velro-policy-code")
+PUSH_ONLY = {"velro-policy-code": ["pre-push"]}
+
+
+class HookSource(NamedTuple):
+    """Where the hooks and the CI install come from, and why (printed by init)."""
+
+    repo: str  # the pre-commit `repo:`
+    rev: str  # its `rev:`
+    pip_spec: str  # what the workflow installs
+    why: str
+
+
+def hook_source(rev: str | None = None, repo: str | None = None) -> HookSource:
+    """Resolve from how this velro-policy is installed: a git checkout (its remote URL, else its
+    path, at its commit) or a release (the project's repository at the version's tag).
+    ``--rev`` / ``--repo`` override; the result is what `pre-commit` and pip can fetch today."""
+    checkout = _checkout_of_this_package()
+    if checkout is not None:
+        top, sha, url, dirty = checkout
+        the_repo = repo or url or top
+        the_rev = rev or sha
+        why = f"hooks from {'the repository you named' if repo else (url and 'the checkout remote ' + url) or 'the local checkout ' + top} " \
+              f"at {'--rev ' + the_rev if rev else 'its commit ' + sha[:12]} (velro-policy runs from that checkout)"
+        if dirty and not rev:
+            why += "; it has uncommitted changes, which the hooks do not include"
+        if not (repo or url):
+            why += "; a local path works on this machine only: pass --repo URL for your team"
+    else:
+        the_repo, the_rev = repo or REPO_URL, rev or f"v{__version__}"
+        why = f"hooks from {the_repo} at {the_rev} ({'as given' if rev else 'the tag of the installed release ' + __version__})"
+    if the_repo.startswith("https://") and (rev or checkout is not None):
+        pip_spec = f"velro-policy[code] @ git+{the_repo}@{the_rev}"
+    else:
+        pip_spec = f"velro-policy[code]=={__version__}"
+        if checkout is not None:
+            why += f"; the workflow installs {pip_spec}, which your package index must have (or pass --repo https://...)"
+    return HookSource(the_repo, the_rev, pip_spec, why)
+
+
+def _checkout_of_this_package() -> tuple[str, str, str, bool] | None:
+    """(top, commit, remote URL or "", has uncommitted changes) when this package runs from a git
+    checkout of velro-policy (an editable install), else None."""
+    import subprocess
+
+    import velro_policy
+
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(velro_policy.__file__))))
+    if not (os.path.isfile(os.path.join(top, ".pre-commit-hooks.yaml")) and os.path.exists(os.path.join(top, ".git"))):
+        return None
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", "-C", top, *args], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    sha = git("rev-parse", "HEAD")
+    if not sha:
+        return None
+    return top, sha, git("remote", "get-url", "origin"), bool(git("status", "--porcelain", "--untracked-files=no"))
+
+
+def _entry(hooks: list[str], source: HookSource) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     seq = CommentedSeq()
     for h in hooks:
-        seq.append(CommentedMap([("id", h)]))
-    entry = CommentedMap([("repo", REPO_URL), ("rev", f"v{__version__}"), ("hooks", seq)])
+        hook = CommentedMap([("id", h)])
+        if h in PUSH_ONLY and len(hooks) > 1:
+            hook["stages"] = PUSH_ONLY[h]
+        seq.append(hook)
+    entry = CommentedMap([("repo", source.repo), ("rev", source.rev), ("hooks", seq)])
     entry.yaml_add_eol_comment("security config policies (velro-policy init)", "repo")
     return entry
 
 
 def _ours(item: Any) -> bool:
-    return isinstance(item, dict) and str(item.get("repo", "")).rstrip("/").removesuffix(".git").lower().endswith("/velro-policy")
+    if not isinstance(item, dict):
+        return False
+    repo = str(item.get("repo", "")).rstrip("/").removesuffix(".git").lower()
+    hooks = item.get("hooks") or []
+    return repo.endswith("/velro-policy") or any(isinstance(h, dict) and str(h.get("id", "")) in HOOK_IDS for h in hooks)
 
 
-def merge_pre_commit(text: str | None, hooks: list[str], *, force: bool, display: str) -> tuple[str | None, str]:
+def merge_pre_commit(text: str | None, hooks: list[str], *, force: bool, display: str,
+                     source: HookSource | None = None) -> tuple[str | None, str]:
     """(new text or None when unchanged, what happened)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -167,16 +240,18 @@ def merge_pre_commit(text: str | None, hooks: list[str], *, force: bool, display
         data["repos"] = repos
     if not isinstance(repos, list):
         raise InputError("`repos` must be a list (pre-commit's format)", path=display, line=data.lc.key("repos")[0] + 1)  # type: ignore[attr-defined]  # ruamel CommentedMap, typed as dict here
+    source = source or hook_source()
     found = [i for i, item in enumerate(repos) if _ours(item)]
     if found and not force:
         return None, f"{display}: velro-policy hooks already configured (left as is; --force updates rev and hooks)"
     if found:
         existing = repos[found[0]]
-        existing["rev"] = f"v{__version__}"
-        existing["hooks"] = _entry(hooks)["hooks"]
-        what = f"{display}: velro-policy hooks updated (rev v{__version__}, hooks {', '.join(hooks)})"
+        existing["repo"] = source.repo
+        existing["rev"] = source.rev
+        existing["hooks"] = _entry(hooks, source)["hooks"]
+        what = f"{display}: velro-policy hooks updated (rev {source.rev}, hooks {', '.join(hooks)})"
     else:
-        repos.append(_entry(hooks))
+        repos.append(_entry(hooks, source))
         what = f"{display}: added the velro-policy hooks ({', '.join(hooks)})"
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -207,9 +282,9 @@ def _write(path: str, text: str) -> None:
 
 
 def init(directory: str = ".", *, force: bool = False, hooks: list[str] | None = None, pre_commit: bool = True,
-         workflow: bool = True, out: IO[str] | None = None) -> int:
+         workflow: bool = True, out: IO[str] | None = None, rev: str | None = None, repo: str | None = None) -> int:
     out = out or sys.stdout
-    hooks = list(hooks or ["velro-policy"])
+    hooks = list(hooks or DEFAULT_HOOKS)
     unknown = [h for h in hooks if h not in HOOK_IDS]
     if unknown:
         raise InputError(f"unknown hook {unknown[0]!r}; choose from {', '.join(HOOK_IDS)}")
@@ -219,6 +294,7 @@ def init(directory: str = ".", *, force: bool = False, hooks: list[str] | None =
     workflow_path = os.path.join(directory, WORKFLOW_NAME)
     pre_commit_path = os.path.join(directory, PRE_COMMIT_NAME)
 
+    source = hook_source(rev, repo)
     plans: list[tuple[str, str, str]] = []  # (path, text, what)
     existing = [p for p, wanted in ((config_path, True), (workflow_path, workflow)) if wanted and os.path.lexists(p)]
     if existing and not force:
@@ -226,11 +302,12 @@ def init(directory: str = ".", *, force: bool = False, hooks: list[str] | None =
         raise InputError(f"{names} already exist{'s' if len(existing) == 1 else ''}; nothing was written (rerun with --force to overwrite)")
     plans.append((config_path, CONFIG_TEXT, f"{os.path.relpath(config_path)}: written"))
     if workflow:
-        plans.append((workflow_path, WORKFLOW_TEXT.format(version=__version__), f"{os.path.relpath(workflow_path)}: written (pull-request gate)"))
+        plans.append((workflow_path, WORKFLOW_TEXT.format(pip_spec=source.pip_spec),
+                      f"{os.path.relpath(workflow_path)}: written (pull-request gate; installs {source.pip_spec})"))
     notes: list[str] = []
     if pre_commit:
         display = os.path.relpath(pre_commit_path)
-        new, what = merge_pre_commit(_read(pre_commit_path), hooks, force=force, display=display)
+        new, what = merge_pre_commit(_read(pre_commit_path), hooks, force=force, display=display, source=source)
         if new is None:
             notes.append(what)
         else:
@@ -240,6 +317,9 @@ def init(directory: str = ".", *, force: bool = False, hooks: list[str] | None =
         out.write(what + "\n")
     for n in notes:
         out.write(n + "\n")
+    out.write(source.why + "\n")
     if pre_commit:
-        out.write("next: pre-commit install   (then every commit runs the hooks)\n")
+        push = any(h in PUSH_ONLY for h in hooks) and len(hooks) > 1
+        out.write("next: pre-commit install" + (" --hook-type pre-commit --hook-type pre-push" if push else "")
+                  + "   (then every commit runs the env and settings hooks" + (", every push the code scan)" if push else ")") + "\n")
     return 0

@@ -195,3 +195,35 @@ def test_a_file_not_named_as_env_is_refused_unless_told(tmp_path: Path) -> None:
     assert res.returncode == 2 and "is not an env file by its name" in res.stdout + res.stderr and "--as env" in res.stderr
     res = velro(["lint", "--as", "env", str(settings)], cwd=tmp_path)
     assert res.returncode == 1 and "velro/debug-disabled" in res.stdout, res.stderr
+
+
+def test_progress_verbose_quiet_and_never_in_outputs(tmp_path: Path) -> None:
+    """-v explains each step on stderr with its time; the default prints nothing when stderr is
+    not a terminal (hooks, CI); -q prints nothing but errors; stdout is the same in all three."""
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    write(tmp_path / "app" / "main.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    runs = {v: velro(["check", ".", "--target", "env", "--target", "settings", "-f", "json", *v], cwd=tmp_path)
+            for v in ((), ("-v",), ("-q",))}
+    assert {r.returncode for r in runs.values()} == {1}
+    assert len({r.stdout for r in runs.values()}) == 1  # the machine output never changes
+    assert runs[()].stderr == "" and runs[("-q",)].stderr == ""
+    verbose = runs[("-v",)].stderr
+    assert "found 1 env, 1 settings to check" in verbose and "application model: entry app/main.py" in verbose
+    assert "env: reading 1 files" in verbose and "judging" in verbose and verbose.rstrip().endswith("done")
+
+
+def test_progress_line_on_a_terminal_is_erased() -> None:
+    import io
+
+    from velro_policy.commands.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    progress = Progress(0, tty)
+    progress.say("Semgrep: scanning 12 Python files with 30 code rules")
+    progress.close()
+    assert tty.getvalue().endswith("\r\033[K") and "Semgrep: scanning 12" in tty.getvalue()
+    assert not Progress(-1, Tty()).active and not Progress(0, io.StringIO()).active

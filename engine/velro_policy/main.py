@@ -52,6 +52,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
         click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
         click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
+        click.option("--quiet", "-q", "verbosity", flag_value=-1, type=int, help="Nothing on stderr but errors (no progress line)."),
+        click.option("--verbose", "-v", "verbosity", flag_value=1, type=int, help="Explain each step on stderr: scope, entry point, files per input, Semgrep, timings."),
         click.option("--show-suppressed", is_flag=True, help="List suppressed findings (baseline, ignores, exceptions) in the text output; by default they are counted."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (report only); could-not-check stays exit 2."),
         click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
@@ -87,6 +89,7 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             include_undeployed=kw.get("include_undeployed", False),
             read_as=kw.get("read_as"),
             show_suppressed=kw.get("show_suppressed", False),
+            verbosity=kw.get("verbosity") or 0,
             shown_as=kw.get("shown_as") or {},
         )
         if opts.staged and opts.changed_since:

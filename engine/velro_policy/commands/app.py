@@ -204,7 +204,7 @@ class AppStep:
         self.unparseable = unparseable
         self.document = Document(root, "app", (
             *(Entry(f'routes["{r.method} {r.path}"]', r, r.loc, ("routes", f"{r.method} {r.path}")) for r in model.routes),
-            *header_entries(model)),
+            *header_entries(model), *cors_entries(model)),
             environment="production", environment_source="application model", display_path=root, mentions_ignore=False)
         self.dropped: dict[str, int] = {}
         self.kept: dict[str, int] = {}
@@ -291,6 +291,12 @@ def header_entries(model: AppModel) -> list[Entry]:
     out = [Entry("app", cover, cover.app, ("app",))]
     out.extend(Entry(f'headers["{s.header}"]', s.value, s.loc, ("headers", s.header)) for s in cover.sets if s.judged)
     return out
+
+
+def cors_entries(model: AppModel) -> list[Entry]:
+    """``middleware["CORSMiddleware"]`` entries (the middleware record), for the project check that
+    pairs its allow_credentials with the origins an env file gives."""
+    return [Entry(f'middleware["{m.name}"]', m, m.loc, ("middleware", m.name)) for m in model.middleware if m.name == "CORSMiddleware"]
 
 
 def _some(paths: dict[str, int]) -> str:

@@ -46,6 +46,8 @@ class Options(NamedTuple):
     shown_as: dict[str, str] = {}  # path -> the name to show (`lint -`: the stdin's --stdin-filename)
     show_suppressed: bool = False  # --show-suppressed: the text output lists suppressed findings too
     use_baseline: bool = True  # False: no baseline at all (`baseline create` judges from scratch)
+    verbosity: int = 0  # -q: -1, nothing on stderr but errors; -v: 1, each step with its time (commands.progress)
+    say: Callable[[str], None] | None = None  # where progress goes (run() sets it from verbosity)
 
 
 def display_path(path: str) -> str:
@@ -108,13 +110,15 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         plain_shown = shown
         shown = lambda p: opts.shown_as.get(os.path.normpath(p)) or plain_shown(p)  # noqa: E731
     ctx = LoadContext(config, rules, opts.environment, root, shown, found.explicit)
+    say = opts.say or (lambda _text: None)
+    say("found " + (", ".join(f"{len(paths)} {name}" for name, paths in found.files.items()) or "no files") + " to check")
     applied: set[str] = set()
     eval_problems: list[Problem] = []
     findings: list[Finding] = []
     real_path = scope.real_path if scope else str
     judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)
     env_files = found.files.get("env", [])
-    app = app_step(opts, root, config, rules)
+    app = app_step(opts, root, config, rules, say=say)
     roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
     jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
     if jobs > 1:
@@ -129,7 +133,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         for name, paths in found.files.items():  # in the order a serial run loads them
             documents.extend(done.documents if name == "env" else load_documents({name: paths}, ctx))
     else:
-        documents = load_documents(found.files, ctx)
+        documents = load_documents(found.files, ctx, say=say)
     from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)
 
     if seen is not None:
@@ -141,6 +145,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         documents.append(app.document)
     if seen is not None:
         seen["documents"], seen["app"] = documents, app
+    say(f"judging {len(documents)} documents against {len(rules)} rules")
     findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems,
                                     roles=roles))
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
@@ -184,7 +189,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     )
 
 
-def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule]) -> Any:
+def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule],
+             say: Callable[[str], None] | None = None) -> Any:
     """The application model of a directory run (None for named files, --staged, --changed-since,
     several paths, or targets without Python): its routes document and the undeployed filter."""
     if opts.staged or opts.changed_since or len(opts.paths or ["."]) != 1 or not os.path.isdir((opts.paths or ["."])[0]):
@@ -193,7 +199,14 @@ def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule]
         return None
     from velro_policy.commands.app import AppStep
 
-    return AppStep.build(root, config, display_path)
+    if say is not None:
+        say("reading the application model")
+    step = AppStep.build(root, config, display_path)
+    if say is not None:
+        m = step.model
+        say(f"application model: entry {m.entry or 'not found'} ({m.entry_reason}); {len(m.deployed)} modules deployed, "
+            f"{len(m.routes)} routes{'' if m.complete else '; incomplete: nothing dropped'}")
+    return step
 
 
 def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
@@ -211,10 +224,14 @@ def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
     return min(wanted, env_files // parallel.FILES_PER_WORKER)  # a worker costs a fork: give each enough files
 
 
-def load_documents(files: dict[str, list[str]], ctx: LoadContext) -> list[Document]:
+def load_documents(files: dict[str, list[str]], ctx: LoadContext, say: Callable[[str], None] | None = None) -> list[Document]:
     """Every source reads all of its files at once (so Semgrep runs once)."""
     documents: list[Document] = []
     for name, paths in files.items():
+        if say is not None:
+            rules = sum(1 for r in ctx.rules if r.target == name)
+            say(f"Semgrep: scanning {len(paths)} Python files with {rules} code rules" if name == "code"
+                else f"{name}: reading {len(paths)} files")
         documents.extend(SOURCES[name].load(paths, ctx))
     return documents
 
@@ -261,11 +278,20 @@ def run(opts: Options) -> int:
     # time of linting 10,000 files) to find no garbage.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    progress = None
+    if opts.verbosity >= 0:
+        from velro_policy.commands.progress import Progress
+
+        progress = Progress(opts.verbosity)
+        if progress.active:
+            opts = opts._replace(say=progress.say)
     try:
         result = collect(opts)
     finally:
         if gc_was_enabled:
             gc.enable()
+        if progress is not None:
+            progress.close()
     emit(result, opts.formats, color=opts.color)
     for p in result.problems:  # also on stderr, one line each: the reason for exit 2
         where = p.path + (f":{p.line}:{p.col}" if p.line else "")

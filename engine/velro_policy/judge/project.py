@@ -88,6 +88,7 @@ class Project(NamedTuple):
     config: dict[str, Any]
     views: dict[int, View] = {}  # id(env document) -> its view
     groups: dict[str, list[Document]] = {}  # folder -> env documents in it
+    app_docs: tuple[Document, ...] = ()  # the application model's document (whole-directory runs: CORS middleware options)
 
     def of(self, doc: Document) -> View:
         return self.views[id(doc)]
@@ -353,6 +354,83 @@ def _near_miss(key: str, read: set[str]) -> str:
     return ", ".join(close[:3])
 
 
+_CREDENTIALS = Picker(["*CORS*CREDENTIALS*", "ALLOW_CREDENTIALS", "*_ALLOW_CREDENTIALS"])
+
+
+def cors_credentials(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """Credentials allowed while the origin list is a wildcard, with the two halves in different files.
+
+    For every env file of the rule's environments, the origins are what it sets (an origin key of
+    ``select`` whose list has ``*``), else the settings default it leaves unset; credentials are on
+    when the env file sets a credentials switch true, else when the settings default of one is true,
+    else when the app adds ``CORSMiddleware(allow_credentials=True, allow_origins=<not a literal>)``
+    reading that origin key.  Written together in one call (``allow_origins=["*"], allow_credentials=True``)
+    it is the code rule's (velro/code-cors-credentials-wildcard)."""
+    from velro_policy.model import Middleware, Unknown
+    from velro_policy.values import origins
+
+    def wildcard(value: object) -> bool:
+        try:
+            return any(origins.is_wildcard(o) for o in origins.parse_origins(value))
+        except (origins.OriginError, TypeError, ValueError):
+            return False
+
+    defaults: dict[str, tuple[Document, Entry]] = {}  # UPPER env name -> its settings default
+    for d in project.settings:
+        for e in d.entries:
+            for name in getattr(e, "env", ()) or ():
+                defaults.setdefault(str(name).upper(), (d, e))
+    cors_mw = [(e, e.value) for d in project.app_docs for e in d.entries
+               if isinstance(e.value, Middleware) and e.value.name == "CORSMiddleware"]
+    envs = set(rule.environments)
+    reported: set[tuple[int, int]] = set()
+    for doc in sorted(project.env, key=lambda d: (-_STRICT.get(d.environment, 0), shown(d))):
+        if doc.is_template or doc.environment not in envs:
+            continue
+        applied()
+        v = project.of(doc)
+        own = set(v.uppers)
+        found: list[tuple[Document, Entry]] = [(doc, v.entry(i)) for i in pick.picked(v.keys) if wildcard(v.values[i])]
+        found += [(d, e) for k, (d, e) in sorted(defaults.items()) if k not in own and pick(k) and wildcard(e.value)]
+        if not found:
+            continue
+        why = _credentials_on(doc, v, defaults)
+        for odoc, oentry in found:
+            if odoc is not doc:
+                if (id(odoc), oentry.loc.line) in reported:
+                    continue  # a default is reported once, naming the first env file that leaves it unset
+                reported.add((id(odoc), oentry.loc.line))
+            reason = why
+            key = oentry.key.upper()
+            for e, mw in cors_mw if not reason else ():
+                opts = dict(mw.options)
+                src = opts.get("allow_origins")
+                if opts.get("allow_credentials") is True and isinstance(src, Unknown) and \
+                        (key.lower() in src.why.lower() or key.lower().endswith(src.why.lower().rsplit(".", 1)[-1])):
+                    reason = f"CORSMiddleware(allow_credentials=True, allow_origins={src.why}) at {e.loc.path}:{e.loc.line}"
+            if not reason:
+                continue
+            where = "" if odoc is doc else f" (the default {shown(doc)} leaves unset)"
+            message = (f"{oentry.key} allows every origin ('*') in {_where(odoc, oentry)}{where} while credentials are allowed: "
+                       f"{reason}; any site can make authenticated requests as the user ({doc.environment})")
+            others = ((doc, None),) if odoc is not doc else ()
+            yield Hit(odoc, oentry, oentry.key, message, others)
+
+
+def _credentials_on(doc: Document, v: View, defaults: dict[str, tuple[Document, Entry]]) -> str:
+    """Where credentials are switched on for ``doc``: its own switch, else the settings default it leaves unset ('' if neither)."""
+    from velro_policy.judge.operators._base import as_bool
+
+    for i in _CREDENTIALS.picked(v.keys):
+        if as_bool(v.values[i]) is True:
+            return f"{v.keys[i]}=true in {_where(doc, v.entry(i))}"
+    own = set(v.uppers)
+    for k, (d, e) in sorted(defaults.items()):
+        if k not in own and _CREDENTIALS(k) and as_bool(e.value) is True:
+            return f"{k} defaults to true in {_where(d, e)} ({shown(doc)} does not set it)"
+    return ""
+
+
 CheckFunc = Callable[[Rule, Project, Picker, Any, Callable[[], None]], Iterator[Hit]]
 
 # name -> (function, JSON Schema of its parameter).  One line per check.
@@ -362,6 +440,7 @@ CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
     "template_keys_used": (template_keys_used, {"const": True, "description": "project target: every selected template key is set by some env file (of the rule's environments) beside it."}),
     "environment_parity": (environment_parity, {"type": "array", "items": {"enum": ["production", "staging", "test", "development"]}, "minItems": 2, "uniqueItems": True,
                                                 "description": "project target: these environments define the same set of selected keys (config parity_keys overrides select)."}),
+    "cors_credentials": (cors_credentials, {"const": True, "description": "project target: no env file (or the settings default it leaves unset) gives a wildcard origin list (selected keys) while credentials are allowed by a credentials switch, its settings default, or CORSMiddleware(allow_credentials=True) reading that list."}),
     "settings_read": (settings_read, {"const": True, "description": "project target: every selected key an env file sets is read by a settings module in or below its folder (only where such modules exist)."}),
 }
 
@@ -383,7 +462,8 @@ def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str,
 
     docs = [d for d in documents if not d.problems]
     env = [d for d in docs if d.target in ENV_TARGETS]
-    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env))
+    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env),
+                      app_docs=tuple(d for d in docs if d.target == "app"))
     out: list[Finding] = []
     for rule in project_rules(rules):
         assert isinstance(rule.check, Op), "a project rule's check is one project check (policy.load)"

@@ -77,7 +77,8 @@ def test_a_changed_config_rebuilds_the_pack(tmp_path: Path, _isolated_cache: Pat
     assert "velro/debug-disabled" in out
     write(tmp_path / "velro-policy.yaml", "fail_on: low\ndisable: [velro/debug-disabled]\n")
     out, _, _ = lint([str(env_file)], tmp_path)
-    assert "velro/debug-disabled" not in out
+    assert "critical velro/debug-disabled" not in out
+    assert "note: velro-policy.yaml: disable: velro/debug-disabled switches off a non-suppressible rule" in out
 
 
 def test_an_entry_without_the_right_key_is_not_trusted(tmp_path: Path, _isolated_cache: Path) -> None:

@@ -52,6 +52,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", help="Check only files added or changed since the merge base of REF and HEAD (pull requests)."),
         click.option("--baseline", type=click.Path(dir_okay=False), help="Findings in this baseline file do not fail the run; ones gone are reported fixed (see `baseline create`)."),
         click.option("--no-inline-ignores", is_flag=True, help="Disregard `# velro-policy: ignore[...]` comments (CI gates)."),
+        click.option("--locked-policy", is_flag=True, help="The project config cannot weaken the built-in pack (builtin: false, disabling or "
+                     "lowering a non-suppressible rule, lowering any rule, re-aliasing production, fail_on): such settings are disregarded, with a note (CI gates)."),
         click.option("--quiet", "-q", "verbosity", flag_value=-1, type=int, help="Nothing on stderr but errors (no progress line)."),
         click.option("--verbose", "-v", "verbosity", flag_value=1, type=int, help="Explain each step on stderr: scope, entry point, files per input, Semgrep, timings."),
         click.option("--show-suppressed", is_flag=True, help="List suppressed findings (baseline, ignores, exceptions) in the text output; by default they are counted."),
@@ -91,6 +93,7 @@ def _run(paths: tuple[str, ...], targets: list[str] | None, **kw: Any) -> None:
             show_suppressed=kw.get("show_suppressed", False),
             verbosity=kw.get("verbosity") or 0,
             shown_as=kw.get("shown_as") or {},
+            locked_policy=kw.get("locked_policy", False),
         )
         if opts.staged and opts.changed_since:
             from velro_policy.errors import InputError
@@ -197,9 +200,10 @@ def app_cmd(directory: str, fmt: str, config: str | None) -> None:
 @click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest velro-policy.yaml or [tool.velro-policy]).")
 @click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
+@click.option("--locked-policy", is_flag=True, help="The project config cannot weaken the built-in pack (as for check).")
 @click.option("--debug", is_flag=True, hidden=True)
 def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: str | None, probe_recording: str | None,
-               policies: tuple[str, ...], config: str | None, no_cache: bool, debug: bool) -> None:
+               policies: tuple[str, ...], config: str | None, no_cache: bool, locked_policy: bool, debug: bool) -> None:
     """Show where a project stands against the guide, as the guide draws it.
 
     Runs `check` on DIRECTORY (default: .) and lays its findings out as the
@@ -221,7 +225,7 @@ def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: s
 
         raise SystemExit(report(ReportOptions(
             directory=directory, html=html_file, fmt=fmt, output=output, probe_recording=probe_recording,
-            config=config, policies=list(policies), use_cache=not no_cache)))
+            config=config, policies=list(policies), use_cache=not no_cache, locked_policy=locked_policy)))
 
 
 @cli.group()

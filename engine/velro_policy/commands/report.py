@@ -29,6 +29,7 @@ class ReportOptions(NamedTuple):
     config: str | None = None
     policies: list[str] = []
     use_cache: bool = True
+    locked_policy: bool = False  # --locked-policy (as check's)
 
 
 def report(opts: ReportOptions) -> int:
@@ -43,8 +44,8 @@ def report(opts: ReportOptions) -> int:
         _check_recording(opts.probe_recording)
     config = opts.config or _config_for(opts.directory)
     seen: dict[str, Any] = {}
-    result = collect(Options(paths=[opts.directory], policies=list(opts.policies), config=config, use_cache=opts.use_cache),
-                     seen=seen)
+    result = collect(Options(paths=[opts.directory], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
+                             locked_policy=opts.locked_policy), seen=seen)
     app = getattr(seen.get("app"), "model", None)
     run = Run(result, list(seen.get("loaded") or []), list(seen.get("documents") or []), app)
     probe: Run | None = None
@@ -113,7 +114,7 @@ def _probe(opts: ReportOptions, config: str | None) -> tuple[Run, str]:
     path = opts.probe_recording or ""
     seen: dict[str, Any] = {}
     result = collect(Options(paths=[path], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
-                             targets=[http.NAME]), seen=seen)
+                             targets=[http.NAME], locked_policy=opts.locked_policy), seen=seen)
     if result.problems:
         raise InputError(f"unusable probe recording: {result.problems[0].message}", path=path)
     loaded = list(seen.get("loaded") or [])

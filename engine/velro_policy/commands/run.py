@@ -44,6 +44,7 @@ class Options(NamedTuple):
     include_undeployed: bool = False  # --include-undeployed: keep findings in modules the app never imports, at info
     read_as: str | None = None  # --as env: the files named are env files whatever their names
     shown_as: dict[str, str] = {}  # path -> the name to show (`lint -`: the stdin's --stdin-filename)
+    locked_policy: bool = False  # --locked-policy: the config cannot weaken the built-in pack (policy.pack.govern_config)
     show_suppressed: bool = False  # --show-suppressed: the text output lists suppressed findings too
     use_baseline: bool = True  # False: no baseline at all (`baseline create` judges from scratch)
     verbosity: int = 0  # -q: -1, nothing on stderr but errors; -v: 1, each step with its time (commands.progress)
@@ -78,7 +79,7 @@ def load_pack(opts: Options) -> pack_mod.Pack:
         from velro_policy.errors import ConfigError
 
         raise ConfigError("config file not found", path=opts.config)
-    return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
+    return pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache, locked=opts.locked_policy)
 
 
 def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str, Any] | None = None) -> RunResult:
@@ -182,7 +183,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         rules=tuple(rules),
         root=root,
         fail_on=opts.fail_on or config.get("fail_on", "low"),
-        notes=tuple(found.skipped) + tuple(notes),
+        notes=tuple(pack.notes) + tuple(found.skipped) + tuple(notes),
         fixed=tuple(fixed),
         show_suppressed=opts.show_suppressed,
         applied=tuple(sorted(applied)),

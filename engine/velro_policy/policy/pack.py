@@ -29,6 +29,7 @@ class Pack(NamedTuple):
     policies: list[dict[str, Any]]
     config: dict[str, Any]
     config_path: str | None
+    notes: tuple[str, ...] = ()  # governance: what the config weakens, or what --locked-policy disregarded
 
 
 def cache_dir() -> Path:
@@ -112,39 +113,126 @@ def collect(config_path: Path | None, extra: list[str], *, use_builtin: bool | N
     return files, h.hexdigest()
 
 
-def load(config_path: Path | None, extra: list[str], *, use_cache: bool = True, builtin: bool | None = None) -> Pack:
-    """The pack for this run, from the cache when its key matches."""
+def load(config_path: Path | None, extra: list[str], *, use_cache: bool = True, builtin: bool | None = None,
+         locked: bool = False) -> Pack:
+    """The pack for this run, from the cache when its key matches.
+
+    ``locked`` (``--locked-policy``): the config cannot weaken the built-in pack (``govern``)."""
     config: dict[str, Any] = {}
+    raw_config: dict[str, Any] | None = None  # as the file says (the config cache holds this), before governance
+    config_notes: list[str] = []
     if config_path is not None:
         # The config names extra policy folders and whether to use the builtin pack;
         # both are inputs to the key, so they are read from the cached config when possible.
         cached_config = _read_cached_config(config_path) if use_cache else None
-        config = cached_config if cached_config is not None else _parse_config(config_path)
+        raw_config = cached_config if cached_config is not None else _parse_config(config_path)
+        config, config_notes = govern_config(raw_config, _shown_config(config_path), locked=locked)
     files, key = collect(config_path, [*config.get("policies", []), *extra], use_builtin=config.get("builtin", True) if builtin is None else builtin)
+    if locked:
+        key = sha256(f"{key}\0locked".encode()).hexdigest()
     entry = cache_dir() / f"pack-{key[:40]}.json"
     if use_cache:
         try:
             with open(entry, encoding="utf-8") as fh:
                 data = json.load(fh)
             if data.get("key") == key:
-                return Pack([Rule.from_data(r) for r in data["rules"]], data["policies"], data["config"], str(config_path) if config_path else None)
+                return Pack([Rule.from_data(r) for r in data["rules"]], data["policies"], data["config"],
+                            str(config_path) if config_path else None, (*config_notes, *data.get("notes", ())))
         except (OSError, ValueError, KeyError):
             pass
-    if config_path is not None and not config:
-        config = _parse_config(config_path)
     from velro_policy.policy import load as policy
 
     policies, rules = policy.load_all(files)
-    rules = _apply_config(rules, config, str(config_path) if config_path else None)
+    own = _config_policy_files(config, extra)
+    rules, rule_notes = _apply_config(rules, config, str(config_path) if config_path else None, locked=locked, own=own)
     if use_cache:
-        _write_json(entry, {"key": key, "rules": [r.to_data() for r in rules], "policies": policies, "config": config})
-        if config_path is not None:
-            _write_json(_config_entry(config_path), {"key": _config_key(config_path), "config": config})
-    return Pack(rules, policies, config, str(config_path) if config_path else None)
+        _write_json(entry, {"key": key, "rules": [r.to_data() for r in rules], "policies": policies, "config": config,
+                            "notes": rule_notes})
+        if config_path is not None and raw_config is not None:
+            _write_json(_config_entry(config_path), {"key": _config_key(config_path), "config": raw_config})
+    return Pack(rules, policies, config, str(config_path) if config_path else None, (*config_notes, *rule_notes))
 
 
-def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: str | None = None) -> list[Rule]:
-    """The config's ``disable`` and ``severity`` (ids or globs, each must name a rule)."""
+# --- governance (issue 18, item 5) ---------------------------------------------------------------
+#
+# The repository's config is in the repository: any pull request can change it.  What it may do to
+# the pack is therefore governed.  Without --locked-policy a config that weakens a non-suppressible
+# rule, switches the built-in pack off or re-aliases a built-in environment name to a laxer
+# environment is obeyed, and says so in the notes.  With --locked-policy (a flag of the CI command
+# line, never read from the config) those settings are disregarded, each with a note: the run judges
+# with the built-in pack as shipped.  Rules of the config's own policy files stay the config's own.
+
+_LOCKED = "--locked-policy: "
+
+
+def _shown_config(config_path: Path) -> str:
+    rel = os.path.relpath(config_path)
+    return rel if not rel.startswith("..") else str(config_path)
+
+
+def govern_config(config: dict[str, Any], shown: str, *, locked: bool) -> tuple[dict[str, Any], list[str]]:
+    """The config's own settings that weaken the whole pack (``builtin``, ``environment_aliases``,
+    ``fail_on``, ``unknown_severity``): under ``locked`` disregarded, else noted (the first two)."""
+    from velro_policy.model import SEVERITY_RANK
+    from velro_policy.values.environments import DEFAULT_ALIASES, STRICTNESS
+
+    notes: list[str] = []
+    out = dict(config)
+    if config.get("builtin", True) is False:
+        if locked:
+            out["builtin"] = True
+            notes.append(f"{_LOCKED}{shown}: builtin: false disregarded; the built-in pack runs")
+        else:
+            notes.append(f"{shown}: builtin: false switches the built-in pack off, its non-suppressible rules included "
+                         "(CI gates: run with --locked-policy)")
+    aliases: dict[str, str] = dict(config.get("environment_aliases") or {})
+    laxer = {name: env for name, env in aliases.items()
+             if name.lower() in DEFAULT_ALIASES
+             and STRICTNESS.get(env, -1) < STRICTNESS[DEFAULT_ALIASES[name.lower()]]}
+    for name, env in sorted(laxer.items()):
+        if locked:
+            del aliases[name]
+            notes.append(f"{_LOCKED}{shown}: environment_aliases: {name}: {env} disregarded; "
+                         f"{name} stays {DEFAULT_ALIASES[name.lower()]}")
+        else:
+            notes.append(f"{shown}: environment_aliases: {name}: {env} judges {DEFAULT_ALIASES[name.lower()]} files by "
+                         f"{env} rules (CI gates: run with --locked-policy)")
+    if locked:
+        out["environment_aliases"] = aliases
+        default_rank = SEVERITY_RANK["low"]
+        for key in ("fail_on", "unknown_severity"):
+            value = config.get(key, "low")
+            if key == "fail_on" and SEVERITY_RANK.get(value, 0) > default_rank:
+                out[key] = "low"
+                notes.append(f"{_LOCKED}{shown}: fail_on: {value} disregarded; findings from low up fail (--fail-on sets it)")
+            elif key == "unknown_severity" and SEVERITY_RANK.get(value, 0) < default_rank:
+                out[key] = "low"
+                notes.append(f"{_LOCKED}{shown}: unknown_severity: {value} disregarded; 'cannot verify' findings stay low")
+    return out, notes
+
+
+def _config_policy_files(config: dict[str, Any], extra: list[str]) -> set[str]:
+    """Display names of the policy files only the config names (the repository's own rules)."""
+    builtin = builtin_policies_dir()
+
+    def names(folders: list[str]) -> set[str]:
+        out: set[str] = set()
+        for folder in folders:
+            try:
+                out.update(_display(f, builtin) for f in _policy_files(Path(folder).resolve()))
+            except PolicyError:
+                pass
+        return out
+
+    return names(list(config.get("policies", []))) - names(extra)
+
+
+def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: str | None = None, *, locked: bool = False,
+                  own: set[str] | frozenset[str] = frozenset()) -> tuple[list[Rule], list[str]]:
+    """The config's ``disable`` and ``severity`` (ids or globs, each must name a rule), under governance:
+    disabling or lowering a non-suppressible rule is noted; under ``locked``, disabling a non-suppressible
+    rule or lowering any rule that is not the config's own (``own``: files of its ``policies``) is disregarded."""
+    from velro_policy.model import SEVERITY_RANK
     from velro_policy.policy.ids import check_known, matches
 
     disabled = list(config.get("disable", []))
@@ -152,15 +240,33 @@ def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: str | 
     known = [r.id for r in rules]
     check_known(disabled, known, where="disable", path=config_file)
     check_known(overrides, known, where="severity", path=config_file)
+    shown = _shown_config(Path(config_file)) if config_file else "config"
+    notes: list[str] = []
     out = []
     for rule in rules:
+        guarded = rule.file not in own  # built-in, or named by --policy on the command line
         if matches(rule.id, disabled):
-            continue
+            if not rule.suppressible and guarded:
+                if not locked:
+                    notes.append(f"{shown}: disable: {rule.id} switches off a non-suppressible rule "
+                                 "(CI gates: run with --locked-policy)")
+                    continue
+                notes.append(f"{_LOCKED}{shown}: disable: {rule.id} disregarded (the rule is not suppressible)")
+            else:
+                continue
         for pattern, severity in overrides.items():
-            if matches(rule.id, [pattern]):
-                rule = rule.with_severity(severity)
+            if not matches(rule.id, [pattern]):
+                continue
+            if SEVERITY_RANK[severity] < SEVERITY_RANK[rule.severity] and guarded:
+                if locked:
+                    notes.append(f"{_LOCKED}{shown}: severity: {rule.id}: {severity} disregarded (stays {rule.severity})")
+                    continue
+                if not rule.suppressible:
+                    notes.append(f"{shown}: severity: {rule.id}: {severity} lowers a non-suppressible rule from "
+                                 f"{rule.severity} (CI gates: run with --locked-policy)")
+            rule = rule.with_severity(severity)
         out.append(rule)
-    return out
+    return out, notes
 
 
 def _config_key(config_path: Path) -> str:

@@ -1,0 +1,76 @@
+"""What every hostile case does (issue 18, item 8): run the real command line in a
+child process with a time bound, then check the exit code, that no traceback was
+printed and that no 8-character piece of a planted secret reached any output.
+
+The compiled policy pack is cached in one folder per test process (the cache is keyed
+by content, so sharing it changes nothing but the time: a cold pack costs ~1 s a run).
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+BOUND = 10.0  # seconds a hostile case may take, start-up included (the issue's "hang" is > 10 s)
+_CACHE: list[str] = []
+
+
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def shared_cache() -> str:
+    if not _CACHE:
+        _CACHE.append(tempfile.mkdtemp(prefix="velro-hostile-cache-"))
+        atexit.register(shutil.rmtree, _CACHE[0], True)
+    return _CACHE[0]
+
+
+def cli(args: list[str], cwd: Path | str, *, env: dict[str, str] | None = None, input_text: str | None = None,
+        timeout: float = BOUND, python: list[str] | None = None) -> Ran:
+    """``python -m velro_policy ARGS`` in ``cwd``; a run past ``timeout`` fails the test as a hang."""
+    full_env = {**os.environ, "VELRO_POLICY_CACHE_DIR": shared_cache(), **(env or {})}
+    start = time.perf_counter()
+    try:
+        res = subprocess.run([*(python or [sys.executable]), "-m", "velro_policy", *args], cwd=str(cwd), env=full_env,
+                             capture_output=True, text=True, timeout=timeout, input=input_text)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"hang: velro-policy {' '.join(args)} ran past {timeout} s") from None
+    return Ran(res.returncode, res.stdout, res.stderr, time.perf_counter() - start)
+
+
+def pieces(secret: str, size: int = 8) -> set[str]:
+    return {secret[i:i + size] for i in range(len(secret) - size + 1)}
+
+
+def assert_no_leak(secrets: list[str], *texts: str) -> None:
+    blob = "\n".join(texts)
+    for secret in secrets:
+        leaked = sorted(p for p in pieces(secret) if p in blob)
+        assert not leaked, f"leak: pieces of a planted secret in the output: {leaked[:3]}"
+
+
+def check(res: Ran, exit_code: int | tuple[int, ...], *, secrets: tuple[str, ...] | list[str] = (), bound: float = BOUND) -> Ran:
+    """The outcome every hostile case asserts: in time, the expected exit, no traceback, no leak."""
+    wanted = exit_code if isinstance(exit_code, tuple) else (exit_code,)
+    assert res.seconds < bound, f"hang: {res.seconds:.1f} s"
+    assert "Traceback" not in res.stderr + res.stdout, f"traceback:\n{res.stderr[-2000:]}"
+    what = "silent pass" if res.returncode == 0 else "wrong exit"
+    assert res.returncode in wanted, f"{what} {res.returncode} (wanted {wanted}):\n{res.stdout[-1500:]}\n{res.stderr[-1500:]}"
+    assert_no_leak(list(secrets), res.stdout, res.stderr)
+    return res
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

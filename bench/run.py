@@ -60,7 +60,8 @@ TARGETS = {
     "D.processes": ("D: Semgrep processes per check", 1),
     "F.semgrep": ("F: check . on a 600-module app / bare semgrep with the same code rules", 1.15),
     "F.non_semgrep_share": ("F: non-Semgrep work (check --target env --target settings .) / bare semgrep", 0.25),
-    "E.overhead_ms": ("E: pre-commit hook on one staged env file minus a no-op hook, ms", 60),
+    "E.overhead_ms": ("E: pre-commit run, the velro-policy-env hook as users install it (language: python) minus a no-op hook, ms", 60),
+    "E.plain_overhead_ms": ("E: the plain git pre-commit hook (velro-policy hooks install) minus an empty hook, ms", 60),
 }
 
 
@@ -374,7 +375,8 @@ class Bench:
         root, _ = self.corpus("settings", size)
         m = self.measure(f"velro-policy check --target settings DIR ({size} modules)", [*velro(), "check", "--target", "settings", "."], root)
         m["files_per_s"] = size / m["median_s"] if m["median_s"] else None
-        self.results["C"] = {"measurements": {"velro-policy check --target settings": m}}
+        self.results["C"] = {"measurements": {"velro-policy check --target settings": m},
+                             "ms_per_module": m["median_s"] * 1000 / size if m["median_s"] else None}
 
     # D ------------------------------------------------------------------
     def scenario_d(self) -> None:
@@ -455,6 +457,27 @@ class Bench:
         self.target("F.semgrep", ratio(m["velro-policy check ."], m["semgrep scan"]),
                     note=cpu_note(m["velro-policy check ."], m["semgrep scan"]))
         self.target("F.non_semgrep_share", ratio(m["velro-policy env+settings"], m["semgrep scan"]))
+        self.real_repositories(runs)
+
+    def real_repositories(self, runs: int) -> None:
+        """F on real backends fetched beside the project (--real DIR, repeatable): total, the code
+        target alone (Semgrep's share) and env+settings (the rest), never committed, only figures."""
+        for folder in self.args.real:
+            root = Path(folder)
+            if not root.is_dir():
+                continue
+            m = measure_group([
+                ("check .", f"velro-policy check . ({root.name})", [*velro(), "check", "."], runs),
+                ("code", f"velro-policy check --target code . ({root.name})", [*velro(), "check", "--target", "code", "."], runs),
+                ("env+settings", f"velro-policy check --target env --target settings . ({root.name})",
+                 [*velro(), "check", "--target", "env", "--target", "settings", "."], runs),
+            ], root, self.env, runs)
+            total = m["check ."]["median_s"]
+            self.results[f"F ({root.name})"] = {
+                "measurements": m,
+                "code_share": m["code"]["median_s"] / total if total else None,
+                "env_settings_share": m["env+settings"]["median_s"] / total if total else None,
+            }
 
     # E ------------------------------------------------------------------
     def scenario_e(self) -> None:
@@ -464,15 +487,28 @@ class Bench:
             return
         root = self.out / "corpus" / "hook-repo"
         self.hook_repo(root)
+        env = {**self.env, "PRE_COMMIT_HOME": str(self.out / "pre-commit-home")}
+        # The hook as users install it: this checkout's committed .pre-commit-hooks.yaml at HEAD,
+        # its environment built by pre-commit (untimed, once).
+        subprocess.run([pre_commit, "install-hooks", "--config", "installed.yaml"], cwd=root, env=env, check=True,
+                       capture_output=True, timeout=900)
+        files = ["--files", ".env.production"]
         m = measure_group([
-            ("no-op hook", "pre-commit run (no-op hook, one staged env file)", [pre_commit, "run", "--config", "noop.yaml"], self.args.runs_fast),
-            ("velro-policy hook", "pre-commit run (velro-policy-env hook, one staged env file)", [pre_commit, "run", "--config", "velro.yaml"], self.args.runs_fast),
-        ], root, self.env, self.args.slow_runs)
-        over = None
+            ("no-op hook", "pre-commit run --files (no-op hook, language: system)", [pre_commit, "run", "--config", "noop.yaml", *files], self.args.runs_fast),
+            ("velro-policy hook", "pre-commit run --files (velro-policy-env as installed, language: python)",
+             [pre_commit, "run", "--config", "installed.yaml", *files], self.args.runs_fast),
+            ("velro-policy system hook", "pre-commit run --files (velro-policy lint, language: system)",
+             [pre_commit, "run", "--config", "velro.yaml", *files], self.args.runs_fast),
+            ("empty git hook", "the empty git hook (sh)", ["sh", "empty-hook"], self.args.runs_fast),
+            ("plain git hook", "the plain git pre-commit hook (velro-policy hooks install; sh)", ["sh", ".git/hooks/pre-commit"], self.args.runs_fast),
+        ], root, env, self.args.slow_runs)
+        over = plain = None
         if not any(x.get("error") for x in m.values()):
             over = (m["velro-policy hook"]["median_s"] - m["no-op hook"]["median_s"]) * 1000
-        self.results["E"] = {"measurements": m, "overhead_ms": over}
+            plain = (m["plain git hook"]["median_s"] - m["empty git hook"]["median_s"]) * 1000
+        self.results["E"] = {"measurements": m, "overhead_ms": over, "plain_overhead_ms": plain}
         self.target("E.overhead_ms", over)
+        self.target("E.plain_overhead_ms", plain)
 
     def hook_repo(self, root: Path) -> None:
         """A git repo with two pre-commit configs (committed) and one staged env file."""
@@ -500,12 +536,16 @@ class Bench:
 
         (root / "noop.yaml").write_text(config("noop", "true"))
         (root / "velro.yaml").write_text(config("velro-policy-env", command))
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+        (root / "installed.yaml").write_text(f"repos:\n- repo: {REPO}\n  rev: {head}\n  hooks:\n  - id: velro-policy-env\n")
+        (root / "empty-hook").write_text("#!/bin/sh\nexit 0\n")
         (root / "README.md").write_text("hook benchmark\n")
         subprocess.run([*git, "add", "-A"], cwd=root, env=env, check=True)
         subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=root, env=env, check=True)
         _, data = corpus.env_file(self.args.seed, 0)
         (root / ".env.production").write_bytes(data)
         subprocess.run([*git, "add", "-f", ".env.production"], cwd=root, env=env, check=True)
+        subprocess.run([*velro(), "hooks", "install"], cwd=root, env=env, check=True, capture_output=True)
 
     # report -------------------------------------------------------------
     def table(self) -> str:
@@ -518,7 +558,7 @@ class Bench:
                 f"| {scenario} | {m['name']} | {m['n']} | {m['median_s'] * 1000:.0f} | {m['min_s'] * 1000:.0f} | {m['max_s'] * 1000:.0f} "
                 f"| {m['cpu_median_s'] * 1000:.0f} | {m['rss_max_mb']:.0f} | {f'{fps:,.0f}' if fps else ''} | {m.get('error', '')} |")
 
-        for scenario in SCENARIOS:
+        for scenario in [*SCENARIOS, *(k for k in self.results if k.startswith("F ("))]:
             data = self.results.get(scenario)
             if data is None:
                 continue
@@ -553,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="corpus seed (same seed, same bytes)")
     ap.add_argument("--no-peers", action="store_true", help="do not install or measure dotenv-linter and detect-secrets")
     ap.add_argument("--out", default=str(HERE / "out"), help="work and result directory (default bench/out)")
+    ap.add_argument("--real", action="append", default=[], metavar="DIR",
+                    help="F also on this real repository checked out locally (repeatable; figures only, never its code)")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.runs_fast, args.slow_runs, args.no_peers = 1, 1, 1, True

@@ -13,7 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "engine" / "velro_policy"
 
 # layer -> layers it may import (besides itself).  Bottom first.
 ALLOWED: dict[str, set[str]] = {
-    "base": set(),  # model, rules, posture (the report's records), errors, resources, __init__
+    "base": set(),  # model, rules, posture (the report's records), errors, resources, outfiles (output files), __init__
     "values": {"base"},
     "judge": {"base", "values"},
     "policy": {"base", "values", "judge"},  # validates operator params and project checks against judge's registries
@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "commands": {"base", "values", "judge", "policy", "inputs", "settle", "reporters"},
     "main": {"base", "values", "commands", "reporters", "policy"},
 }
-BASE = {"model", "rules", "errors", "resources", "__init__", "error_handler", "posture"}
+BASE = {"model", "rules", "errors", "resources", "__init__", "error_handler", "posture", "outfiles"}
 
 
 def layer_of(module: str) -> str:

@@ -11,6 +11,9 @@ def create(paths: list[str], output: str, *, targets: list[str] | None, policies
            environment: str | None, config: str | None, use_cache: bool) -> int:
     """Write the baseline; exit 2 when some file could not be checked (a baseline
     made from a partial run would hide findings in the files that failed)."""
+    from velro_policy.outfiles import target_of
+
+    target_of(output)  # a symlink out of the repository is refused before the run
     result = collect(Options(paths=paths, policies=policies, environment=environment, config=config,
                              targets=targets, use_cache=use_cache, formats=[], use_baseline=False))
     if result.problems:

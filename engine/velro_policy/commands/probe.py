@@ -146,12 +146,9 @@ def _record(path: str, base: str, environment: str, exchanges: list[dict[str, An
             "exchanges": [dict(ex) for ex in exchanges]}
     for ex in data["exchanges"]:  # type: ignore[attr-defined]  # data["exchanges"] is the list built just above;  session values never go to disk
         ex["headers"] = [h for h in ex["headers"] if h[0].lower() != "set-cookie"]
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
-            fh.write("\n")
-    except OSError as exc:
-        raise InputError(f"cannot write the recording ({exc.strerror}); check the path", path=path) from None
+    from velro_policy.outfiles import write_text
+
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", what="the recording")
 
 
 def probe(opts: ProbeOptions) -> int:

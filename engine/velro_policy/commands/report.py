@@ -59,11 +59,9 @@ def report(opts: ReportOptions) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
             continue
-        try:
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"cannot write the {fmt} report ({exc.strerror}); check the path", path=target) from None
+        from velro_policy.outfiles import write_text
+
+        write_text(target, text, what=f"the {fmt} report")
     for p in result.problems:  # as check does: the reason the report is incomplete, one line each
         where = p.path + (f":{p.line}:{p.col}" if p.line else "")
         sys.stderr.write(f"velro-policy: could not check {where}: {p.message}\n")
@@ -82,10 +80,13 @@ def _writes(opts: ReportOptions) -> list[tuple[str, str | None]]:
     targets = [t for _, t in writes if t]
     if len(targets) != len(set(os.path.abspath(t) for t in targets)):
         raise InputError("--html and --output name the same file; give two files")
+    from velro_policy.outfiles import target_of
+
     for target in targets:
         folder = os.path.dirname(os.path.abspath(target))
         if not os.path.isdir(folder):
             raise InputError("cannot write the report: its folder does not exist", path=target)
+        target_of(target)  # a symlink out of the repository is refused before the run
     return writes
 
 

@@ -45,17 +45,24 @@ def use_color(out: IO[str], forced: bool | None) -> bool:
 
 
 def emit(result: RunResult, formats: list[tuple[str, str | None]], *, color: bool | None = None) -> None:
-    """Write each (format, file-or-None) pair; None means stdout."""
+    """Write each (format, file-or-None) pair; None means stdout.  Every file is checked before
+    anything is written (``outfiles``: a symlink out of the repository is refused)."""
+    if any(target for _, target in formats):
+        from velro_policy.outfiles import target_of
+
+        for _, target in formats:
+            if target:
+                target_of(target)
     for name, target in formats:
         reporter = get(name)
         if target is None:
             reporter.report(result, sys.stdout, color=use_color(sys.stdout, color))
             sys.stdout.flush()
         else:
-            from velro_policy.errors import InputError
+            import io
 
-            try:
-                with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                    reporter.report(result, fh, color=False)
-            except OSError as exc:
-                raise InputError(f"cannot write {name} output ({exc.strerror}); check the path", path=target) from None
+            from velro_policy.outfiles import write_text
+
+            buffer = io.StringIO()
+            reporter.report(result, buffer, color=False)
+            write_text(target, buffer.getvalue(), what=f"{name} output")

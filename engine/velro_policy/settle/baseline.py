@@ -74,12 +74,10 @@ def build(findings: Iterable[Finding], rules: list[Rule], path: str) -> tuple[di
 
 
 def write(doc: dict[str, Any], path: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(doc, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-    except OSError as exc:
-        raise InputError(f"cannot write the baseline ({exc.strerror}); check the path", path=path) from None
+    """Atomically, never through a symlink out of the repository (``outfiles``)."""
+    from velro_policy.outfiles import write_text
+
+    write_text(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", what="the baseline")
 
 
 def read(path: str) -> list[dict[str, str]]:

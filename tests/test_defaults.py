@@ -137,3 +137,25 @@ def test_every_scope_gives_the_same_findings_about_a_settings_module(tmp_path: P
     assert {rule for _, rule, _ in expected} >= {"velro/settings-debug-default", "velro/jwt-blacklist-enabled"}
     assert {name: got for name, got in scopes.items() if got != expected} == {}
     assert by_role in about(run(tmp_path, monkeypatch, "check", ".", "--target", "settings"), "app/config.py")
+
+
+# -- which defaults are settings, and for which environment ------------------------------------------
+def test_a_subclass_of_an_imported_settings_class_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # class AppSettings(BaseAppSettings): the base is a BaseSettings subclass in another module
+    write(tmp_path / "app/settings/base.py", "from pydantic_settings import BaseSettings\n\n\nclass BaseAppSettings(BaseSettings):\n    pass\n")
+    write(tmp_path / "app/settings/app.py", "from app.settings.base import BaseAppSettings\n\n\nclass Helper:\n    debug = True\n\n\n"
+                                            "class AppSettings(BaseAppSettings):\n    debug: bool = True\n    allowed_hosts: list[str] = ['*']\n\n\n"
+                                            "class Other(Helper):\n    debug = True\n")
+    found = run(tmp_path, monkeypatch, "lint", "app/settings/app.py")
+    assert about(found, "app/settings/app.py") == [(9, "velro/settings-debug-default", "critical")]  # not Helper's, not Other's
+
+
+@pytest.mark.parametrize(("name", "reported"), [
+    ("app/settings/development.py", False), ("app/settings/test.py", False), ("config_dev.py", False), ("app/config/local.py", False),
+    ("app/settings/production.py", True), ("app/config.py", True), ("dev_tools.py", True), ("main.py", True),
+])
+def test_a_settings_module_named_for_an_environment_is_judged_as_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     name: str, reported: bool) -> None:
+    write(tmp_path / name, "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    DEBUG: bool = True\n")
+    found = run(tmp_path, monkeypatch, "lint", name)
+    assert bool(about(found, name)) is reported

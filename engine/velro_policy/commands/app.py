@@ -225,6 +225,19 @@ class AppStep:
                 out.setdefault(s.env.upper(), set()).add(s.role)
         return {k: frozenset(v) for k, v in out.items()}
 
+    def project_view(self) -> Any:
+        """What the project checks learn from the model (``judge.project.AppView``): the env names the
+        deployed modules read, with where, and their roles; None when the model is incomplete (then
+        what is read is not known for sure, and the checks use the settings modules)."""
+        if not self.model.complete:
+            return None
+        from velro_policy.judge.project import AppView
+
+        reads: dict[str, str] = {}
+        for s in self.model.settings:
+            reads.setdefault(s.env.upper(), f"{s.loc.path}:{s.loc.line}")
+        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)))
+
     def _undeployed(self, path: str) -> bool:
         return path in self.modules and not self.model.is_deployed(path)
 

@@ -152,7 +152,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
-                                     partial=partial, targets=opts.targets, display=display_path))
+                                     partial=partial, targets=opts.targets, display=display_path,
+                                     app=app.project_view() if app is not None else None))
     problems = [p for doc in documents for p in doc.problems] + eval_problems
     if app is not None:
         problems = app.settle_problems(problems, findings)
@@ -239,12 +240,13 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext, say: Callable[
 
 def project_step(documents: list[Document], rules: list[Rule], config: dict[str, Any], *, applied: set[str],
         notes: list[str], staged: bool, partial: bool, targets: list[str] | None,
-        display: Callable[[str], str]) -> list[Finding]:
+        display: Callable[[str], str], app: Any = None) -> list[Finding]:
     """The project step of a run.
 
     A whole-project run (directories) judges its own documents.  A partial
     run (named files, ``--staged``, ``--changed-since``, a hook) also reads
     the rest of the project and keeps only findings involving a checked file.
+    ``app``: what the application model tells the project checks (``judge.project.AppView``).
     """
     from velro_policy.inputs.context import ENV_TARGETS, SETTINGS_TARGET, load_context, shown
     from velro_policy.judge.project import evaluate, project_rules
@@ -253,7 +255,7 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
         return []
     mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
     if not partial:
-        return evaluate(mine, rules, config, applied=applied)
+        return evaluate(mine, rules, config, applied=applied, app=app)
     if not mine:
         return []
     context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)

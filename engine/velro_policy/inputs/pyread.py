@@ -117,6 +117,7 @@ class _Reader:
         self.fields: list[FieldInfo] = []
         self.settings_classes: list[str] = []
         self._prefixes: dict[str, str] = {}  # settings class -> env_prefix (inherited by subclasses)
+        self._plain: set[str] = set()  # classes of this module that are not settings classes
         self._where: dict[str, tuple[str, object]] = {}  # name -> its binding (pending key or direct index)
         self._by_env = 0  # depth of enclosing ifs whose condition names the environment
         self._env_names: set[str] = set()  # module names whose value comes from an env read
@@ -293,7 +294,10 @@ class _Reader:
     def _class(self, node: ast.ClassDef, owner: tuple[str, ...]) -> None:
         bases = [dotted(b) for b in node.bases]
         local_base = next((b for b in bases if b in self._prefixes), None)
-        is_settings = local_base is not None or any(b.split(".")[-1] == "BaseSettings" for b in bases)
+        # A base of another module named *Settings (class AppSettings(BaseAppSettings), the base being a
+        # BaseSettings subclass elsewhere) is taken as a settings class: its fields read the environment.
+        is_settings = local_base is not None or any(
+            b.split(".")[-1] == "BaseSettings" or (b.split(".")[-1].endswith("Settings") and b not in self._plain) for b in bases)
         saved = dict(self.folder.scope)
         try:
             if is_settings:
@@ -304,6 +308,7 @@ class _Reader:
                 self.settings_classes.append(node.name)
                 self._settings_body(node, (*owner, node.name), prefix)
             else:
+                self._plain.add(node.name)
                 self.block(node.body, (*owner, node.name), conditional=False)
         finally:
             self.folder.scope = saved

@@ -50,7 +50,22 @@ NAME = "settings"
 TARGET = "settings"
 DEFAULT_MODULES = ["settings.py", "config.py", "config/*.py", "settings/*.py", "*_settings.py"]
 DEFAULT_EXCLUDE = ["test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*"]
-ENVIRONMENT_SOURCE = "settings defaults: what production runs with when no production env file sets them"
+ENVIRONMENT_SOURCE = "settings defaults: what production runs with wherever the platform does not set the variable"
+_MODULE_WORDS = frozenset({"settings", "config", "conf", "configuration", "env"})
+
+
+def module_environment(path: str) -> tuple[str, str]:
+    """(environment, source) of a settings module: the environment its file name is for
+    (``settings/development.py``, ``config_dev.py``, ``test_settings.py``...), else production,
+    the defaults being what runs wherever the platform does not set a variable."""
+    from velro_policy.values.environments import DEFAULT_ALIASES
+
+    stem = os.path.basename(path).rsplit(".", 1)[0].lower()
+    words = [w for w in re.split(r"[._-]+", stem) if w]
+    named = [w for w in words if w not in _MODULE_WORDS]
+    if len(named) == 1 and len(words) <= 2 and named[0] in DEFAULT_ALIASES and named[0] not in ("main", "live"):
+        return DEFAULT_ALIASES[named[0]], f"file name ({os.path.basename(path)}): the settings of that environment"
+    return "production", ENVIRONMENT_SOURCE
 # Words that make any module worth parsing, whatever the policies select.
 _ALWAYS = ("basesettings", "getenv", "environ", "decouple", "environs", "starlette.config")
 
@@ -202,19 +217,20 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
 
 def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: re.Pattern[str] | None = None) -> Document:
     text, problem = read_python(path)
+    environment, source = module_environment(path)
     if problem is not None:
-        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, problems=(problem._replace(path=display_path),), display_path=display_path)
+        return Document(path, TARGET, (), environment, source, problems=(problem._replace(path=display_path),), display_path=display_path)
     assert text is not None
     settings_module = is_settings_path(path, config)
     if not settings_module and markers is not None and not markers.search(text.lower()):
-        return Document(path, TARGET, (), "production", ENVIRONMENT_SOURCE, display_path=display_path,
+        return Document(path, TARGET, (), environment, source, display_path=display_path,
                         env_reads=env_reads(text, display_path))
     from velro_policy.inputs.pyread import read_module
 
     read = read_module(text, display_path)
     settings_module = settings_module or bool(read.settings_classes)
     entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
-    return Document(path, TARGET, entries, "production", ENVIRONMENT_SOURCE, problems=tuple(read.problems), display_path=display_path,
+    return Document(path, TARGET, entries, environment, source, problems=tuple(read.problems), display_path=display_path,
                     env_reads=env_reads(text, display_path, read))
 
 

@@ -9,16 +9,25 @@ of the project checks in ``CHECKS``:
   Values are compared by a keyed hash (BLAKE2b in keyed mode, a MAC) under a key drawn at random for each
   run, so no digest can be looked up or compared across runs, and the value
   itself is never shown;
-- ``template_lists_keys``: a key that a production or staging env file sets
-  is missing from the template (``.env.example`` and friends) beside it;
-- ``template_keys_used``: a template key that no environment beside it sets;
+- ``template_lists_keys``: keys that a production or staging env file sets
+  are missing from the template (``.env.example`` and friends) beside it: one
+  summary finding per env file, naming the keys;
+- ``template_keys_used``: template keys that no environment beside it sets: one
+  summary finding per template.  A template is compared only with the env
+  files of its own environment (``.env.production.example`` with production
+  files; ``.env.example`` with those no template of their own covers);
 - ``environment_parity``: the environments named by the parameter (production
   and staging) define the same set of security keys (the rule's ``select``,
   or the config's ``parity_keys`` when set);
-- ``settings_read``: a variable an env file sets that no settings module
+- ``settings_read``: a variable an env file sets that the application never
   reads (``ALLOWED_ORIGINS`` set while the app reads ``CORS_ORIGINS``): the
-  setting silently has no effect.  Only where settings modules with env-backed
-  fields (pydantic-settings) or env reads exist.
+  setting silently has no effect.  With the application model (``AppView``,
+  a directory run whose entry point and imports were followed): what a
+  *deployed* module reads, one finding per variable across the project, the
+  near name the app reads and where, and the check's ``near_role_severity``
+  when that near name plays a role (the JWT key, the CORS origins, the debug
+  flag).  Without it: what the settings modules in or below the env file's
+  folder read.  Only where such modules exist.
 
 How files form a project: env files are grouped by their directory (the
 template lives beside the files it describes); the settings modules of a
@@ -35,6 +44,7 @@ Stdlib only: ``lint .env`` pays for one dictionary pass over its entries.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from typing import Any, NamedTuple
@@ -42,6 +52,7 @@ from typing import Any, NamedTuple
 from velro_policy.model import Document, Entry, EnvEntries, Finding
 from velro_policy.rules import Op, Rule
 from velro_policy.values import selectors
+from velro_policy.values.environments import DEFAULT_ALIASES, TEMPLATE_WORDS
 from velro_policy.values.paths import parent_folders
 
 GIT_PREFIX = "__git__"
@@ -54,13 +65,23 @@ Where = tuple[Document, Entry | None]  # a file involved, and the line of the ke
 
 class Hit(NamedTuple):
     """What a project check reports: the file and entry to point at, the key,
-    the message, and every other file involved."""
+    the message, and every other file involved (``severity``: the rule's when empty)."""
 
     doc: Document
     entry: Entry | None
     key: str
     message: str
     others: tuple[Where, ...]
+    severity: str = ""
+
+
+class AppView(NamedTuple):
+    """What the application model tells the project checks, as data (``commands`` builds it
+    from ``inputs.app`` for a directory run whose model is complete)."""
+
+    reads: dict[str, str]  # UPPER env name -> "path:line" where a deployed module reads it
+    roles: dict[str, frozenset[str]]  # UPPER env name -> the roles it plays
+    modules: tuple[str, ...]  # display paths of the deployed modules
 
 
 class View(NamedTuple):
@@ -88,6 +109,7 @@ class Project(NamedTuple):
     config: dict[str, Any]
     views: dict[int, View] = {}  # id(env document) -> its view
     groups: dict[str, list[Document]] = {}  # folder -> env documents in it
+    app: AppView | None = None  # the application model, when the run has a complete one
     app_docs: tuple[Document, ...] = ()  # the application model's document (whole-directory runs: CORS middleware options)
 
     def of(self, doc: Document) -> View:
@@ -144,14 +166,43 @@ def _groups(docs: Iterable[Document]) -> dict[str, list[Document]]:
     return out
 
 
+_TOKENS = re.compile(r"[._\s]+")
+
+
+def template_environment(doc: Document, aliases: dict[str, str] | None = None) -> str:
+    """The environment a template is for, from its name (``.env.production.example`` ->
+    production), or "" for a template of every environment (``.env.example``)."""
+    aliases = aliases or DEFAULT_ALIASES
+    tokens = [t for t in _TOKENS.split(os.path.basename(shown(doc)).lower()) if t and t != "env" and t not in TEMPLATE_WORDS]
+    for token in tokens:
+        for part in (token, *token.split("-")):
+            if part in aliases:
+                return aliases[part]
+    return ""
+
+
 def _template_groups(project: Project, rule: Rule) -> Iterator[tuple[list[Document], list[Document]]]:
-    """(templates, real env files of the rule's environments) per folder that has both."""
+    """(templates, the real env files of the rule's environments they describe), per folder and
+    environment: a template named for an environment is compared with that environment's files
+    only; a template of every environment with the files no template of their own covers."""
     envs = set(rule.environments)
     for _, docs in sorted(project.groups.items()):
         templates = [d for d in docs if d.is_template]
         real = [d for d in docs if not d.is_template and d.environment in envs]
-        if templates and real:
-            yield templates, real
+        if not templates or not real:
+            continue
+        by_env: dict[str, list[Document]] = {}
+        aliases = {**DEFAULT_ALIASES, **{str(k).lower(): str(v) for k, v in (project.config.get("environment_aliases") or {}).items()}}
+        for t in templates:
+            by_env.setdefault(template_environment(t, aliases), []).append(t)
+        for env, mine in sorted(by_env.items()):
+            described = [d for d in real if d.environment == env] if env else [d for d in real if d.environment not in by_env]
+            if described:
+                yield mine, described
+
+
+def _listed(keys: list[str], limit: int = 8) -> str:
+    return ", ".join(keys[:limit]) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def _names(docs: Iterable[Document]) -> str:
@@ -210,31 +261,29 @@ _STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
 
 
 def template_lists_keys(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
-    """Every key of a production/staging env file is listed in the template beside it."""
+    """The keys of a production/staging env file are listed in the template of its environment:
+    one summary finding per env file, at its first missing key."""
     for templates, real in _template_groups(project, rule):
         applied()
         listed = set().union(*(project.of(t).uppers for t in templates))
-        reported: set[str] = set()
         for doc in sorted(real, key=lambda d: (-_STRICT.get(d.environment, 0), shown(d))):
             v = project.of(doc)
-            missing = set(v.uppers).difference(listed, reported)  # usually empty: no loop over the keys
+            if listed.issuperset(v.uppers):  # the usual case: no loop over the keys
+                continue
+            missing = [i for i, k in enumerate(v.uppers) if k not in listed and pick(v.keys[i])]
             if not missing:
                 continue
-            for i, k in enumerate(v.uppers):
-                if k not in missing or k in reported or not pick(v.keys[i]):
-                    continue
-                reported.add(k)
-                e = v.entry(i)
-                also = [(d, project.of(d).entry(j)) for d in real if d is not doc
-                        for j, x in enumerate(project.of(d).uppers) if x == k]
-                more = f" (also set in {_names(d for d, _ in also)})" if also else ""
-                message = (f"{e.key} is set in {_where(doc, e)}{more} but missing from the template {_names(templates)}; "
-                           f"add {e.key}=<placeholder> to the template so every environment knows it exists")
-                yield Hit(doc, e, e.key, message, tuple((t, None) for t in templates) + tuple(also))
+            first = v.entry(missing[0])
+            names = [v.keys[i] for i in missing]
+            what = f"{first.key} is" if len(names) == 1 else f"{len(names)} keys are"
+            message = (f"{what} set in {_where(doc, first)} but missing from the template {_names(templates)}: {_listed(names)}; "
+                       "add them with a placeholder (KEY=<placeholder>) so every environment set up from the template knows they exist")
+            yield Hit(doc, first, first.key, message, tuple((t, None) for t in templates))
 
 
 def template_keys_used(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
-    """Every template key is set by at least one environment beside it.
+    """Every template key is set by at least one env file of its environment: one summary
+    finding per template, at its first unused key.
 
     A key whose template value is empty or a placeholder is one the platform
     injects (railway variables set JWT_SECRET=...): not reported."""
@@ -243,21 +292,25 @@ def template_keys_used(rule: Rule, project: Project, pick: Picker, param: Any, a
     for templates, real in _template_groups(project, rule):
         applied()
         used = set().union(*(project.of(d).uppers for d in real))
-        reported: set[str] = set()
         for t in templates:
             v = project.of(t)
-            unused = set(v.uppers).difference(used, reported)  # usually empty: no loop over the keys
-            for i, k in enumerate(v.uppers if unused else ()):
-                if k not in unused or k in reported or not pick(v.keys[i]):
-                    continue
+            if used.issuperset(v.uppers):
+                continue
+            unused = []
+            for i, k in enumerate(v.uppers):
                 value = v.values[i]
-                if not isinstance(value, str) or not value.strip() or is_placeholder(value):
+                if k in used or not pick(v.keys[i]) or not isinstance(value, str) or not value.strip() or is_placeholder(value):
                     continue
-                reported.add(k)
-                e = v.entry(i)
-                message = (f"{e.key} is in the template {_where(t, e)} but no environment file beside it sets it "
-                           f"({_names(real)}); remove it from the template, or set it where it is needed")
-                yield Hit(t, e, e.key, message, tuple((d, None) for d in real))
+                unused.append(i)
+            if not unused:
+                continue
+            first = v.entry(unused[0])
+            names = [v.keys[i] for i in unused]
+            what = f"{first.key} is" if len(names) == 1 else f"{len(names)} keys are"
+            message = (f"{what} in the template {_where(t, first)} but no env file of its environment beside it sets "
+                       f"{'it' if len(names) == 1 else 'them'} ({_names(real)}): {_listed(names)}; "
+                       "remove stale keys from the template, or set them where they are needed")
+            yield Hit(t, first, first.key, message, tuple((d, None) for d in real))
 
 
 def environment_parity(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
@@ -312,7 +365,10 @@ def settings_reads(doc: Document, cache: dict[str, dict[str, int]]) -> dict[str,
 
 
 def settings_read(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
-    """Every variable an env file sets is read by some settings module."""
+    """Every variable an env file sets is read by the application."""
+    if project.app is not None:
+        yield from _read_by_app(rule, project, project.app, pick, param, applied)
+        return
     cache: dict[str, dict[str, int]] = {}
     below: dict[str, list[Document]] = {}  # folder -> settings modules in it or below it
     for d in project.settings:
@@ -339,7 +395,7 @@ def settings_read(rule: Rule, project: Project, pick: Picker, param: Any, applie
         for k, uses in sorted(setters.items()):
             doc, entry = uses[0]
             others = uses[1:]
-            near = _near_miss(k, read)
+            near = ", ".join(_near_miss(k, read)[:3])
             hint = f" (the app reads {near}: rename the variable?)" if near else ""
             also = f" (also set in {_names(d for d, _ in others)})" if others else ""
             message = (f"{entry.key} is set in {_where(doc, entry)}{also} but no settings module reads it "
@@ -347,11 +403,56 @@ def settings_read(rule: Rule, project: Project, pick: Picker, param: Any, applie
             yield Hit(doc, entry, entry.key, message, tuple(others) + tuple((m, None) for m in modules))
 
 
-def _near_miss(key: str, read: set[str]) -> str:
-    """A read variable that shares the key's last word (ALLOWED_ORIGINS ~ CORS_ORIGINS)."""
+def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
+    """``settings_read`` on the application model: a variable no deployed module reads, once per
+    variable across the env files of the folders the app lives in (anchored in the strictest)."""
+    folders = {os.path.dirname(os.path.abspath(m)) for m in app.modules}
+    served = {f for m in folders for f in (m, *parent_folders(m))}  # folders whose env files the app may load
+    envs = set(rule.environments) | {"template"}
+    relevant = [d for folder, docs in sorted(project.groups.items()) if folder in served
+                for d in docs if d.environment in envs or d.is_template]
+    if not relevant or not app.reads:
+        return
+    applied()
+    setters: dict[str, list[tuple[Document, Entry]]] = {}
+    for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
+        v = project.of(doc)
+        for i in pick.picked(v.keys):
+            if v.uppers[i] not in app.reads:
+                setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
+    raised = str(param.get("near_role_severity", "")) if isinstance(param, dict) else ""
+    for k, uses in sorted(setters.items()):
+        doc, entry = uses[0]
+        others = uses[1:]
+        near = _near_miss(k, set(app.reads))[:3]
+        also = f" (also set in {_names(d for d, _ in others)})" if others else ""
+        roles = sorted({r for n in near for r in app.roles.get(n, ())})
+        if near:
+            reads = ", ".join(f"{n} ({app.reads[n]}" + (f", {'/'.join(sorted(app.roles[n]))}" if app.roles.get(n) else "") + ")"
+                              for n in near)
+            tail = f"; the app reads {reads}, not {entry.key}: rename the variable? Until then the app runs with its default"
+        else:
+            tail = "; no deployed module reads it, so it has no effect on the app (stale, or read by something else)"
+        message = f"{entry.key} is set in {_where(doc, entry)}{also}{tail}"
+        yield Hit(doc, entry, entry.key, message, tuple(others), raised if roles and raised else "")
+
+
+def _near_miss(key: str, read: set[str]) -> list[str]:
+    """Read variables a setter may have meant, nearest first: one that shares the key's last
+    word (ALLOWED_ORIGINS ~ CORS_ORIGINS), or whose words hold all of the key's or are all held
+    by it, sharing a word of 4+ letters (JWT_SECRET ~ JWT_SECRET_KEY, DEBUG ~ APP_DEBUG)."""
+    words = set(key.split("_")) - {""}
     last = key.rsplit("_", 1)[-1]
-    close = sorted(r for r in read if r != key and len(last) >= 4 and r.rsplit("_", 1)[-1] == last)
-    return ", ".join(close[:3])
+    out = []
+    for r in read:
+        if r == key:
+            continue
+        theirs = set(r.split("_")) - {""}
+        common = words & theirs
+        if (len(last) >= 4 and r.rsplit("_", 1)[-1] == last) or \
+                ((words < theirs or theirs < words) and any(len(w) >= 4 for w in common)):
+            out.append(r)
+    return sorted(out, key=lambda r: (-len(words & set(r.split("_"))), len(r), r))
 
 
 _CREDENTIALS = Picker(["*CORS*CREDENTIALS*", "ALLOW_CREDENTIALS", "*_ALLOW_CREDENTIALS"])
@@ -441,7 +542,12 @@ CHECKS: dict[str, tuple[CheckFunc, dict[str, object]]] = {
     "environment_parity": (environment_parity, {"type": "array", "items": {"enum": ["production", "staging", "test", "development"]}, "minItems": 2, "uniqueItems": True,
                                                 "description": "project target: these environments define the same set of selected keys (config parity_keys overrides select)."}),
     "cors_credentials": (cors_credentials, {"const": True, "description": "project target: no env file (or the settings default it leaves unset) gives a wildcard origin list (selected keys) while credentials are allowed by a credentials switch, its settings default, or CORSMiddleware(allow_credentials=True) reading that list."}),
-    "settings_read": (settings_read, {"const": True, "description": "project target: every selected key an env file sets is read by a settings module in or below its folder (only where such modules exist)."}),
+    "settings_read": (settings_read, {
+        "anyOf": [{"const": True}, {"type": "object", "additionalProperties": False, "properties": {
+            "near_role_severity": {"enum": ["info", "low", "medium", "high", "critical"],
+                                   "description": "With the application model: the severity of a finding whose near name the app reads plays a role (JWT key, CORS origins, debug flag)."}}}],
+        "description": "project target: every selected key an env file sets is read by the application: with the application model, "
+                       "by a deployed module (one finding per variable); else by a settings module in or below its folder (only where such modules exist)."}),
 }
 
 
@@ -452,18 +558,19 @@ def project_rules(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any], *,
-             primary: set[str] | None = None, applied: set[str] | None = None) -> list[Finding]:
+             primary: set[str] | None = None, applied: set[str] | None = None, app: AppView | None = None) -> list[Finding]:
     """Findings of the project rules over ``documents``.
 
     ``primary``: display paths of the files the run checks; when given, only
     findings involving one of them are kept (partial runs and hooks).
+    ``app``: what the application model says (a directory run with a complete model).
     """
     from velro_policy.model import fingerprint
 
     docs = [d for d in documents if not d.problems]
     env = [d for d in docs if d.target in ENV_TARGETS]
     project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env),
-                      app_docs=tuple(d for d in docs if d.target == "app"))
+                      app=app, app_docs=tuple(d for d in docs if d.target == "app"))
     out: list[Finding] = []
     for rule in project_rules(rules):
         assert isinstance(rule.check, Op), "a project rule's check is one project check (policy.load)"
@@ -487,7 +594,7 @@ def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str,
             loc = entry.loc if entry else None
             out.append(Finding(
                 path=path, line=loc.line if loc else 1, col=loc.col if loc else 1,
-                rule_id=rid, severity=str(rule.severity), message=hit.message, key=hit.key,
+                rule_id=rid, severity=hit.severity or str(rule.severity), message=hit.message, key=hit.key,
                 environment=doc.environment, title=str(rule.title), remediation=str(rule.remediation),
                 fingerprint=fingerprint(rid, hit.key, *sorted(paths)),
                 guide_section=str(rule.guide_section), related=tuple(p for p in paths if p != path),

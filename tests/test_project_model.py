@@ -1,0 +1,126 @@
+"""Project rules on the application model (issue 14 item 5).
+
+"Set but never read" asks the model what the deployed modules read: one finding per variable
+(not per file), the near name the app reads and where, high when that name plays a security
+role.  Template parity compares a template only with the env files of its own environment, one
+summary finding per file.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import write
+from velro_policy.main import cli
+
+CONFIG = '''import os
+
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    CORS_ORIGINS: list[str] = []
+    APP_TIMEZONE: str = "UTC"
+
+
+settings = Settings()
+'''
+MAIN = '''from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.config import settings
+
+app = FastAPI()
+app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS)
+'''
+OLD = 'import os\n\nORIGINS = os.getenv("ALLOWED_ORIGINS", "")\nTOKEN = os.getenv("LEGACY_TOKEN")\n'
+
+
+def project(root: Path) -> None:
+    write(root / "app/__init__.py", "")
+    write(root / "app/config.py", CONFIG)
+    write(root / "app/main.py", MAIN)
+    write(root / "scripts/old_server.py", OLD)  # reads both, and the app never imports it
+    write(root / "Procfile", "web: uvicorn app.main:app\n")
+    write(root / ".env.production", 'ENVIRONMENT=production\nALLOWED_ORIGINS=["https://app.example.com"]\nLEGACY_TOKEN=x\nTIMEZONE=UTC\n')
+    write(root / ".env.staging", 'ENVIRONMENT=staging\nALLOWED_ORIGINS=["https://staging.example.com"]\n')
+
+
+def run(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> list[dict]:
+    monkeypatch.chdir(root)
+    res = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.output)["findings"]
+
+
+def unread(findings: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for f in findings:
+        if f["rule_id"] == "velro/project-unread-variable":
+            assert f["key"] not in out, f"{f['key']} reported twice"
+            out[f["key"]] = f
+    return out
+
+
+def test_set_but_never_read_by_a_deployed_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    assert sorted(found) == ["ALLOWED_ORIGINS", "LEGACY_TOKEN", "TIMEZONE"]  # scripts/ reads two of them, but is not deployed
+    origins = found["ALLOWED_ORIGINS"]
+    # once for the project, at the strictest file, naming the other one; high: the near name is the app's CORS origin list
+    assert (origins["path"], origins["line"], origins["severity"]) == (".env.production", 2, "high")
+    assert origins["related"] == [".env.staging"]
+    assert "the app reads CORS_ORIGINS (app/config.py:7, cors-origins), not ALLOWED_ORIGINS" in origins["message"]
+    # a near name without a role: the rule's own severity
+    assert found["TIMEZONE"]["severity"] == "medium" and "APP_TIMEZONE (app/config.py:8)" in found["TIMEZONE"]["message"]
+    assert found["LEGACY_TOKEN"]["severity"] == "medium" and "no deployed module reads it" in found["LEGACY_TOKEN"]["message"]
+
+
+def test_a_read_by_a_deployed_module_is_a_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    write(tmp_path / "app/main.py", MAIN + "from scripts import old_server  # noqa: F401\n")
+    write(tmp_path / "scripts/__init__.py", "")
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    assert sorted(found) == ["TIMEZONE"]
+
+
+def test_without_the_model_the_settings_modules_decide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    (tmp_path / "Procfile").unlink()
+    write(tmp_path / "other.py", "from fastapi import FastAPI\n\nsecond = FastAPI()\n")  # two apps, no deployment file: a guess
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    assert sorted(found) == ["TIMEZONE"]  # the old server's reads count: nothing is known to be undeployed
+    assert found["TIMEZONE"]["severity"] == "medium"
+
+
+# -- template parity: a template is compared with its own environment's files, one finding per file ----------
+def templates(root: Path) -> None:
+    write(root / ".env.example", "ENVIRONMENT=development\nDEBUG=false\nSENTRY_DSN=<dsn>\n")
+    write(root / ".env.production.example", "ENVIRONMENT=production\nDEBUG=false\nOLD_FLAG=on\nCACHE_TTL=60\n")
+    write(root / ".env.production", "ENVIRONMENT=production\nDEBUG=false\nSENTRY_DSN=https://k@sentry.example/1\n"
+                                    "REDIS_URL=redis://cache:6379\nWORKERS=4\n")
+    write(root / ".env.staging", "ENVIRONMENT=staging\nDEBUG=false\nREDIS_URL=redis://cache:6379\n")
+
+
+def by_rule(findings: list[dict], rule: str) -> list[tuple[str, int, str]]:
+    return sorted((f["path"], f["line"], f["message"]) for f in findings if f["rule_id"] == rule)
+
+
+def test_template_missing_keys_one_summary_per_file_against_its_own_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    templates(tmp_path)
+    found = by_rule(run(tmp_path, monkeypatch, "check", ".", "--target", "env"), "velro/project-template-missing-key")
+    assert [(p, n) for p, n, _ in found] == [(".env.production", 3), (".env.staging", 3)]
+    production = found[0][2]
+    # compared with .env.production.example only: SENTRY_DSN is in .env.example, which describes other environments
+    assert "3 keys are set in .env.production:3 but missing from the template .env.production.example: SENTRY_DSN, REDIS_URL, WORKERS" in production
+    assert "REDIS_URL is set in .env.staging:3 but missing from the template .env.example" in found[1][2]
+
+
+def test_template_unused_keys_one_summary_per_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    templates(tmp_path)
+    found = by_rule(run(tmp_path, monkeypatch, "check", ".", "--target", "env"), "velro/project-template-unused-key")
+    assert [(p, n) for p, n, _ in found] == [(".env.production.example", 3)]
+    assert "2 keys are in the template .env.production.example:3" in found[0][2] and "OLD_FLAG, CACHE_TTL" in found[0][2]

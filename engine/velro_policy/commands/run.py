@@ -254,8 +254,8 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
     if not project_rules(rules) or (targets is not None and not {*ENV_TARGETS, SETTINGS_TARGET} & set(targets)):
         return []
     mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
-    if not partial:
-        return evaluate(mine, rules, config, applied=applied, app=app)
+    if not partial:  # with the app model's document (CORS middleware options), which only whole-directory runs have
+        return evaluate([*mine, *(d for d in documents if d.target == "app")], rules, config, applied=applied, app=app)
     if not mine:
         return []
     context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)

@@ -453,8 +453,11 @@ def probe(base_url: str, **kw: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from velro_policy.error_handler import signals_raise
+
     try:
-        cli.main(args=argv, prog_name="velro-policy", standalone_mode=True)
+        with signals_raise():  # SIGTERM/SIGHUP raise like Ctrl-C: cleanups run, one line, exit 128 + signal
+            cli.main(args=argv, prog_name="velro-policy", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     return 0

@@ -70,6 +70,41 @@ def check(res: Ran, exit_code: int | tuple[int, ...], *, secrets: tuple[str, ...
     return res
 
 
+# A stand-in for Semgrep (``VELRO_POLICY_SEMGREP``), driven by FAKE_MODE:
+#   ok     a valid report that scans every file given and finds nothing (FAKE_ENV: SEMGREP_* it saw, one a line)
+#   empty  valid JSON without the list of scanned files      fatal  a fatal error in the JSON, exit 0
+#   sleep  starts a grandchild in its process group, writes "pid grandchild-pid" to FAKE_PIDS, sleeps 60 s
+FAKE_SEMGREP = """#!{python}
+import json, os, subprocess, sys, time
+if "--version" in sys.argv:
+    print("1.90.0")
+    sys.exit(0)
+mode, files = os.environ.get("FAKE_MODE", "ok"), sys.argv[sys.argv.index("--") + 1:]
+if os.environ.get("FAKE_ENV"):
+    with open(os.environ["FAKE_ENV"], "w") as fh:
+        fh.write("".join(k + "\\n" for k in os.environ if k.startswith("SEMGREP_")))
+if mode == "sleep":
+    child = subprocess.Popen(["sleep", "60"])
+    with open(os.environ["FAKE_PIDS"] + ".tmp", "w") as fh:
+        fh.write(f"{{os.getpid()}} {{child.pid}}")
+    os.replace(os.environ["FAKE_PIDS"] + ".tmp", os.environ["FAKE_PIDS"])
+    time.sleep(60)
+report = {{"version": "1.90.0", "results": [], "errors": []}}
+if mode == "ok":
+    report["paths"] = {{"scanned": files}}
+elif mode == "fatal":
+    report["errors"] = [{{"code": 2, "level": "error", "type": "FatalError", "message": "fatal: out of memory"}}]
+print(json.dumps(report))
+"""
+
+
+def fake_semgrep(folder: Path) -> Path:
+    path = folder / "semgrep"
+    path.write_text(FAKE_SEMGREP.format(python=sys.executable), encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

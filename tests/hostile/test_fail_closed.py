@@ -148,3 +148,84 @@ def test_a_non_utf8_file_name_is_shown_escaped(tmp_path: Path) -> None:
         assert res.returncode == 1, (fmt, res.stderr)
         assert "UnicodeEncodeError" not in res.stderr
         assert "prod\\xff" in res.stdout or "prod\\\\xff" in res.stdout, fmt
+
+
+# --- Semgrep that answers but proves nothing (a stand-in: _harness.fake_semgrep) -----------------
+
+
+@pytest.fixture
+def code_repo(tmp_path: Path) -> dict[str, object]:
+    from _harness import fake_semgrep
+
+    repo = tmp_path / "repo"
+    write(repo / "main.py", "from fastapi import FastAPI\napp = FastAPI(debug=True)\n")
+    return {"repo": repo, "env": {"VELRO_POLICY_SEMGREP": str(fake_semgrep(tmp_path)), "FAKE_ENV": str(tmp_path / "seen")},
+            "seen": tmp_path / "seen"}
+
+
+@pytest.mark.parametrize(("mode", "message"), [
+    ("empty", "main.py: semgrep's report does not list the files it scanned"),  # was: no findings, exit 0
+    ("fatal", "semgrep reported an error: fatal: out of memory"),  # a fatal error in the JSON, exit 0
+])
+def test_a_semgrep_report_that_proves_nothing_is_could_not_check(code_repo: dict, mode: str, message: str) -> None:
+    from _harness import check, cli
+
+    res = check(cli(["check", "--target", "code", "."], code_repo["repo"], env={**code_repo["env"], "FAKE_MODE": mode}), 2)
+    assert message in res.stderr
+
+
+def test_semgrep_runs_without_inherited_semgrep_variables(code_repo: dict) -> None:
+    """SEMGREP_BASELINE_COMMIT makes Semgrep report only findings newer than that commit."""
+    from _harness import check, cli
+
+    env = {**code_repo["env"], "FAKE_MODE": "ok", "SEMGREP_BASELINE_COMMIT": "HEAD", "SEMGREP_RULES": "x"}
+    check(cli(["check", "--target", "code", "."], code_repo["repo"], env=env), 0)
+    seen = set(code_repo["seen"].read_text().split())  # type: ignore[attr-defined]
+    assert seen == {"SEMGREP_SEND_METRICS", "SEMGREP_ENABLE_VERSION_CHECK"}, seen
+
+
+def test_a_rule_level_semgrep_paths_filter_is_refused(code_repo: dict) -> None:
+    """``paths: {exclude: ["*"]}`` in a rule's semgrep block made the rule pass every file unchecked."""
+    from _harness import check, cli
+
+    repo = code_repo["repo"]
+    write(repo / "policies" / "own.yaml", """apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/own, title: Our own code rules}
+target: code
+rules:
+  - id: acme/no-debug-app
+    title: No debug app
+    severity: high
+    message: debug app
+    remediation: Turn debug off.
+    semgrep:
+      pattern: FastAPI(debug=True)
+      paths: {exclude: ["*"]}
+""")
+    write(repo / "velro-policy.yaml", "policies: [policies]\n")  # type: ignore[operator]
+    res = check(cli(["check", "--target", "code", "."], repo, env={**code_repo["env"], "FAKE_MODE": "ok"}), 2)
+    assert "rule acme/no-debug-app: a Semgrep `paths:` filter is not supported" in res.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["lint", "--only", "velro/no-such-*", ".env.production"], "--only: velro/no-such-* matches no rule"),
+    (["lint", "--skip", "*", ".env.production"], "--only/--skip leave no rule to run"),
+    (["lint", "--target", "code", ".env.production"], ".env.production: not checked: --target code does not read it (env does)"),
+])
+def test_options_that_leave_nothing_to_check_are_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    from _harness import check, cli
+
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    res = check(cli(args, tmp_path), 2)
+    assert message in res.stderr
+
+
+def test_python_2_code_is_could_not_check_or_a_finding(tmp_path: Path) -> None:
+    from _harness import check, cli
+
+    write(tmp_path / "settings.py", 'DEBUG = True\nprint "deployed"\n')
+    res = check(cli(["lint", "--target", "settings", "settings.py"], tmp_path), 2)
+    assert "settings.py:2:1: is not valid Python 3" in res.stderr
+    res = check(cli(["check", "--target", "settings", "."], tmp_path), (1, 2))
+    assert "settings.py:2:1: high velro/" in res.stdout

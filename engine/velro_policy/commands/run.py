@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from velro_policy.inputs import SOURCES, LoadContext, committed, sources_for
+from velro_policy.inputs import SOURCES, TARGETS, LoadContext, committed, sources_for
 from velro_policy.inputs._files import shown_name
 from velro_policy.inputs.discover import discover
 from velro_policy.judge.evaluate import exit_code, judge_documents, problem_findings
@@ -114,7 +114,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     say = opts.say or (lambda _text: None)
     say("found " + (", ".join(f"{len(paths)} {name}" for name, paths in found.files.items()) or "no files") + " to check")
     applied: set[str] = set()
-    eval_problems: list[Problem] = []
+    eval_problems: list[Problem] = unread_by_targets(found, opts.targets, config, shown)
     findings: list[Finding] = []
     real_path = scope.real_path if scope else str
     judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)
@@ -189,6 +189,21 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         show_suppressed=opts.show_suppressed,
         applied=tuple(sorted(applied)),
     )
+
+
+def unread_by_targets(found: Any, targets: list[str] | None, config: dict[str, Any], shown: Callable[[str], str]) -> list[Problem]:
+    """A file named on the command line that velro-policy reads, but not with the ``--target``s asked
+    (``lint --target code .env.production``): a problem (exit 2), never "no findings in 0 files"."""
+    if targets is None or not found.explicit:
+        return []
+    taken = {p for paths in found.files.values() for p in paths}
+    out = []
+    for path in sorted(found.explicit - taken):
+        readers = [name for name in TARGETS if name not in targets and SOURCES[name].claims(path, True, config)]
+        if readers:
+            out.append(Problem(shown(path), 0, 0, f"not checked: --target {' --target '.join(targets)} does not read it "
+                               f"({readers[0]} does); add --target {readers[0]} or drop --target", "not-checked"))
+    return out
 
 
 def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule],

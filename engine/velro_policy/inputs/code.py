@@ -158,6 +158,10 @@ def build_config(rules: list[Rule]) -> tuple[list[dict[str, Any]], dict[str, Rul
             sid = base if rule.semgrep else f"{base}.{own}"
             while sid in by_id:
                 sid += "-"
+            if "paths" in body:  # Semgrep would skip files silently: which files a run checks is velro-policy's to say
+                raise PolicyError(f"rule {rule.id}: a Semgrep `paths:` filter is not supported (files it excludes would "
+                                  "pass unchecked); scope code rules with code_exclude in the config",
+                                  path=f"{rule.file}:{rule.line}" if rule.semgrep else str(rule.semgrep_file))
             for key in _STRIP_KEYS:
                 body.pop(key, None)
             body.setdefault("languages", ["python"])
@@ -315,7 +319,7 @@ def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: d
             if isinstance(scanned, list) and isinstance(merged["paths"], dict):
                 merged["paths"]["scanned"] += scanned
             else:
-                merged["paths"] = None  # an older Semgrep that does not list them: nothing to compare
+                merged["paths"] = None  # a report that does not list them: every file is "could not check"
     return merged
 
 
@@ -449,6 +453,11 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule
         for norm, path in known.items():
             if norm not in scanned and path not in out:
                 out[path] = [Problem(path, 0, 0, "semgrep skipped this file, so its code rules were not checked; check the file type or exclude it", "scan-error")]
+    else:  # every supported Semgrep lists what it scanned: a report without the list proves nothing was
+        for path in known.values():
+            out.setdefault(path, []).append(Problem(
+                path, 0, 0, "semgrep's report does not list the files it scanned, so this file's code rules cannot be "
+                "known to have run; check which semgrep runs (velro-policy --version)", "scan-error"))
     return out
 
 

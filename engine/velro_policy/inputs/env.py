@@ -353,7 +353,8 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
         tuple(ctx.config.get("environment_keys") or environments.DEFAULT_KEYS),
     )
     for path in paths:
-        if not named_as_env(path, ctx.config):  # named on the command line, but nothing says it is an env file
+        if not named_as_env(path, ctx.config) and not os.path.isdir(path):  # named, but nothing says it is an env file
+            # (a folder here is one discovery could not list: its read below says so)
             shown = ctx.display(path)
             problem = Problem(shown, 0, 0, "is not an env file by its name (.env, .env.*, *.env); read it as one with "
                               "--as env, or add a glob to env_files in the config", "not-env-file")

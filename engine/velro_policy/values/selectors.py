@@ -75,8 +75,10 @@ def _segment(name: str, glob: str) -> bool:
 
 def _segment_matcher(glob: str) -> Callable[[str], bool]:
     body = glob.strip("*")
-    if any(c in body for c in "*?["):
+    if any(c in body for c in "?["):
         return lambda name: fnmatchcase(name, glob)
+    if "*" in body:  # `*CORS*ORIGINS`, `JWT_*_KEY`: the pieces in order, anchored where the glob has no star
+        return _stars_matcher(glob)
     lead, trail = glob.startswith("*"), glob.endswith("*")
     if lead and trail:
         return lambda name: body in name
@@ -85,6 +87,25 @@ def _segment_matcher(glob: str) -> Callable[[str], bool]:
     if trail:
         return lambda name: name.startswith(body)
     return lambda name: name == glob
+
+
+def _stars_matcher(glob: str) -> Callable[[str], bool]:
+    """``fnmatchcase`` for a glob whose only wildcard is ``*``."""
+    pieces = glob.split("*")
+    first, last, middle = pieces[0], pieces[-1], [p for p in pieces[1:-1] if p]
+
+    def match(name: str) -> bool:
+        if len(name) < len(first) + len(last) or not name.startswith(first) or not name.endswith(last):
+            return False
+        pos, end = len(first), len(name) - len(last)
+        for piece in middle:
+            found = name.find(piece, pos, end)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        return True
+
+    return match
 
 
 _MATCHES: dict[tuple[Pattern, tuple[object, ...]], bool] = {}  # (pattern, parts) -> verdict

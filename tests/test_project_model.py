@@ -73,7 +73,7 @@ def test_set_but_never_read_by_a_deployed_module(tmp_path: Path, monkeypatch: py
     # once for the project, at the strictest file, naming the other one; high: the near name is the app's CORS origin list
     assert (origins["path"], origins["line"], origins["severity"]) == (".env.production", 2, "high")
     assert origins["related"] == [".env.staging"]
-    assert "the app reads CORS_ORIGINS (app/config.py:7, cors-origins), not ALLOWED_ORIGINS" in origins["message"]
+    assert "the app reads its cors-origins from CORS_ORIGINS (app/config.py:7), not ALLOWED_ORIGINS" in origins["message"]
     # a near name without a role: the rule's own severity
     assert found["TIMEZONE"]["severity"] == "medium" and "APP_TIMEZONE (app/config.py:8)" in found["TIMEZONE"]["message"]
     assert found["LEGACY_TOKEN"]["severity"] == "medium" and "no deployed module reads it" in found["LEGACY_TOKEN"]["message"]
@@ -124,3 +124,19 @@ def test_template_unused_keys_one_summary_per_template(tmp_path: Path, monkeypat
     found = by_rule(run(tmp_path, monkeypatch, "check", ".", "--target", "env"), "velro/project-template-unused-key")
     assert [(p, n) for p, n, _ in found] == [(".env.production.example", 3)]
     assert "2 keys are in the template .env.production.example:3" in found[0][2] and "OLD_FLAG, CACHE_TTL" in found[0][2]
+
+
+def test_the_usual_name_of_a_role_set_while_the_app_uses_another(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # JWT_SECRET is the usual name (the JWT rules select it); the app signs with AUTH_SIGNING_KEY
+    write(tmp_path / "app/__init__.py", "")
+    write(tmp_path / "app/main.py", 'import os\n\nimport jwt\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/me")\n'
+                                    'def me(token: str):\n    return jwt.decode(token, os.getenv("AUTH_SIGNING_KEY"), algorithms=["HS256"])\n\n\n'
+                                    'DB_PASSWORD = os.getenv("SMTP_PASSWORD")\n')
+    write(tmp_path / "Procfile", "web: uvicorn app.main:app\n")
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nJWT_SECRET=x\nPOSTGRES_PASSWORD=y\n")
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    jwt = found["JWT_SECRET"]
+    assert jwt["severity"] == "high"
+    assert "the app reads its jwt-signing-key from AUTH_SIGNING_KEY (app/main.py:11), not JWT_SECRET" in jwt["message"]
+    # a generic last word is no hint: POSTGRES_PASSWORD is not a misspelt SMTP_PASSWORD
+    assert found["POSTGRES_PASSWORD"]["severity"] == "medium" and "SMTP_PASSWORD" not in found["POSTGRES_PASSWORD"]["message"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from velro_policy.errors import InputError
 from velro_policy.model import AppModel, Document, Entry, Finding, Problem, Route, RouteLimit, Setting, Unknown, fingerprint
+from velro_policy.rules import Rule
 from velro_policy.values import masking
 
 _AUTH_WORDS = ("auth", "user", "token", "login", "verify", "jwt", "api_key", "apikey", "security", "permission",
@@ -225,18 +226,26 @@ class AppStep:
                 out.setdefault(s.env.upper(), set()).add(s.role)
         return {k: frozenset(v) for k, v in out.items()}
 
-    def project_view(self) -> Any:
+    def project_view(self, rules: list[Rule]) -> Any:
         """What the project checks learn from the model (``judge.project.AppView``): the env names the
-        deployed modules read, with where, and their roles; None when the model is incomplete (then
-        what is read is not known for sure, and the checks use the settings modules)."""
+        deployed modules read, with where, and their roles, and the usual names of each role (the
+        name selectors of the rules that select it); None when the model is incomplete (then what
+        is read is not known for sure, and the checks use the settings modules)."""
         if not self.model.complete:
             return None
         from velro_policy.judge.project import AppView
+        from velro_policy.rules import role_selector
 
         reads: dict[str, str] = {}
         for s in self.model.settings:
             reads.setdefault(s.env.upper(), f"{s.loc.path}:{s.loc.line}")
-        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)))
+        names: dict[str, list[str]] = {}
+        for r in rules:
+            for under, role in map(role_selector, r.roles):
+                if not under:
+                    names.setdefault(role, []).extend(s for s in r.select if s.startswith("!") or "[" not in s and "." not in s)
+        role_names = {role: tuple(dict.fromkeys(sels)) for role, sels in names.items() if any(not s.startswith("!") for s in sels)}
+        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)), role_names)
 
     def _undeployed(self, path: str) -> bool:
         return path in self.modules and not self.model.is_deployed(path)

@@ -153,7 +153,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
         findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
                                      partial=partial, targets=opts.targets, display=display_path,
-                                     app=app.project_view() if app is not None else None))
+                                     app=app.project_view(rules) if app is not None else None))
     problems = [p for doc in documents for p in doc.problems] + eval_problems
     if app is not None:
         problems = app.settle_problems(problems, findings)

@@ -82,6 +82,7 @@ class AppView(NamedTuple):
     reads: dict[str, str]  # UPPER env name -> "path:line" where a deployed module reads it
     roles: dict[str, frozenset[str]]  # UPPER env name -> the roles it plays
     modules: tuple[str, ...]  # display paths of the deployed modules
+    role_names: dict[str, tuple[str, ...]] = {}  # role -> the usual names of its variable (name selectors of the rules selecting it)
 
 
 class View(NamedTuple):
@@ -421,11 +422,21 @@ def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param
             if v.uppers[i] not in app.reads:
                 setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
     raised = str(param.get("near_role_severity", "")) if isinstance(param, dict) else ""
+    usual = {role: Picker(names) for role, names in app.role_names.items() if names}
+    playing = {role: sorted(n for n in app.reads if role in app.roles.get(n, ())) for role in usual}
     for k, uses in sorted(setters.items()):
         doc, entry = uses[0]
         others = uses[1:]
-        near = _near_miss(k, set(app.reads))[:3]
         also = f" (also set in {_names(d for d, _ in others)})" if others else ""
+        # JWT_SECRET is set, but the app signs its tokens with AUTH_SIGNING_KEY: the usual name of a role
+        meant = [(role, n) for role, pick_usual in usual.items() if pick_usual(k) for n in playing[role]]
+        if meant:
+            reads = ", ".join(f"{n} ({app.reads[n]})" for _, n in meant[:3])
+            message = (f"{entry.key} is set in {_where(doc, entry)}{also}; the app reads its {meant[0][0]} from {reads}, "
+                       f"not {entry.key}: set that variable instead; until then the app runs with its default")
+            yield Hit(doc, entry, entry.key, message, tuple(others), raised)
+            continue
+        near = _near_miss(k, set(app.reads))[:3]
         roles = sorted({r for n in near for r in app.roles.get(n, ())})
         if near:
             reads = ", ".join(f"{n} ({app.reads[n]}" + (f", {'/'.join(sorted(app.roles[n]))}" if app.roles.get(n) else "") + ")"
@@ -437,19 +448,27 @@ def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param
         yield Hit(doc, entry, entry.key, message, tuple(others), raised if roles and raised else "")
 
 
+# Last words too common to tell two variables apart (POSTGRES_PASSWORD is not a misspelt SMTP_PASSWORD).
+_GENERIC_LAST = frozenset({"NAME", "PASSWORD", "PASS", "PWD", "KEY", "URL", "URI", "HOST", "PORT", "USER", "USERNAME", "EMAIL",
+                           "TOKEN", "SECRET", "PATH", "DIR", "FILE", "ENDPOINT", "LEVEL", "MODE", "ENABLED", "TIMEOUT", "SIZE",
+                           "COUNT", "REGION", "VERSION", "TYPE", "ID", "DSN", "DB", "DATABASE", "BUCKET", "PREFIX", "LIMIT"})
+
+
 def _near_miss(key: str, read: set[str]) -> list[str]:
-    """Read variables a setter may have meant, nearest first: one that shares the key's last
-    word (ALLOWED_ORIGINS ~ CORS_ORIGINS), or whose words hold all of the key's or are all held
-    by it, sharing a word of 4+ letters (JWT_SECRET ~ JWT_SECRET_KEY, DEBUG ~ APP_DEBUG)."""
+    """Read variables a setter may have meant, nearest first: one that ends with the same
+    distinctive word (ALLOWED_ORIGINS ~ CORS_ORIGINS; not a generic one such as PASSWORD or
+    NAME), or whose words hold all of the key's or are all held by it, sharing a word of 4+
+    letters (JWT_SECRET ~ JWT_SECRET_KEY, DEBUG ~ APP_DEBUG)."""
     words = set(key.split("_")) - {""}
     last = key.rsplit("_", 1)[-1]
+    distinctive = len(last) >= 4 and last not in _GENERIC_LAST and "_" in key
     out = []
     for r in read:
         if r == key:
             continue
         theirs = set(r.split("_")) - {""}
         common = words & theirs
-        if (len(last) >= 4 and r.rsplit("_", 1)[-1] == last) or \
+        if (distinctive and "_" in r and r.rsplit("_", 1)[-1] == last) or \
                 ((words < theirs or theirs < words) and any(len(w) >= 4 for w in common)):
             out.append(r)
     return sorted(out, key=lambda r: (-len(words & set(r.split("_"))), len(r), r))

@@ -63,7 +63,7 @@ def check(res: Ran, exit_code: int | tuple[int, ...], *, secrets: tuple[str, ...
     """The outcome every hostile case asserts: in time, the expected exit, no traceback, no leak."""
     wanted = exit_code if isinstance(exit_code, tuple) else (exit_code,)
     assert res.seconds < bound, f"hang: {res.seconds:.1f} s"
-    assert "Traceback" not in res.stderr + res.stdout, f"traceback:\n{res.stderr[-2000:]}"
+    assert "Traceback (most recent call last)" not in res.stderr + res.stdout, f"traceback:\n{res.stderr[-2000:]}"
     what = "silent pass" if res.returncode == 0 else "wrong exit"
     assert res.returncode in wanted, f"{what} {res.returncode} (wanted {wanted}):\n{res.stdout[-1500:]}\n{res.stderr[-1500:]}"
     assert_no_leak(list(secrets), res.stdout, res.stderr)

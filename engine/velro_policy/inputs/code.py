@@ -85,8 +85,48 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     if not rules or not paths:
         return
     config_rules, by_id = build_config(rules)
+    unreadable = _misread_by_semgrep(paths)
+    if unreadable:
+        paths = [p for p in paths if p not in unreadable]
+        for path, problem in unreadable.items():
+            display = ctx.display(path)
+            yield Document(path, TARGET, (), "production", "code", False, (problem._replace(path=display),), display)
+        if not paths:
+            return
     data = run_semgrep(config_rules, paths, ctx.config)
     yield from _documents(data, paths, by_id, ctx)
+
+
+def _misread_by_semgrep(paths: list[str]) -> dict[str, Problem]:
+    """Modules whose PEP 263 cookie declares an encoding that reads them differently from UTF-8
+    (``# coding: utf-7``: ``+AAo-`` is a line break to Python): Semgrep reads UTF-8, so it would
+    judge other code than Python runs.  Only the first bytes of each file are read, the rest only
+    when a cookie names another encoding."""
+    out: dict[str, Problem] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(512)
+        except OSError:
+            continue  # Semgrep reports what it cannot read
+        if b"coding" not in head:
+            continue
+        from velro_policy.inputs._files import read_capped
+        from velro_policy.inputs.settings import declared_encoding
+
+        data = read_capped(path)
+        encoding = declared_encoding(data) if data is not None else None
+        if data is None or encoding is None:
+            continue
+        try:
+            as_python = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            as_python = ""
+        as_semgrep = data.decode("utf-8", "replace")
+        if [c for c in as_python if c < "\x80"] != [c for c in as_semgrep if c < "\x80"]:
+            out[path] = Problem(path, 1, 1, f"declares the encoding {encoding} (PEP 263), in which Python reads other code "
+                                "than Semgrep does (UTF-8), so its code rules were not checked; re-save it as UTF-8", "scan-error")
+    return out
 
 
 def _git_ignored(paths: list[str]) -> set[str]:
@@ -452,13 +492,24 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule
         scanned = {os.path.normpath(p) for p in listing["scanned"]}
         for norm, path in known.items():
             if norm not in scanned and path not in out:
-                out[path] = [Problem(path, 0, 0, "semgrep skipped this file, so its code rules were not checked; check the file type or exclude it", "scan-error")]
+                why = "check the file type or exclude it"
+                if not _utf8_name(path):  # Semgrep mangles such a name and scans nothing, without an error
+                    why = "its name is not valid UTF-8, which Semgrep cannot open: rename it"
+                out[path] = [Problem(path, 0, 0, f"semgrep skipped this file, so its code rules were not checked; {why}", "scan-error")]
     else:  # every supported Semgrep lists what it scanned: a report without the list proves nothing was
         for path in known.values():
             out.setdefault(path, []).append(Problem(
                 path, 0, 0, "semgrep's report does not list the files it scanned, so this file's code rules cannot be "
                 "known to have run; check which semgrep runs (velro-policy --version)", "scan-error"))
     return out
+
+
+def _utf8_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule], ctx: LoadContext) -> Iterator[Document]:

@@ -292,7 +292,10 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     if not keys:
         return EnvEntries(path, [], [], [], [], []), problems
     joined = "\n".join(keys)
-    uppers = keys if joined == joined.upper() else list(map(str.upper, keys))
+    if joined.isascii():  # nearly always: for ASCII, upper() merges exactly the keys lower() merges
+        uppers = keys if joined == joined.upper() else list(map(str.upper, keys))
+    else:
+        uppers = list(map(app_key, keys))
     interpolated = "${" in text
     if interpolated:
         refs = _refs_by_line(text, lines) if problems is _NO_PROBLEMS else None
@@ -321,6 +324,18 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     else:
         values = list(map(_intern, values))  # type: ignore[arg-type]
     return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
+
+
+def app_key(key: str) -> str:
+    """The key as the application's loader names it, in upper case: pydantic-settings (case-insensitive,
+    the default) compares ``key.lower()``, so two keys are one exactly when their ``lower()`` is.
+    ``JWT_\u017fECRET`` (long s) is not ``JWT_SECRET`` for it, nor ``ENABLE_MOCK_AUTHENTICAT\u0131ON`` (dotless i)
+    ``ENABLE_MOCK_AUTHENTICATION``, though ``upper()`` makes them equal; ``\u212aEY`` (Kelvin sign) is
+    ``KEY``.  A key whose ``lower()`` is not ASCII keeps that form: no ASCII name equals it."""
+    if key.isascii():
+        return key.upper()
+    low = key.lower()
+    return low.upper() if low.isascii() else low
 
 
 def parse_env(text: str, path: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:

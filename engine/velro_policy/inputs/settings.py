@@ -151,24 +151,46 @@ def _key_words(check: object) -> list[str]:
 
 
 def read_python(path: str) -> tuple[str | None, Problem | None]:
-    """UTF-8 like every file, or the encoding a PEP 263 cookie declares."""
-    from velro_policy.inputs._files import read_text
+    """The module as Python reads it: UTF-8 like every file, or the encoding a PEP 263 cookie
+    declares, even when the bytes are valid UTF-8 too (``# coding: utf-7`` hid ``+AAo-DEBUG = True``,
+    a second line to Python, inside a comment)."""
+    from velro_policy.inputs._files import read_capped, read_text
 
     text, problem = read_text(path)
-    if problem is None or "UTF-8" not in problem.message:
+    if problem is None and not _declares_encoding(text or ""):
         return text, problem
+    if problem is not None and "UTF-8" not in problem.message:
+        return text, problem
+    data = read_capped(path)
+    encoding = declared_encoding(data) if data is not None else None
+    if data is None or encoding is None:
+        return text, problem
+    try:
+        return data.decode(encoding), None
+    except (LookupError, UnicodeDecodeError):
+        return None, Problem(path, 1, 1, f"declares the encoding {encoding} (PEP 263) but is not valid {encoding}; "
+                             "re-save it as UTF-8", "parse-error")
+
+
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
+
+
+def _declares_encoding(text: str) -> bool:
+    """A coding cookie on the first two lines (cheap: most modules have none)."""
+    head = text[:400].split("\n", 2)[:2]
+    return "coding" in "".join(head) and bool(_COOKIE.search("\n".join(head)))
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding a PEP 263 cookie declares, when it is not UTF-8 (None: UTF-8 or no cookie)."""
     import io
     import tokenize
 
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        if encoding.replace("-", "_").lower() in ("utf_8", "utf_8_sig"):
-            return None, problem
-        return data.decode(encoding), None
-    except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
-        return None, problem
+    except SyntaxError:
+        return None
+    return None if encoding.replace("-", "_").lower() in ("utf_8", "utf_8_sig") else encoding
 
 
 _READ_HINTS = ("basesettings", "getenv", "environ", "decouple", "starlette.config")

@@ -40,6 +40,7 @@ from velro_policy.rules import Rule
 MARKER = IGNORE_MARKER.encode()
 _IGNORE = re.compile(r"#\s*velro-policy:\s*ignore\[([^\]]*)\]?(.*)$")
 _REASON_TRIM = " \t:-—–"
+_LINES = re.compile(r"\r\n|\r|\n")
 
 INVALID = "velro/invalid-ignore"
 UNUSED = "velro/unused-ignore"
@@ -64,9 +65,11 @@ class Ignore(NamedTuple):
 
 
 def parse_ignores(text: str, display: str) -> list[Ignore]:
-    """Every ``# velro-policy: ignore[...]`` comment of a file."""
+    """Every ``# velro-policy: ignore[...]`` comment of a file.  Lines end where python-dotenv and
+    Python end them (``\\n``, ``\\r\\n``, ``\\r``), not at U+2028 and the other breaks ``str.splitlines``
+    knows: a U+2028 in a value above an ignore moved it onto a later finding."""
     out = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(_LINES.split(text), 1):
         if "velro-policy:" not in line:
             continue
         m = _IGNORE.search(line)

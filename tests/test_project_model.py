@@ -140,3 +140,14 @@ def test_the_usual_name_of_a_role_set_while_the_app_uses_another(tmp_path: Path,
     assert "the app reads its jwt-signing-key from AUTH_SIGNING_KEY (app/main.py:11), not JWT_SECRET" in jwt["message"]
     # a generic last word is no hint: POSTGRES_PASSWORD is not a misspelt SMTP_PASSWORD
     assert found["POSTGRES_PASSWORD"]["severity"] == "medium" and "SMTP_PASSWORD" not in found["POSTGRES_PASSWORD"]["message"]
+
+
+def test_a_variable_a_deployment_file_or_an_env_file_consumes_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDB_PASS=x\nDATABASE_URL=postgresql://app:${DB_PASS}@db/app\n"
+                                        "ECR_REPO=r\nCLUSTER=c\nLEGACY_TOKEN=x\n")
+    write(tmp_path / "app/config.py", CONFIG.replace('APP_TIMEZONE: str = "UTC"', 'DATABASE_URL: str = ""'))
+    write(tmp_path / "infra/deploy.sh", 'docker push "$ECR_REPO:latest"\n')
+    write(tmp_path / ".github/workflows/deploy.yml", "jobs:\n  deploy:\n    steps:\n      - run: echo ${{ env.CLUSTER }}\n")
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    assert sorted(found) == ["ALLOWED_ORIGINS", "LEGACY_TOKEN"]

@@ -199,8 +199,10 @@ class AppStep:
     """The model of a directory run: the ``app`` document (one entry per route) and the
     filter that keeps findings of modules the app never imports out of the way."""
 
-    def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str) -> None:
+    def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str,
+                 references: Any = dict) -> None:
         self.model = model
+        self.references = references  # () -> env names the deployment files name (compose, Dockerfile, scripts, CI)
         self.modules = modules
         self.unparseable = unparseable
         self.document = Document(root, "app", (
@@ -216,7 +218,7 @@ class AppStep:
         from velro_policy.inputs.app import build_details
 
         built = build_details(root, config, display)
-        return cls(built.model, built.modules, built.unparseable, display(root))
+        return cls(built.model, built.modules, built.unparseable, display(root), built.references)
 
     def roles(self) -> dict[str, frozenset[str]]:
         """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""
@@ -245,7 +247,7 @@ class AppStep:
                 if not under:
                     names.setdefault(role, []).extend(s for s in r.select if s.startswith("!") or "[" not in s and "." not in s)
         role_names = {role: tuple(dict.fromkeys(sels)) for role, sels in names.items() if any(not s.startswith("!") for s in sels)}
-        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)), role_names)
+        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)), role_names, self.references())
 
     def _undeployed(self, path: str) -> bool:
         return path in self.modules and not self.model.is_deployed(path)

@@ -83,6 +83,7 @@ class AppView(NamedTuple):
     roles: dict[str, frozenset[str]]  # UPPER env name -> the roles it plays
     modules: tuple[str, ...]  # display paths of the deployed modules
     role_names: dict[str, tuple[str, ...]] = {}  # role -> the usual names of its variable (name selectors of the rules selecting it)
+    elsewhere: dict[str, str] = {}  # UPPER env name -> "file:line" of a deployment or env file naming it ($X, ${X}, env.X)
 
 
 class View(NamedTuple):
@@ -415,11 +416,13 @@ def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param
     if not relevant or not app.reads:
         return
     applied()
+    # Consumed without the app: named by a deployment file, or interpolated in an env file (DATABASE_URL=...${POSTGRES_PASSWORD}@db)
+    consumed = app.elsewhere
     setters: dict[str, list[tuple[Document, Entry]]] = {}
     for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
         v = project.of(doc)
         for i in pick.picked(v.keys):
-            if v.uppers[i] not in app.reads:
+            if v.uppers[i] not in app.reads and v.uppers[i] not in consumed:
                 setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
     raised = str(param.get("near_role_severity", "")) if isinstance(param, dict) else ""
     usual = {role: Picker(names) for role, names in app.role_names.items() if names}

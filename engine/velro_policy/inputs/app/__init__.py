@@ -29,6 +29,7 @@ class AppBuild(NamedTuple):
     model: AppModel
     modules: frozenset[str]  # display paths of every Python module of the project
     unparseable: tuple[Problem, ...]  # deployed modules that could not be parsed
+    references: Callable[[], dict[str, str]] = dict  # env names the deployment files name -> "file:line" (read on call)
 
 
 def build(root: str, config: dict[str, Any] | None = None, display: Callable[[str], str] | None = None) -> AppModel:
@@ -65,7 +66,7 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
     headers = read_headers(facts, graph, complete)
     model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes),
                      headers)
-    return AppBuild(model, modules, unparseable)
+    return AppBuild(model, modules, unparseable, lambda: project.deploy_references(shown))
 
 
 class _Graph:

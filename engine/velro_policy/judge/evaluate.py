@@ -297,13 +297,7 @@ class Evaluator:
 
     def _evaluate_rule(self, rule: Rule, doc: Document, picked: list[Entry] | None = None) -> Iterator[Finding]:
         if picked is None:
-            include, exclude = self._patterns(rule)
-            picked = [
-                e for e in doc.entries
-                if (any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
-                    or self._by_role(rule, (e.parts or (e.key,), *e.aliases)))
-                and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
-            ]
+            picked = self._select_all(rule, doc)
         check = rule.check
         required = mentions_required(check) and rule.required_in(doc.environment)
         if picked or required:
@@ -327,25 +321,29 @@ class Evaluator:
                 if quick is None:
                     continue
             ctx = Context(entry.key, masking.show(entry.key, entry.value, secret=secret), doc.environment, self.cache, secret)
-            if doc.target == "effective" and isinstance(entry.value, Unknown):
-                continue  # a default that cannot be folded: the settings rules say so, once
+            # A default that cannot be folded is not reported again by env rules: the settings rules say so, once.
+            reports_unknown = doc.target != "effective" and SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]
             if isinstance(entry.value, Unknown):
-                if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                if reports_unknown:
                     yield self._finding(rule, doc, entry, f"cannot verify {entry.key}: its value is {ctx.shown}", unknown=True)
                 continue
             reason = run_check(check, entry.value, ctx, doc.environment)
             if isinstance(reason, CannotVerify):  # part of the value is Unknown: as an Unknown value
-                if doc.target == "effective":
-                    continue
-                if SEVERITY_RANK[str(rule.severity)] >= SEVERITY_RANK[CANNOT_VERIFY_MIN_SEVERITY]:
+                if reports_unknown:
                     yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment})", unknown=True)
                 continue
             if reason:
-                where = ""
-                if doc.target == "effective":
-                    names = "/".join(dict.fromkeys(entry.env)) or entry.key
-                    where = f"; a default in code: it runs wherever the platform does not set {names}, whatever a committed env file says"
-                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{where})")
+                yield self._finding(rule, doc, entry, f"{entry.key} {reason} ({doc.environment}{_default_note(doc, entry)})")
+
+    def _select_all(self, rule: Rule, doc: Document) -> list[Entry]:
+        """The entries of ``doc`` the rule selects (by name or role, minus its exclusions)."""
+        include, exclude = self._patterns(rule)
+        return [
+            e for e in doc.entries
+            if (any(selectors.matches(p, q) for p in include for q in (e.parts or (e.key,), *e.aliases))
+                or self._by_role(rule, (e.parts or (e.key,), *e.aliases)))
+            and not any(selectors.matches(p, q) for p in exclude for q in (e.parts or (e.key,), *e.aliases))
+        ]
 
     def _finding(self, rule: Rule, doc: Document, entry: Entry | None, message: str, *, unknown: bool = False) -> Finding:
         path = doc.display_path or doc.path
@@ -367,6 +365,14 @@ class Evaluator:
             guide_section=str(rule.guide_section),
             related=(path,) if loc and loc.path != path else (),
         )
+
+
+def _default_note(doc: Document, entry: Entry) -> str:
+    """What a finding on a settings default (target effective) adds to its message."""
+    if doc.target != "effective":
+        return ""
+    names = "/".join(dict.fromkeys(entry.env)) or entry.key
+    return f"; a default in code: it runs wherever the platform does not set {names}, whatever a committed env file says"
 
 
 def problem_findings(problems: Iterable[Problem]) -> list[Finding]:

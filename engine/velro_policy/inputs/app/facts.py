@@ -42,6 +42,7 @@ class RouteDecl(NamedTuple):
     limits: tuple[tuple[ast.expr | None, str, Location], ...]  # (limit argument, how, where)
     exempt: bool
     methods: tuple[str, ...] = ()
+    handler: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # its body: limiter calls made there
 
 
 class Include(NamedTuple):
@@ -105,6 +106,9 @@ class Facts:
         self.notes: list[str] = []
         self.has_settings = "BaseSettings" in text
         self.classes: dict[str, tuple[str, ...]] = {}  # class -> the last names of its bases
+        self.returns: dict[str, tuple[str, ...]] = {}  # function -> the names its first `return a` / `return a, b` gives
+        self.params: dict[str, tuple[str, ...]] = {}  # function -> its positional parameter names
+        self.call_binds: dict[str, tuple[ast.expr, int]] = {}  # x = f(...) -> (f, -1); a, b = f(...) -> (f, 0), (f, 1)
         self._assigns: dict[str, ast.expr] = {}
         self._bind: tuple[str, ...] = ()
         self.bound: set[str] = set()  # names assigned at module level
@@ -171,6 +175,10 @@ class Facts:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, gate: str, local: dict[str, ast.expr]) -> None:
         self.functions.add(node.name)
+        self.params.setdefault(node.name, tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args]))
+        returned = _returned_names(node)
+        if returned:
+            self.returns.setdefault(node.name, returned)
         routes = self._decorators(node)
         if not routes:
             for deco in node.decorator_list:
@@ -208,6 +216,14 @@ class Facts:
         names = tuple(self.qualified(t.id) if isinstance(t, ast.Name) else t.attr for t in targets
                       if (isinstance(t, ast.Name) and module_level) or isinstance(t, ast.Attribute))
         value = stmt.value
+        if isinstance(value, ast.Call):  # a router made by a factory: router = make_router(db)
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    self.call_binds[t.id] = (value.func, -1)
+                elif isinstance(t, (ast.Tuple, ast.List)):
+                    for i, elt in enumerate(t.elts):
+                        if isinstance(elt, ast.Name):
+                            self.call_binds[elt.id] = (value.func, i)
         for t in targets:
             if isinstance(t, ast.Name):
                 if module_level:
@@ -446,7 +462,7 @@ class Facts:
         all_deps = (*deps, *(_src(d) for d in param_deps), *ann_deps)
         path = deco.args[0] if deco.args else kw.get("path")
         self.routes.append(RouteDecl(dotted(deco.func.value), "", path, node.name, self.loc(deco), all_deps,
-                                     (*nodes, *param_deps), limits, exempt, methods))
+                                     (*nodes, *param_deps), limits, exempt, methods, node))
 
     def _annotation_deps(self, ann: ast.expr | None) -> list[str]:
         if ann is None:
@@ -517,6 +533,37 @@ def _field_default(value: ast.expr | None) -> ast.expr | None:
             return value.args[0]
         return _kwargs(value).get("default", ast.Constant(...))
     return value
+
+
+def own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, not those of the functions, lambdas and classes it defines."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(func.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        out.append(node)
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+def _returned_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """``return router`` -> ("router",), ``return public, admin`` -> ("public", "admin"): the first
+    return of the function itself (not of the handlers it defines) that gives names.  Statements
+    only: a return is never inside an expression."""
+    stack: list[ast.stmt] = list(reversed(func.body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Return) and stmt.value is not None:
+            elts = stmt.value.elts if isinstance(stmt.value, (ast.Tuple, ast.List)) else [stmt.value]
+            names = tuple(dotted(e) for e in elts)
+            if all(names):
+                return names
+        elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in reversed(_blocks(stmt)):
+                stack.extend(reversed(block))
+    return ()
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:

@@ -4,10 +4,11 @@ through ``include_router``/``mount`` (prefixes concatenated, dependencies and
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from velro_policy.inputs.app.facts import Facts, Include, RouteDecl, _src
-from velro_policy.inputs.pyfold import dotted
+from velro_policy.inputs.app.facts import Facts, Include, RouteDecl, _src, own_nodes
+from velro_policy.inputs.pyfold import dotted, is_hashable
 from velro_policy.model import Location, Middleware, Route, RouteLimit, Unknown
 
 if TYPE_CHECKING:
@@ -85,6 +86,50 @@ class _Resolver:
                 return next(iter(values.values()))
         return lit.value
 
+    def function(self, f: Facts, func: ast.expr, hops: int = 0) -> tuple[Facts, str] | None:
+        """The module and name of the project function a called name denotes: ``make()`` defined
+        here or imported (``from m import make``), ``m.make()`` of an imported module."""
+        name = dotted(func)
+        if not name or hops > _MAX_HOPS:
+            return None
+        head, _, rest = name.rpartition(".")
+        if not head:
+            if name in f.functions and name not in f.symbols:
+                return (f, name)
+            sym = f.symbols.get(name)
+            if sym is None or not sym[2]:
+                return None
+            other = self.by_path.get(self.graph.module_of(f.path, sym[0], sym[1]) or "")
+            if other is None or other is f:
+                return None
+            return (other, sym[2]) if sym[2] in other.functions else self.function(other, ast.Name(sym[2]), hops + 1)
+        sym = f.symbols.get(head.split(".")[0])
+        if sym is None:
+            return None
+        module = ".".join(p for p in (sym[0], sym[2], *head.split(".")[1:]) if p)
+        other = self.by_path.get(self.graph.module_of(f.path, module, sym[1]) or "")
+        return (other, rest) if other is not None and rest in other.functions else None
+
+    def factory(self, f: Facts, target: ast.expr) -> Ref | None:
+        """The router a factory function returns: ``include_router(make_router())``, or
+        ``r = make_router(db)`` / ``public, admin = make_routers()`` then ``include_router(r)``."""
+        if isinstance(target, ast.Call):
+            func, index = target.func, -1
+        elif isinstance(target, ast.Name) and target.id in f.call_binds:
+            func, index = f.call_binds[target.id]
+        else:
+            return None
+        found = self.function(f, func)
+        if found is None:
+            return None
+        other, name = found
+        returned = other.returns.get(name, ())
+        if index < 0 and len(returned) == 1:
+            return self.ref(other, returned[0])
+        if 0 <= index < len(returned) and len(returned) > 1:
+            return self.ref(other, returned[index])
+        return None
+
     def is_function(self, f: Facts, node: ast.expr) -> bool:
         return isinstance(node, ast.Lambda) or (isinstance(node, ast.Name) and node.id in f.functions and node.id not in f.consts)
 
@@ -100,6 +145,8 @@ def assemble(facts: list[Facts], graph: _Graph) -> tuple[list[Route], list[Middl
             target = res.ref(f, dotted(inc.target)) if dotted(inc.target) else None
             if owner is None:
                 continue
+            if target is None and inc.kind == "include":
+                target = res.factory(f, inc.target)
             if target is None:
                 if inc.kind == "include":
                     notes.append(f"{f.display}:{inc.loc.line}: include_router({_src(inc.target)}) names a router that cannot be "
@@ -146,6 +193,7 @@ def _routes(res: _Resolver, f: Facts, decl: RouteDecl, acc: _Acc, defaults: tupl
     limits = [_decorator_limit(res, f, arg, how, loc) for arg, how, loc in decl.limits]
     limits += [lim for node in decl.dep_nodes for lim in _rate_limiter(res, f, node, "route dependency")]
     limits += [lim for g, node in acc.dep_nodes for lim in _rate_limiter(res, g, node, "router dependency")]
+    limits += _handler_limits(res, f, decl)
     if not decl.limits and not decl.exempt:
         limits += defaults
     return [Route(m, acc.prefix + path, decl.func, decl.loc, tuple(limits), deps, acc.gate) for m in (decl.methods or ("GET",))]
@@ -204,6 +252,87 @@ def _rate_limiter(res: _Resolver, f: Facts, node: ast.expr, where: str) -> list[
             value: object = Unknown(f"{_src(sub)} is not literal") if unknown else (times, int(seconds) if seconds == int(seconds) else seconds)
             out.append(RouteLimit(value, f"{where} RateLimiter", f.loc(sub)))
     return out
+
+
+_LIMIT_CALL = re.compile(r"rate_?limit|throttl", re.IGNORECASE)
+_NOT_LIMIT_CALL = re.compile(r"exceed|reset|clear|header|handler|remaining|status|info|stats|key|log", re.IGNORECASE)
+_COUNT_NAME = re.compile(r"max|limit|times|count|calls|requests|attempts|quota|^n$", re.IGNORECASE)
+_WINDOW_NAME = re.compile(r"window|second|minute|hour|day|period|interval|duration|(?:^|_)per(?:_|$)|expire|ttl", re.IGNORECASE)
+_UNITS = (("milli", 0.001), ("ms", 0.001), ("minute", 60), ("hour", 3600), ("day", 86400))
+
+
+def _handler_limits(res: _Resolver, f: Facts, decl: RouteDecl) -> list[RouteLimit]:
+    """A limiter the handler calls in its own body (``if not rate_limit(key, 5, 60): ...``): the
+    count and the window from the arguments named (or, for a project function, whose parameters
+    are named) for them, through the handler's locals (``n, window = LIMITS["login"]``).  A call
+    whose numbers cannot be told apart or folded is an ``Unknown`` limit: never a guess."""
+    if decl.handler is None:
+        return []
+    nodes = own_nodes(decl.handler)
+    local: dict[str, tuple[ast.expr, int]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    local.setdefault(t.id, (node.value, -1))
+                elif isinstance(t, (ast.Tuple, ast.List)):
+                    for i, elt in enumerate(t.elts):
+                        if isinstance(elt, ast.Name):
+                            local.setdefault(elt.id, (node.value, i))
+    out = []
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted(node.func)
+        last = name.rpartition(".")[2]
+        if not name or not _LIMIT_CALL.search(name) or _NOT_LIMIT_CALL.search(last):
+            continue
+        found = res.function(f, node.func)
+        params = found[0].params.get(found[1], ()) if found else ()
+        named = [(params[i] if i < len(params) else "", a) for i, a in enumerate(node.args)]
+        named += [(k.arg, k.value) for k in node.keywords if k.arg]
+        values = [(n, _local_value(res, f, a, local)) for n, a in named]
+        out.append(RouteLimit(_count_window(values, _src(node)), f"handler call {name}()", f.loc(node)))
+    return out
+
+
+def _local_value(res: _Resolver, f: Facts, node: ast.expr, local: dict[str, tuple[ast.expr, int]], depth: int = 0) -> object:
+    if depth > _MAX_HOPS:
+        return Unknown("nested too deeply")
+    if isinstance(node, ast.Name) and node.id in local:
+        src, index = local[node.id]
+        value = _local_value(res, f, src, local, depth + 1)
+        if index < 0:
+            return value
+        return value[index] if isinstance(value, (list, tuple)) and index < len(value) else Unknown(_src(node))
+    if isinstance(node, ast.Subscript):
+        base = _local_value(res, f, node.value, local, depth + 1)
+        key = _local_value(res, f, node.slice, local, depth + 1)
+        if isinstance(base, dict) and is_hashable(key) and key in base:
+            return base[key]
+        if isinstance(base, (list, tuple)) and isinstance(key, int) and -len(base) <= key < len(base):
+            return base[key]
+        return Unknown(_src(node))
+    return res.const(f, node)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count_window(values: list[tuple[str, object]], text: str) -> object:
+    """(count, seconds) from a limiter call's arguments, else ``Unknown``."""
+    count = next((v for n, v in values if n and _COUNT_NAME.search(n) and not _WINDOW_NAME.search(n)), None)
+    window = next(((n, v) for n, v in values if n and _WINDOW_NAME.search(n)), None)
+    if count is None and window is None:
+        numbers = [(n, v) for n, v in values if _number(v)]
+        if len(numbers) == 2 and not any(isinstance(v, Unknown) for _, v in values):
+            count, window = numbers[0][1], ("", numbers[1][1])
+    if not _number(count) or window is None or not _number(window[1]) or window[1] <= 0:  # type: ignore[operator]
+        return Unknown(f"{text}: its count and window cannot be folded")
+    factor = next((x for unit, x in _UNITS if unit in window[0].lower()), 1)
+    seconds = window[1] * factor  # type: ignore[operator]
+    return (count, int(seconds) if seconds == int(seconds) else seconds)
 
 
 def _default_limits(facts: list[Facts], middleware: list[Middleware], notes: list[str]) -> tuple[RouteLimit, ...]:

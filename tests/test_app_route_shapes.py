@@ -1,0 +1,59 @@
+"""Route shapes seen on real backends (bench/realworld.md, "Route-by-route recall"): routers made by
+factory functions, and limiters a handler calls in its own body.  Made-up projects, asserted exactly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import write
+from velro_policy.inputs.app import build
+from velro_policy.model import Location, RouteLimit, Unknown
+
+
+def test_routers_made_by_factory_functions(tmp_path: Path) -> None:
+    write(tmp_path / "main.py",
+          "from fastapi import FastAPI\n\nimport shop\nfrom accounts import account_routes as make_accounts\n\n"
+          "app = FastAPI()\ntry:\n    accounts = make_accounts(db=None)\n    app.include_router(accounts, prefix='/v2')\n"
+          "except ImportError:\n    pass\npublic, staff = shop.routers()\napp.include_router(staff)\n"
+          "app.include_router(shop.image_router())\napp.include_router(unknown_factory())\n")
+    write(tmp_path / "accounts.py",
+          "from fastapi import APIRouter\n\n\ndef account_routes(db):\n    routes = APIRouter(prefix='/account')\n\n"
+          "    @routes.post('/sign-in')\n    async def sign_in():\n        return {'db': db}\n\n"
+          "    def helper():\n        return None\n\n    return routes\n")
+    write(tmp_path / "shop.py",
+          "from fastapi import APIRouter\n\n\ndef routers():\n    front = APIRouter(prefix='/front')\n"
+          "    back = APIRouter(prefix='/staff')\n\n    @back.post('/register')\n    async def register():\n        return {}\n\n"
+          "    @front.get('/items')\n    async def items():\n        return []\n\n    return front, back\n\n\n"
+          "def image_router():\n    images = APIRouter(prefix='/images')\n\n    @images.post('/generate')\n"
+          "    async def generate():\n        return {}\n\n    return images\n")
+    model = build(str(tmp_path), {})
+    assert [(r.method, r.path, r.handler, r.loc) for r in model.routes] == [
+        ("POST", "/v2/account/sign-in", "sign_in", Location("accounts.py", 7, 6)),
+        ("POST", "/staff/register", "register", Location("shop.py", 8, 6)),
+        ("POST", "/images/generate", "generate", Location("shop.py", 22, 6)),
+    ]
+    assert [n for n in model.notes if "include_router" in n] == [
+        "main.py:15: include_router(unknown_factory()) names a router that cannot be followed statically; its routes are not listed"]
+
+
+def test_limiter_called_in_the_handler_body(tmp_path: Path) -> None:
+    write(tmp_path / "table.py", "BUDGET = {'login': (5, 60), 'reset': [3, 3600]}\n")
+    write(tmp_path / "main.py",
+          "from fastapi import FastAPI, Request\n\nfrom table import BUDGET\nfrom guard import check_rate_limit, reset_rate_limit\n\n"
+          "app = FastAPI()\n\n\n"
+          "def rate_limit(key, max_requests, window_seconds):\n    return True\n\n\n"
+          "@app.post('/login')\nasync def login(request: Request):\n    n, window = BUDGET['login']\n"
+          "    if not rate_limit(f'login:{request.client}', n, window):\n        return {}\n    return {}\n\n\n"
+          "@app.post('/forgot-password')\nasync def forgot(request: Request):\n    rate_limit('x', *BUDGET['reset'])\n    return {}\n\n\n"
+          "@app.post('/register')\nasync def register(request: Request):\n    await check_rate_limit(request, 'register')\n"
+          "    reset_rate_limit(request)\n    return {}\n\n\n"
+          "@app.post('/generate')\nasync def generate(request: Request):\n    check_rate_limit(request.client, limit=10, window_minutes=60)\n"
+          "    def inner():\n        rate_limit('inner', 1, 1)\n    return {}\n")
+    model = build(str(tmp_path), {})
+    by_path = {r.path: r.limits for r in model.routes}
+    assert by_path["/login"] == (RouteLimit((5, 60), "handler call rate_limit()", Location("main.py", 16, 12)),)
+    (forgot,) = by_path["/forgot-password"]  # a starred argument: the count and window are not told apart
+    assert isinstance(forgot.value, Unknown) and "cannot be folded" in forgot.value.why
+    (register,) = by_path["/register"]  # a key only; reset_rate_limit is not a limiter
+    assert isinstance(register.value, Unknown) and register.source == "handler call check_rate_limit()"
+    # named arguments; the limiter of a function the handler defines is not the handler's
+    assert by_path["/generate"] == (RouteLimit((10, 3600), "handler call check_rate_limit()", Location("main.py", 36, 5)),)

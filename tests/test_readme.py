@@ -21,8 +21,8 @@ README_MAX_LINES = 220
 QUICK_START = (
     "python3.11 -m venv .venv && .venv/bin/pip install '.[code]' && .venv/bin/velro-policy check examples/insecure"
     "   # exit 1: findings, as expected",
-    "python3.11 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest -q"
-    "                  # the test suite (what CI runs)",
+    "python3.11 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest -q && .venv/bin/pytest -q -m slow"
+    "  # the test suite (what CI runs)",
 )
 
 
@@ -49,8 +49,8 @@ def test_readme_quick_start_matches_ci() -> None:
     readme = (REPO / "README.md").read_text().splitlines()
     ci = (REPO / ".ci" / "run").read_text()
     test_cmd = next(line for line in readme[:8] if "pytest" in line)
-    assert "pip install -q -e '.[test]' && .venv/bin/pytest -q" in ci
-    assert "pip install -e '.[test]' && .venv/bin/pytest -q" in test_cmd
+    assert "pip install -q -e '.[test]' && .venv/bin/pytest -q && .venv/bin/pytest -q -m slow" in ci
+    assert "pip install -e '.[test]' && .venv/bin/pytest -q && .venv/bin/pytest -q -m slow" in test_cmd
 
 
 # --- README size and quick start ---------------------------------------------------------------

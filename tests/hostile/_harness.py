@@ -35,14 +35,24 @@ def shared_cache() -> str:
     return _CACHE[0]
 
 
+def _memory_limit(megabytes: int):  # type: ignore[no-untyped-def]
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
+    return limit
+
+
 def cli(args: list[str], cwd: Path | str, *, env: dict[str, str] | None = None, input_text: str | None = None,
-        timeout: float = BOUND, python: list[str] | None = None) -> Ran:
-    """``python -m velro_policy ARGS`` in ``cwd``; a run past ``timeout`` fails the test as a hang."""
+        timeout: float = BOUND, python: list[str] | None = None, memory_mb: int | None = None) -> Ran:
+    """``python -m velro_policy ARGS`` in ``cwd``; a run past ``timeout`` fails the test as a hang.
+    ``memory_mb``: the child's address space is capped (a memory bomb then fails instead of swapping)."""
     full_env = {**os.environ, "VELRO_POLICY_CACHE_DIR": shared_cache(), **(env or {})}
+    limit = _memory_limit(memory_mb) if memory_mb and sys.platform.startswith("linux") else None
     start = time.perf_counter()
     try:
         res = subprocess.run([*(python or [sys.executable]), "-m", "velro_policy", *args], cwd=str(cwd), env=full_env,
-                             capture_output=True, text=True, timeout=timeout, input=input_text)
+                             capture_output=True, text=True, timeout=timeout, input=input_text, preexec_fn=limit)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"hang: velro-policy {' '.join(args)} ran past {timeout} s") from None
     return Ran(res.returncode, res.stdout, res.stderr, time.perf_counter() - start)

@@ -193,9 +193,12 @@ def _findings(doc: Document, rules: list[Rule], config: dict[str, Any]) -> list[
 
 def plan(path: str, display: str, rules: list[Rule], config: dict[str, Any], flag: str | None) -> Outcome:
     """The changes for one env file, applied to its text (nothing written)."""
+    from velro_policy.inputs._files import read_capped
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_capped(path)  # None: a FIFO, a device or a file over the cap, which lint reports too
+        if raw is None:
+            raise InputError("is not a regular file of at most 64 MiB; fix does not edit it", path=display)
         text = raw.decode("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror}); check the path", path=display) from None

@@ -85,7 +85,8 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     if not rules or not paths:
         return
     config_rules, by_id = build_config(rules)
-    unreadable = _misread_by_semgrep(paths)
+    unreadable = _not_for_semgrep(paths)
+    unreadable.update(_misread_by_semgrep([p for p in paths if p not in unreadable]))
     if unreadable:
         paths = [p for p in paths if p not in unreadable]
         for path, problem in unreadable.items():
@@ -95,6 +96,26 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
             return
     data = run_semgrep(config_rules, paths, ctx.config)
     yield from _documents(data, paths, by_id, ctx)
+
+
+def _not_for_semgrep(paths: list[str]) -> dict[str, Problem]:
+    """Files no scan may be handed: a FIFO (Semgrep would block on it), a device, a file over the
+    size every other read stops at (Semgrep runs with no size limit of its own)."""
+    from velro_policy.inputs._files import MAX_BYTES, special_kind
+
+    out: dict[str, Problem] = {}
+    for path in paths:
+        kind = special_kind(path)
+        if kind is not None:
+            out[path] = Problem(path, 0, 0, f"is {kind}, not a regular file; not read (exclude it or name a regular file)", "io-error")
+            continue
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            continue  # Semgrep reports what it cannot read
+        if size > MAX_BYTES:
+            out[path] = Problem(path, 0, 0, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; exclude it", "io-error")
+    return out
 
 
 def _misread_by_semgrep(paths: list[str]) -> dict[str, Problem]:
@@ -164,11 +185,14 @@ def _bodies(rule: Rule) -> list[dict[str, Any]]:
     where = f"{rule.file}:{rule.line}"
     if not path:
         raise PolicyError(f"rule {rule.id} has neither `semgrep` nor `semgrep_file`; add one", path=where)
+    from velro_policy.inputs._files import read_capped
     from velro_policy.values import yamlio
 
+    raw = read_capped(path)  # a regular file under the cap, else None (a FIFO or /dev/zero would never end)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        if raw is None:
+            raise OSError("not a regular file of a sane size")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"rule {rule.id}: cannot read its semgrep_file {path} ({exc.__class__.__name__}); fix the path", path=where) from None
     data = yamlio.plain(yamlio.load(text, path))

@@ -161,10 +161,14 @@ def _refs_by_line(text: str, lines: list[int]) -> list[int]:
     return out
 
 
+# Most variables one env file may set (real ones set a few hundred).
+MAX_KEYS = 20_000
+
 # A value longer than this after ${VAR} interpolation is not built: lines like
 # ``A=${A}${A}`` double it each time (26 lines: 64 M characters).  It becomes a
 # problem naming the key (exit 2) instead.
 MAX_INTERPOLATED = 64 * 1024
+MAX_INTERPOLATED_FILE = 8 * 1024 * 1024  # all the values built by interpolation in one file (A{n}=${A{n-1}}x grows it n^2)
 
 
 def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | None = None,
@@ -190,6 +194,7 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
         refs = list(compress(range(len(values)), map(contains, values, repeat("${"))))  # type: ignore[arg-type]  # None is excluded by the branch above
     known: dict[str, object] = {}
     done = 0
+    built = 0  # characters built so far in this file
     for i in refs:
         known.update(zip(keys[done:i], out[done:i]))  # the latest earlier binding of each name
         done = i
@@ -208,7 +213,7 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
             parts.append(value[pos : m.start()])
             parts.append(got or "")  # type: ignore[arg-type]
             size += len(got or "")  # type: ignore[arg-type]
-            if size > MAX_INTERPOLATED:
+            if size > MAX_INTERPOLATED or built + size > MAX_INTERPOLATED_FILE:
                 too_big = True
                 break
             pos = m.end()
@@ -221,6 +226,7 @@ def _interpolate(keys: list[str], values: list[str | None], refs: list[int] | No
         else:
             parts.append(value[pos:])
             out[i] = "".join(parts)
+            built += size
     return out
 
 
@@ -291,6 +297,10 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
     keys, values, lines, cols, problems = _columns(text, path, bom)
     if not keys:
         return EnvEntries(path, [], [], [], [], []), problems
+    if len(keys) > MAX_KEYS:  # judging costs ~0.1 ms per distinct key: a million took minutes
+        return EnvEntries(path, [], [], [], [], []), [*problems, Problem(
+            path, lines[MAX_KEYS], 1, f"sets {len(keys):,} variables (more than {MAX_KEYS:,} from this line on), too many to "
+            "judge in time (generated?); velro-policy does not check it: split it or exclude it", "parse-error")]
     joined = "\n".join(keys)
     if joined.isascii():  # nearly always: for ASCII, upper() merges exactly the keys lower() merges
         uppers = keys if joined == joined.upper() else list(map(str.upper, keys))
@@ -304,10 +314,15 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
         if oversized:
             problems = [*problems, *(
                 Problem(path, lines[i], cols[i] if cols is not None else 1,
-                        f"{keys[i]} is longer than {MAX_INTERPOLATED // 1024} KiB after ${{VAR}} interpolation "
+                        f"{keys[i]} is longer than {MAX_INTERPOLATED // 1024} KiB after ${{VAR}} interpolation (or the file's "
+                        f"values than {MAX_INTERPOLATED_FILE // (1024 * 1024)} MiB in all) "
                         "(each line doubles it?); velro-policy does not check it: shorten it or exclude the file",
                         "parse-error")
-                for i in oversized)]
+                for i in oversized[:5])]
+            if len(oversized) > 5:  # one line for the rest: a file of such lines must not flood the output
+                i = oversized[5]
+                problems.append(Problem(path, lines[i], 1, f"{len(oversized) - 5:,} more values from this line on are too long "
+                                        "after ${VAR} interpolation; velro-policy does not check them", "parse-error"))
     if len(set(uppers)) != len(uppers):  # a key assigned twice: the last assignment wins
         keep = sorted(dict(zip(uppers, range(len(uppers)))).values())
         keys, values, lines, uppers = (_pick(col, keep) for col in (keys, values, lines, uppers))

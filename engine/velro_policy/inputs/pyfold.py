@@ -32,7 +32,8 @@ from velro_policy.model import Location, Unknown
 from velro_policy.values.rates import is_rate_word
 
 MAX_DEPTH = 100  # nesting of literals; deeper is reported, not recursed into
-MAX_SIZE = 100_000  # largest str/list a folded * may build
+MAX_SIZE = 100_000  # largest str/list a folded *, + or f-string may build (A = A + A doubles it each line)
+MAX_ITEMS = 5_000  # most items one literal (or one and/or/comparison chain) may have; more is reported, not folded
 _TRUE_WORDS = {"1", "on", "t", "true", "y", "yes"}
 
 
@@ -51,6 +52,19 @@ class TooDeep(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
+
+
+class TooLarge(Exception):
+    """A literal or operator chain of more than ``MAX_ITEMS`` items (a data table, generated code):
+    folding and judging each item would take minutes."""
+
+    def __init__(self, line: int, items: int) -> None:
+        super().__init__(line)
+        self.line, self.items = line, items
+
+
+_ITEM_FIELDS = {"List": "elts", "Tuple": "elts", "Set": "elts", "Dict": "keys", "BoolOp": "values", "Compare": "comparators",
+                "JoinedStr": "values"}
 
 
 class Required(Exception):
@@ -155,7 +169,11 @@ class Folder:
         try:
             if self._depth > MAX_DEPTH:
                 raise TooDeep(getattr(node, "lineno", 1))
-            method = getattr(self, "_fold_" + type(node).__name__, None)
+            kind = type(node).__name__
+            field = _ITEM_FIELDS.get(kind)
+            if field is not None and len(getattr(node, field)) > MAX_ITEMS:
+                raise TooLarge(getattr(node, "lineno", 1), len(getattr(node, field)))
+            method = getattr(self, "_fold_" + kind, None)
             if method is None:
                 return self.unknown(node, f"{self.source(node)} is not a literal")
             return method(node)
@@ -248,6 +266,7 @@ class Folder:
 
     def _fold_JoinedStr(self, node: ast.JoinedStr) -> Lit:
         out: list[str] = []
+        size = 0
         for part in node.values:
             if isinstance(part, ast.Constant):
                 out.append(str(part.value))
@@ -268,6 +287,9 @@ class Folder:
                 out.append(format(conv(val) if conv else val, spec))  # type: ignore[operator]  # conv is one of str/repr/ascii or None
             except (ValueError, TypeError):
                 return self.unknown(node, "f-string cannot be formatted")
+            size += len(out[-1])
+            if size > MAX_SIZE:
+                return self.unknown(node, "f-string is too large to compute")
         return Lit("".join(out), self.loc(node))
 
     def _fold_Name(self, node: ast.Name) -> Lit:
@@ -507,6 +529,8 @@ def _safe_binop(opnode: ast.operator, left: object, right: object) -> bool:
             return left * _size(right) <= MAX_SIZE
         if isinstance(right, int) and not isinstance(right, bool) and isinstance(left, (str, list, tuple)):
             return right * _size(left) <= MAX_SIZE
+    if isinstance(opnode, ast.Add) and isinstance(left, (str, bytes, list, tuple)):
+        return _size(left) + _size(right) <= MAX_SIZE
     if isinstance(opnode, ast.Mod) and isinstance(left, str):
         return _size(left) <= MAX_SIZE and not _WIDE.search(left)
     if isinstance(opnode, (ast.LShift, ast.Pow)):

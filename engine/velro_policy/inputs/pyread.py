@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, dotted, is_hashable
+from velro_policy.inputs.pyfold import MAX_ITEMS, Folder, Lit, Required, TooDeep, TooLarge, dotted, is_hashable
 from velro_policy.model import Location, Problem, Unknown
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -97,6 +97,10 @@ def read_module(text: str, path: str) -> ModuleRead:
     except TooDeep as exc:
         return ModuleRead([], [], [], [Problem(
             path, exc.line, 1, "nests literals too deeply to check (more than 100 levels); flatten the value or exclude the file")])
+    except TooLarge as exc:
+        return ModuleRead([], [], [], [Problem(
+            path, exc.line, 1, f"has a literal (or an and/or/comparison chain) of {exc.items:,} items (more than {MAX_ITEMS:,}), too large to check (a data "
+            "table, generated code?); move it out of the settings or exclude the file (python_exclude)")])
     except RecursionError:
         return ModuleRead([], [], [], [Problem(path, 1, 1, "nests code too deeply to check; simplify it or exclude the file")])
     return ModuleRead(reader.finish(), reader.fields, reader.settings_classes, [])

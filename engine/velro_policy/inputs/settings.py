@@ -247,13 +247,28 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
     if not settings_module and markers is not None and not markers.search(text.lower()):
         return Document(path, TARGET, (), environment, source, display_path=display_path,
                         env_reads=env_reads(text, display_path))
+    if len(text) > MAX_PYTHON_CHARS:
+        return Document(path, TARGET, (), environment, source, display_path=display_path, problems=(Problem(
+            display_path, 1, 1, f"is larger than {MAX_PYTHON_CHARS // (1024 * 1024)} MiB of Python, too large for the settings "
+            "reader (a data table, generated code?); exclude it (python_exclude)", "parse-error"),))
     from velro_policy.inputs.pyread import read_module
 
     read = read_module(text, display_path)
     settings_module = settings_module or bool(read.settings_classes)
     entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
+    if len(entries) > MAX_VALUES:
+        line = entries[MAX_VALUES].loc.line
+        return Document(path, TARGET, (), environment, source, display_path=display_path, problems=(Problem(
+            display_path, line, 1, f"holds {len(entries):,} values (more than {MAX_VALUES:,} from this line on), too many to "
+            "judge in time (a data table, generated code?); exclude it (python_exclude)", "parse-error"),))
     return Document(path, TARGET, entries, environment, source, problems=tuple(read.problems), display_path=display_path,
                     env_reads=env_reads(text, display_path, read))
+
+
+# Budgets of the settings reader (issue 18): parsing and folding cost ~30 µs per statement and judging
+# ~1 ms per value, so a generated module of a million lines took minutes and gigabytes.
+MAX_PYTHON_CHARS = 2 * 1024 * 1024  # a module read with ast (settings modules and ones a rule's words appear in)
+MAX_VALUES = 5_000  # values (bindings and their members) one module may hand to the rules
 
 
 def _keep(binding: Binding, settings_module: bool) -> bool:

@@ -44,6 +44,17 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+MAX_BYTES = 2 * 1024 * 1024  # a config (pyproject.toml included) or policy file; larger is refused unread
+MAX_ITEMS = 1_000  # most items one config setting may list (300,000 exclude globs made every file cost seconds)
+
+
+def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of ``path``, or None when it holds more than ``limit`` (not read past it)."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def find(start: str) -> Path | None:
     """The nearest config file from ``start`` up to the repository root."""
     here = Path(start).resolve()
@@ -57,7 +68,9 @@ def find(start: str) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                if b"tool.velro-policy" in pyproject.read_bytes():
+                with open(pyproject, "rb") as fh:  # at most the cap: parse refuses a larger one by name
+                    head = fh.read(MAX_BYTES + 1)
+                if b"tool.velro-policy" in head or len(head) > MAX_BYTES:  # too large to tell: refused, never ignored
                     return pyproject
             except OSError:
                 pass
@@ -72,9 +85,11 @@ def parse(path: Path) -> dict[str, Any]:
 
     display = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
     except OSError as exc:
         raise ConfigError(f"cannot read config ({exc.strerror})", path=display) from None
+    if raw is None:
+        raise ConfigError(f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; a config should be small", path=display, line=1, col=1)
     root: Any
     if path.name == "pyproject.toml":
         try:
@@ -110,6 +125,10 @@ def parse(path: Path) -> dict[str, Any]:
         line, col = yamlio.locate(root, where) if root is not None else (0, 0)
         dotted = ".".join(str(p) for p in where) or "(top level)"
         raise ConfigError(f"{dotted}: {msg}; fix the config (schema: config.schema.json)", path=display, line=line, col=col)
+    for key, value in data.items():
+        if isinstance(value, (list, dict)) and len(value) > MAX_ITEMS:
+            raise ConfigError(f"{key}: {len(value):,} items, more than {MAX_ITEMS:,}; a config lists a few "
+                              "(globs match many files)", path=display, line=1, col=1)
     merged = {**DEFAULTS, **data}
     if root is not None:  # exceptions remember their line, for findings about them (suppress)
         from velro_policy.values import yamlio

@@ -90,7 +90,7 @@ def collect(config_path: Path | None, extra: list[str], *, use_builtin: bool | N
         h.update(schema_path(name).read_bytes())
     config_bytes = b""
     if config_path is not None:
-        config_bytes = config_path.read_bytes()
+        config_bytes = _bounded(config_path, "config")
         h.update(b"\0config\0" + str(config_path).encode() + b"\0" + config_bytes)
     builtin = builtin_policies_dir()
     folders: list[Path] = []
@@ -107,10 +107,24 @@ def collect(config_path: Path | None, extra: list[str], *, use_builtin: bool | N
     for f, display in files:
         h.update(b"\0file\0" + display.encode() + b"\0" + str(f).encode() + b"\0")
         try:
-            h.update(f.read_bytes())
+            h.update(_bounded(f, "policy file", display))
         except OSError as exc:
             raise PolicyError(f"cannot read policy file ({exc.strerror})", path=display) from None
     return files, h.hexdigest()
+
+
+def _bounded(path: Path, what: str, shown: str | None = None) -> bytes:
+    """A config or policy file's bytes, never more than the cap (a 3 GB velro-policy.yaml took 4 GB of memory
+    before its size was checked); larger is a ConfigError/PolicyError naming it."""
+    from velro_policy.errors import ConfigError
+    from velro_policy.policy.config import MAX_BYTES, read_bounded
+
+    data = read_bounded(path)
+    if data is None:
+        error = ConfigError if what == "config" else PolicyError
+        raise error(f"is larger than {MAX_BYTES // (1024 * 1024)} MiB; a {what} should be small", path=shown or _shown_config(path),
+                    line=1, col=1)
+    return data
 
 
 def load(config_path: Path | None, extra: list[str], *, use_cache: bool = True, builtin: bool | None = None,
@@ -270,7 +284,7 @@ def _apply_config(rules: list[Rule], config: dict[str, Any], config_file: str | 
 
 
 def _config_key(config_path: Path) -> str:
-    return sha256(f"{__version__}\0{_code_digest()}\0{config_path}\0".encode() + config_path.read_bytes()).hexdigest()
+    return sha256(f"{__version__}\0{_code_digest()}\0{config_path}\0".encode() + _bounded(config_path, "config")).hexdigest()
 
 
 def _config_entry(config_path: Path) -> Path:

@@ -80,11 +80,20 @@ def write(doc: dict[str, Any], path: str) -> None:
     write_text(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", what="the baseline")
 
 
+MAX_BYTES = 16 * 1024 * 1024  # a baseline of ~100,000 findings; larger is refused unread
+
+
 def read(path: str) -> list[dict[str, str]]:
     """The entries of a baseline file; any defect is an InputError (exit 2)."""
+    from velro_policy.inputs._files import special_kind
+
     try:
+        if special_kind(path) is not None:  # found by itself in the repository: a FIFO or /dev/zero must not hang the run
+            raise OSError("not a regular file")
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES:
+            raise OSError("larger than 16 MiB")
     except FileNotFoundError:
         raise InputError("baseline file not found; create it with `velro-policy baseline create`", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:

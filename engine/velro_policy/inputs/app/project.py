@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from velro_policy.inputs._files import special_kind
+
 MAX_BYTES = 2 * 1024 * 1024
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "virtualenv", "dist", "build"})
 # Files that deploy or run the app and can consume an env variable themselves (``${POSTGRES_PASSWORD}`` in a
@@ -155,6 +157,9 @@ def _deploy_file(name: str) -> bool:
 
 
 def _parse(path: str) -> Parsed:
+    kind = special_kind(path)  # a FIFO blocks the read forever, /dev/zero never ends (getsize says 0)
+    if kind is not None:
+        return Parsed(None, "", (1, 1, f"is {kind}, not a regular file; not read"))
     try:
         if os.path.getsize(path) > MAX_BYTES:
             return Parsed(None, "", (1, 1, f"is larger than {MAX_BYTES // (1024 * 1024)} MB; not read"))
@@ -180,6 +185,8 @@ def module_name_of(path: str, root: str) -> str:
 
 
 def _read_text(path: str) -> str:
+    if special_kind(path) is not None:
+        return ""
     try:
         if os.path.getsize(path) > MAX_BYTES:
             return ""

@@ -114,7 +114,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     say = opts.say or (lambda _text: None)
     say("found " + (", ".join(f"{len(paths)} {name}" for name, paths in found.files.items()) or "no files") + " to check")
     applied: set[str] = set()
-    eval_problems: list[Problem] = unread_by_targets(found, opts.targets, config, shown)
+    eval_problems: list[Problem] = [*found.problems, *unread_by_targets(found, opts.targets, config, shown)]
     findings: list[Finding] = []
     real_path = scope.real_path if scope else str
     judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
-from typing import TYPE_CHECKING
 
 from velro_policy.model import Problem
-
-if TYPE_CHECKING:
-    import re  # imported lazily at run time, in _tail_regex
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -44,12 +41,21 @@ def shown_name(path: str) -> str:
     printing, hashing or JSON-encoding it cannot fail (one such name made every
     run exit 2 with "unexpected UnicodeEncodeError")."""
     if path.isascii():
-        return path
+        return _CONTROL.sub(_escape, path) if not path.isprintable() else path
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return path
+        path = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(_escape, path) if not path.isprintable() else path
+
+
+# A newline (or another control character) in a name would start a line of its own in the output,
+# one that could pass for a finding or a summary: shown escaped (``a\nb.env``).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    return m.group(0).encode("unicode_escape").decode("ascii")
 
 
 def read_capped(path: str) -> bytes | None:

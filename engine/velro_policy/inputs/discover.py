@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from velro_policy.errors import InputError
 from velro_policy.inputs._files import special_kind
+from velro_policy.model import Problem
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
@@ -29,6 +30,7 @@ class Discovered(NamedTuple):
     files: dict[str, list[str]]  # source name -> paths
     skipped: list[str]  # notes on what was skipped and why
     explicit: frozenset[str] = frozenset()  # files named on the command line (normalised)
+    problems: tuple[Problem, ...] = ()  # in scope but not readable as a file (an unresolved merge conflict)
 
 
 def _git_ignored_dirs(root: str) -> set[str]:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 NAME = "env"
 TARGET = "env"
 # Basename patterns: `.env`, `.env.<anything>`, `<name>.env`.
-FILE_RE = re.compile(r"^(\.env(\..+)?|.+\.env)$")
+FILE_RE = re.compile(r"^(\.env(\..+)?|.+\.env)\Z", re.DOTALL)  # a newline in the name too (git can stage one)
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # One row per line of a text without "\r": a plain binding (groups: prefix,

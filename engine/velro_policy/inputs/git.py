@@ -20,7 +20,8 @@ _REGULAR_MODES = ("100644", "100755")  # symlinks (120000) and submodules (16000
 
 
 class StagedFile(NamedTuple):
-    """One staged regular file: its path relative to cwd, and its blob id."""
+    """One staged regular file: its path relative to cwd, and its blob id ("" for an unresolved merge
+    conflict: the index holds its stages 1-3, no version to commit)."""
 
     path: str
     blob: str
@@ -65,17 +66,20 @@ def staged(cwd: str = ".") -> list[StagedFile]:
     """
     what = "--staged needs a git repository: run it inside one"
     top = toplevel(cwd, what)
-    names = _split(_git(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--no-renames"], top, what=what))
+    names = _split(_git(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMRU", "--no-renames"], top, what=what))
     if not names:
         return []
     raw = _git(["ls-files", "--stage", "-z", "--", *[":(literal)" + n for n in names]], top, what=what)
     out = []
+    conflicted: dict[str, None] = {}
     for rec in _split(raw):
         meta, _, name = rec.partition("\t")
         mode, blob, stage = meta.split(" ")
         if mode in _REGULAR_MODES and stage == "0":
             out.append(StagedFile(_rel(top, name), blob))
-    return out
+        elif stage != "0":
+            conflicted[name] = None
+    return out + [StagedFile(_rel(top, name), "") for name in conflicted]
 
 
 def read_blobs(blobs: list[str], cwd: str = ".") -> dict[str, bytes]:

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from fnmatch import fnmatch
 from typing import Any
 
-from velro_policy.inputs.discover import SKIP_DIRS, Discovered
+from velro_policy.inputs._files import shown_name
+from velro_policy.inputs.discover import Discovered
+from velro_policy.model import Problem
 
 
 class Scope:
@@ -50,10 +52,10 @@ def _under(path: str, roots: list[str]) -> bool:
 
 
 def _excluded(path: str, exclude: list[str]) -> bool:
+    """Only the config's ``exclude``: a file the commit adds under ``node_modules/``, ``.venv/``, ``.vscode/``...
+    (folders a walk skips as not the project's) is exactly what a hook is for."""
     rel = os.path.relpath(path).replace(os.sep, "/")
     parts = rel.split("/")
-    if any(p in SKIP_DIRS for p in parts[:-1]):
-        return True
     return any(fnmatch(rel, pat) or fnmatch(parts[-1], pat) for pat in exclude)
 
 
@@ -68,10 +70,17 @@ def open_scope(paths: list[str], classify: Callable[[str, bool], list[str]], con
     files: dict[str, list[str]] = {}
     real: dict[str, str] = {}
     tmp = None
+    problems: list[Problem] = []
     if staged:
         entries = [s for s in gitrepo.staged(cwd) if _under(s.path, roots) and not _excluded(s.path, exclude)]
         picked = [(s, classify(os.path.normpath(s.path), False)) for s in entries]
         picked = [(s, names) for s, names in picked if names]
+        for s, _ in picked:
+            if not s.blob:  # fail closed: neither side of the conflict is what will be committed
+                problems.append(Problem(shown_name(os.path.normpath(s.path)), 0, 0, "has an unresolved merge conflict (the "
+                                        "index holds both sides, no version to commit): resolve it, stage it, then check again",
+                                        "io-error"))
+        picked = [(s, names) for s, names in picked if s.blob]
         if picked:
             blobs = gitrepo.read_blobs(sorted({s.blob for s, _ in picked}), cwd)
             tmp = tempfile.TemporaryDirectory(prefix="velro-policy-staged-")
@@ -94,4 +103,4 @@ def open_scope(paths: list[str], classify: Callable[[str, bool], list[str]], con
                     files.setdefault(name, []).append(norm)
     for names in files.values():
         names.sort()
-    return Scope(Discovered(files, []), real, tmp)
+    return Scope(Discovered(files, [], problems=tuple(problems)), real, tmp)

@@ -226,3 +226,19 @@ def test_the_posture_report_shows_no_secret_in_html_or_markdown(tmp_path: Path) 
     assert "JWT_SECRET" in page and "chars, masked" in page and "| JWT\\_SECRET" in res.stdout  # the values are there, masked
     assert_no_leak([REPORT_JWT, TEMPLATE_JWT, DEFAULT_JWT, CSP_TOKEN, HEADER_TOKEN, DB_PASSWORD, URL_PASSWORD, BROKER_PASSWORD,
                     PASS_VALUES["SMTP_PASS"]], page, res.stdout, res.stderr)
+
+
+@pytest.mark.parametrize("config", [
+    ("velro-policy.yaml", 'fail_on: "{s}"\n'),
+    ("velro-policy.yaml", 'exclude: "{s}"\n'),
+    ("velro-policy.yaml", 'severity: {{velro/debug-disabled: "{s}"}}\n'),
+    ("pyproject.toml", '[tool.velro-policy]\nunknown_severity = "{s}"\n'),
+], ids=["fail_on", "exclude", "severity", "pyproject"])
+def test_a_config_error_does_not_echo_the_bad_value(tmp_path: Path, config: tuple[str, str]) -> None:
+    """A secret pasted into the wrong place of the config came back in the error (exit 2, one line)."""
+    secret = "q8Zr1Xv9Lm2Kp7Tn4Wb6Yc3Hd5Jf0Gs8Ae1Ru"
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=false\n")
+    write(tmp_path / config[0], config[1].format(s=secret))
+    res = run(["lint", ".env.production"], tmp_path)
+    assert res.returncode == 2 and "(37 chars, masked)" in res.stderr, res.stderr
+    assert_no_leak([secret], res.stdout, res.stderr)

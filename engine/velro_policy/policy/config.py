@@ -120,8 +120,10 @@ def parse(path: Path) -> dict[str, Any]:
     errors = schema_errors(data, "config.schema.json")
     if errors:
         from velro_policy.values import yamlio
+        from velro_policy.values.masking import scrub
 
         where, msg = errors[0]
+        msg = scrub(msg)  # the schema's message quotes the bad value, which may be a secret pasted in the wrong place
         line, col = yamlio.locate(root, where) if root is not None else (0, 0)
         dotted = ".".join(str(p) for p in where) or "(top level)"
         raise ConfigError(f"{dotted}: {msg}; fix the config (schema: config.schema.json)", path=display, line=line, col=col)

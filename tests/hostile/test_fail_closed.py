@@ -229,3 +229,33 @@ def test_python_2_code_is_could_not_check_or_a_finding(tmp_path: Path) -> None:
     assert "settings.py:2:1: is not valid Python 3" in res.stderr
     res = check(cli(["check", "--target", "settings", "."], tmp_path), (1, 2))
     assert "settings.py:2:1: high velro/" in res.stdout
+
+
+def test_an_empty_pack_is_an_error(tmp_path: Path) -> None:
+    """builtin: false and no policy of one's own: "no findings in 1 file checked", exit 0."""
+    from _harness import check, cli
+
+    write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    write(tmp_path / "velro-policy.yaml", "builtin: false\n")
+    res = check(cli(["lint", ".env.production"], tmp_path), 2)
+    assert "no rule to run: the built-in pack is off" in res.stderr
+
+
+def test_an_emptied_cache_entry_is_not_trusted(tmp_path: Path) -> None:
+    """A compiled-pack entry whose key still matches but whose rules were emptied made every run pass."""
+    import json
+
+    from _harness import check, cli
+
+    cache = tmp_path / "cache"
+    write(tmp_path / "repo" / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
+    env = {"VELRO_POLICY_CACHE_DIR": str(cache)}
+    check(cli(["lint", ".env.production"], tmp_path / "repo", env=env), 1)
+    entries = sorted(cache.glob("pack-*.json"))
+    assert entries
+    for entry in entries:
+        data = json.loads(entry.read_text())
+        data["rules"] = []
+        entry.write_text(json.dumps(data))
+    res = check(cli(["lint", ".env.production"], tmp_path / "repo", env=env), 1)
+    assert "velro/debug-disabled" in res.stdout

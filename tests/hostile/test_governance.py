@@ -17,7 +17,7 @@ DEBUG_FINDING = ".env.production:2:1: critical velro/debug-disabled"
 
 # (config, what the unlocked note says): each of these alone turns the gate green without the flag.
 WEAKENINGS = {
-    "builtin-off": ("builtin: false\n", "builtin: false switches the built-in pack off"),
+    "builtin-off": ("builtin: false\npolicies: [policies]\n", "builtin: false switches the built-in pack off"),
     "disable": ("disable: [velro/debug-disabled]\n", "disable: velro/debug-disabled switches off a non-suppressible rule"),
     "disable-glob": ("disable: ['velro/debug-*']\n", "disable: velro/debug-disabled switches off a non-suppressible rule"),
     "downgrade": ("severity: {velro/debug-disabled: info}\nfail_on: low\n",
@@ -28,6 +28,21 @@ WEAKENINGS = {
 }
 
 
+OWN_POLICY = """apiVersion: velro-policy/v1
+kind: Policy
+metadata: {name: acme/own, title: Our own rules}
+target: env
+rules:
+  - id: acme/no-feature-x
+    title: FEATURE_X is off
+    severity: critical
+    suppressible: false
+    select: [FEATURE_X]
+    check: {boolean: false}
+    remediation: Set FEATURE_X=false.
+"""
+
+
 @pytest.fixture(scope="module")
 def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
@@ -35,6 +50,7 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         top = tmp_path_factory.mktemp(f"gov-{name}")
         write(top / ".env.production", BAD)
         write(top / "velro-policy.yaml", config)
+        write(top / "policies" / "own.yaml", OWN_POLICY)
         out[name] = top
     return out
 
@@ -62,19 +78,6 @@ def test_check_and_report_take_the_flag_too(repos: dict[str, Path]) -> None:
     assert "--locked-policy: velro-policy.yaml: disable: velro/debug-disabled disregarded" in res.stdout
 
 
-OWN_POLICY = """apiVersion: velro-policy/v1
-kind: Policy
-metadata: {name: acme/own, title: Our own rules}
-target: env
-rules:
-  - id: acme/no-feature-x
-    title: FEATURE_X is off
-    severity: critical
-    suppressible: false
-    select: [FEATURE_X]
-    check: {boolean: false}
-    remediation: Set FEATURE_X=false.
-"""
 
 
 def test_what_the_lock_leaves_to_the_config(tmp_path: Path) -> None:

@@ -62,6 +62,10 @@ def select_rules(rules: list[Rule], only: list[str], skip: list[str]) -> list[Ru
     """The rules of ``--only``/``--skip`` (ids or globs); one that names no rule is an error, never a silent pass."""
     from velro_policy.policy.ids import check_known, matches
 
+    if not rules:  # builtin: false and no policy of one's own, or a cache entry emptied by hand
+        from velro_policy.errors import ConfigError
+
+        raise ConfigError("no rule to run: the built-in pack is off (builtin: false) and no policy adds one; nothing would be checked")
     known = [r.id for r in rules]
     check_known(only, known, where="--only")
     check_known(skip, known, where="--skip")

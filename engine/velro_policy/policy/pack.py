@@ -149,7 +149,7 @@ def load(config_path: Path | None, extra: list[str], *, use_cache: bool = True, 
         try:
             with open(entry, encoding="utf-8") as fh:
                 data = json.load(fh)
-            if data.get("key") == key:
+            if data.get("key") == key and (data.get("rules") or not files):  # an emptied entry is not trusted
                 return Pack([Rule.from_data(r) for r in data["rules"]], data["policies"], data["config"],
                             str(config_path) if config_path else None, (*config_notes, *data.get("notes", ())))
         except (OSError, ValueError, KeyError):

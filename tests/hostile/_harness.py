@@ -81,7 +81,8 @@ def check(res: Ran, exit_code: int | tuple[int, ...], *, secrets: tuple[str, ...
 
 
 # A stand-in for Semgrep (``VELRO_POLICY_SEMGREP``), driven by FAKE_MODE:
-#   ok     a valid report that scans every file given and finds nothing (FAKE_ENV: SEMGREP_* it saw, one a line)
+#   ok     a valid report that scans every file given and finds nothing (FAKE_ENV: SEMGREP_* it saw, one a line);
+#          a symlink among the files fails the scan, as with the real Semgrep
 #   empty  valid JSON without the list of scanned files      fatal  a fatal error in the JSON, exit 0
 #   sleep  starts a grandchild in its process group, writes "pid grandchild-pid" to FAKE_PIDS, sleeps 60 s
 FAKE_SEMGREP = """#!{python}
@@ -100,6 +101,12 @@ if mode == "sleep":
     os.replace(os.environ["FAKE_PIDS"] + ".tmp", os.environ["FAKE_PIDS"])
     time.sleep(60)
 report = {{"version": "1.90.0", "results": [], "errors": []}}
+links = [f for f in files if os.path.islink(f)]
+if links:  # as the real Semgrep does
+    report["errors"] = [{{"code": 2, "level": "error", "type": "SemgrepError",
+                         "message": f"Invalid scanning root: {{links[0]}} is a symbolic link."}}]
+    print(json.dumps(report))
+    sys.exit(2)
 if mode == "ok":
     report["paths"] = {{"scanned": files}}
 elif mode == "fatal":

@@ -259,3 +259,15 @@ def test_an_emptied_cache_entry_is_not_trusted(tmp_path: Path) -> None:
         entry.write_text(json.dumps(data))
     res = check(cli(["lint", ".env.production"], tmp_path / "repo", env=env), 1)
     assert "velro/debug-disabled" in res.stdout
+
+
+def test_a_symlinked_module_is_scanned_as_its_target(tmp_path: Path) -> None:
+    """Semgrep refuses a symlink as a scanning root, which failed the whole scan (exit 2 for every run)."""
+    from _harness import check, cli, fake_semgrep
+
+    write(tmp_path / "repo" / "app" / "real.py", "x = 1\n")
+    (tmp_path / "repo" / "app" / "config.py").symlink_to("real.py")
+    (tmp_path / "repo" / "settings.py").symlink_to(Path("app") / "real.py")
+    env = {"VELRO_POLICY_SEMGREP": str(fake_semgrep(tmp_path)), "FAKE_MODE": "ok"}
+    res = check(cli(["check", "--target", "code", "."], tmp_path / "repo", env=env), 0)
+    assert "no findings in 3 files checked" in res.stdout

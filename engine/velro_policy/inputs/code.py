@@ -94,8 +94,50 @@ def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
             yield Document(path, TARGET, (), "production", "code", False, (problem._replace(path=display),), display)
         if not paths:
             return
-    data = run_semgrep(config_rules, paths, ctx.config)
+    scan, back = _through_links(paths)
+    data = run_semgrep(config_rules, scan, ctx.config)
+    if back:
+        data = _renamed(data, back)
     yield from _documents(data, paths, by_id, ctx)
+
+
+def _through_links(paths: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Semgrep refuses a symlink as a scanning root ("Invalid scanning root", the whole scan fails): each
+    link is scanned as the file it points to, once however many names in scope lead to it, and ``back``
+    (scanned path, normalised -> the names in scope) gives its results to every one of them."""
+    if not any(os.path.islink(p) for p in paths):
+        return paths, {}
+    scan: list[str] = []
+    names: dict[str, list[str]] = {}
+    for path in paths:
+        target = os.path.relpath(os.path.realpath(path)) if os.path.islink(path) else path
+        norm = os.path.normpath(target)
+        if norm not in names:
+            names[norm] = []
+            scan.append(target)
+        names[norm].append(path)
+    return scan, {norm: group for norm, group in names.items() if group != [norm]}
+
+
+def _renamed(data: dict[str, Any], back: dict[str, list[str]]) -> dict[str, Any]:
+    """Semgrep's report with each scanned target of links given to every name leading to it (``_through_links``)."""
+    def each(items: Any, key: str = "path") -> list[Any]:
+        out: list[Any] = []
+        for item in items or ():
+            group = back.get(os.path.normpath(str(item.get(key)))) if isinstance(item, dict) and item.get(key) else None
+            out.extend(dict(item, **{key: name}) for name in group) if group else out.append(item)
+        return out
+
+    out = dict(data)
+    out["results"] = each(data.get("results"))
+    out["errors"] = each(data.get("errors"))
+    listing = data.get("paths")
+    if isinstance(listing, dict) and isinstance(listing.get("scanned"), list):
+        scanned: list[str] = []
+        for p in listing["scanned"]:
+            scanned.extend(back.get(os.path.normpath(str(p)), [p]))
+        out["paths"] = {**listing, "scanned": scanned}
+    return out
 
 
 def _not_for_semgrep(paths: list[str]) -> dict[str, Problem]:

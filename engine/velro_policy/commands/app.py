@@ -189,7 +189,6 @@ def missing_headers(model: AppModel) -> list[str]:
     return [h for h in GUIDE_HEADERS if h not in have]
 
 
-
 def render_json(model: AppModel) -> str:
     return json.dumps(model_data(model), indent=2) + "\n"
 

@@ -115,7 +115,8 @@ def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(projec
     assert ("app/main.py", 11, "acme/no-compile") in got  # rule from a semgrep_file
     assert ("tests/test_main.py", 2, "velro/code-fastapi-debug") in got  # code_exclude: [] scans tests
     assert any(f["path"] == ".env.production" for f in data["findings"])  # env rules in the same report
-    assert not any(f["path"] == "app/generated.py" for f in data["findings"])  # .gitignore is respected
+    # .gitignore is respected by the code scan (the app model may still name an app object it creates)
+    assert not any(f["path"] == "app/generated.py" and not f["rule_id"].startswith("velro/app-") for f in data["findings"])
     msg = {f["rule_id"]: f["message"] for f in data["findings"]}
     assert msg["acme/no-eval"] == "eval() runs `data` as code"
     assert msg["acme/no-compile"] == "No compile() of input"

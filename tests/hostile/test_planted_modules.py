@@ -87,7 +87,8 @@ def dependency_modules() -> list[str]:
             continue  # an optional dependency that is not installed
         for spec in requires:
             req = Requirement(spec)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
+            # run-time requirements and the `code` extra (Semgrep, which the code hooks install)
+            if req.marker is None or any(req.marker.evaluate({"extra": extra}) for extra in ("", "code")):
                 todo.append(req.name)
     tops = {top for top, dists in importlib.metadata.packages_distributions().items()
             if any(_norm(d) in seen for d in dists)}

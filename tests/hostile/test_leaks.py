@@ -12,12 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from _harness import assert_no_leak, pieces, write
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -28,15 +23,6 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
                           capture_output=True, text=True, timeout=10)
 
 
-def pieces(secret: str, size: int = 8) -> set[str]:
-    return {secret[i:i + size] for i in range(len(secret) - size + 1)}
-
-
-def assert_no_leak(secrets: list[str], *texts: str) -> None:
-    blob = "\n".join(texts)
-    for secret in secrets:
-        leaked = sorted(p for p in pieces(secret) if p in blob)
-        assert not leaked, f"pieces of a planted secret in the output: {leaked[:3]}"
 
 
 def lint_every_format(tmp_path: Path, target: str, secrets: list[str], *extra: str) -> list[subprocess.CompletedProcess[str]]:

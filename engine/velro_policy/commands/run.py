@@ -301,7 +301,7 @@ def run(opts: Options) -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     progress = None
-    if opts.verbosity >= 0:
+    if opts.verbosity > 0 or (opts.verbosity == 0 and sys.stderr.isatty()):  # hooks and CI never load it
         from velro_policy.commands.progress import Progress
 
         progress = Progress(opts.verbosity)

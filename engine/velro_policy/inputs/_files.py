@@ -185,3 +185,15 @@ def _tail_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
     flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
     return re.compile("(?:^|/)(?:" + "|".join(translate(p) for p in patterns) + ")" if patterns else "(?!)", flags)
+
+
+def repository_top(folder: str) -> str | None:
+    """The nearest folder at or above ``folder`` holding ``.git`` (a directory, or the file of a
+    linked worktree or submodule); None outside any repository."""
+    here = os.path.abspath(folder)
+    while not os.path.lexists(os.path.join(here, ".git")):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+    return here

@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from fnmatch import fnmatch
-from pathlib import Path
 from typing import NamedTuple
 
 from velro_policy.errors import InputError
-from velro_policy.inputs._files import special_kind
+from velro_policy.inputs._files import repository_top, special_kind
 from velro_policy.model import Problem
 
 SKIP_DIRS = frozenset({
@@ -50,8 +49,7 @@ def _git_ignored_dirs(root: str) -> set[str]:
 
 
 def _in_work_tree(path: str) -> bool:
-    here = Path(path).resolve()
-    return any((p / ".git").exists() for p in (here, *here.parents))
+    return repository_top(os.path.realpath(path)) is not None
 
 
 def _rel(full: str, root: str) -> str:

@@ -169,19 +169,9 @@ def project_folder(config_path: str | None, root: str) -> str:
     at or above ``root`` holding ``.git``, else ``root``."""
     if config_path:
         return os.path.dirname(os.path.abspath(config_path))
-    here = os.path.abspath(root)
-    for folder in (here, *_parents(here)):
-        if os.path.exists(os.path.join(folder, ".git")):
-            return folder
-    return here
+    from velro_policy.inputs._files import repository_top
 
-
-def _parents(path: str) -> list[str]:
-    out = []
-    while os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-        out.append(path)
-    return out
+    return repository_top(root) or os.path.abspath(root)
 
 
 def resolve(cli_path: str | None, config: dict[str, Any], config_path: str | None, root: str) -> str | None:

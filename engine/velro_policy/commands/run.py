@@ -117,70 +117,62 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     ctx = LoadContext(config, rules, opts.environment, root, shown, found.explicit)
     say = opts.say or (lambda _text: None)
     say("found " + (", ".join(f"{len(paths)} {name}" for name, paths in found.files.items()) or "no files") + " to check")
-    applied: set[str] = set()
-    eval_problems: list[Problem] = [*found.problems, *unread_by_targets(found, opts.targets, config, shown)]
-    findings: list[Finding] = []
-    real_path = scope.real_path if scope else str
-    judged: set[int] = set()  # ids of documents that workers marked and evaluated already (--jobs)
-    env_files = found.files.get("env", [])
-    app = app_step(opts, root, config, rules, say=say)
-    roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
-    jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
-    if jobs > 1:
-        from velro_policy.commands.parallel import judge_env_files
+    # Semgrep first: it scans in a process of its own while the rest of the run reads and judges.
+    started = start_scans(found.files, ctx, say)
+    try:
+        applied: set[str] = set()
+        eval_problems: list[Problem] = [*found.problems, *unread_by_targets(found, opts.targets, config, shown)]
+        findings: list[Finding] = []
+        real_path = scope.real_path if scope else str
+        app = app_step(opts, root, config, rules, say=say)
+        roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
+        documents, judged = load_all(found, ctx, opts, started, findings, applied, eval_problems, real_path=real_path,
+                                     roles=roles, say=say)
+        from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)
 
-        done = judge_env_files(env_files, ctx, rules, config, jobs, in_index=opts.staged, real_path=real_path, roles=roles)
-        findings.extend(done.findings)
-        applied.update(done.applied)
-        eval_problems.extend(done.problems)
-        judged = {id(d) for d in done.documents}
-        documents = []
-        for name, paths in found.files.items():  # in the order a serial run loads them
-            documents.extend(done.documents if name == "env" else load_documents({name: paths}, ctx))
-    else:
-        documents = load_documents(found.files, ctx, say=say)
-    from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)
+        if seen is not None:
+            seen["loaded"] = list(documents)
+        documents = derive(documents, rules, config)
+        if not judged:
+            documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
+        if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
+            documents.append(app.document)
+        if seen is not None:
+            seen["documents"], seen["app"] = documents, app
+        say(f"judging {len(documents)} documents against {len(rules)} rules")
+        findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems,
+                                        roles=roles))
+        if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
+            partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
+            findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
+                                         partial=partial, targets=opts.targets, display=display_path,
+                                         app=app.project_view(rules) if app is not None else None))
+        problems = [p for doc in documents for p in doc.problems] + eval_problems
+        if app is not None:
+            problems = app.settle_problems(problems, findings)
+        findings.extend(problem_findings(problems))
+        # A class of problem the config downgrades by name stays a finding but no longer forces exit 2.
+        tolerated = set(config.get("downgrade_problems", []))
+        problems = [p for p in problems if p.kind not in tolerated]
+        files = [
+            FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
+            for doc in documents if doc.target != "app"  # the app model is a document, not a file
+        ]
+        from velro_policy.settle import baseline as baseline_mod
 
-    if seen is not None:
-        seen["loaded"] = list(documents)
-    documents = derive(documents, rules, config)
-    if not judged:
-        documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
-    if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
-        documents.append(app.document)
-    if seen is not None:
-        seen["documents"], seen["app"] = documents, app
-    say(f"judging {len(documents)} documents against {len(rules)} rules")
-    findings.extend(judge_documents([d for d in documents if id(d) not in judged], rules, config, applied, eval_problems,
-                                    roles=roles))
-    if any(r.target == "project" for r in rules):  # cross-file rules (judge.project)
-        partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
-        findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
-                                     partial=partial, targets=opts.targets, display=display_path,
-                                     app=app.project_view(rules) if app is not None else None))
-    problems = [p for doc in documents for p in doc.problems] + eval_problems
-    if app is not None:
-        problems = app.settle_problems(problems, findings)
-    findings.extend(problem_findings(problems))
-    # A class of problem the config downgrades by name stays a finding but no longer forces exit 2.
-    tolerated = set(config.get("downgrade_problems", []))
-    problems = [p for p in problems if p.kind not in tolerated]
-    files = [
-        FileSummary(doc.display_path or doc.path, doc.target, doc.environment if doc.target == "env" else "", doc.environment_source)
-        for doc in documents if doc.target != "app"  # the app model is a document, not a file
-    ]
-    from velro_policy.settle import baseline as baseline_mod
-
-    baseline_path = baseline_mod.resolve(opts.baseline, config, pack.config_path, root) if opts.use_baseline else None
-    findings, notes, fixed = suppress.settle(
-        findings, documents, files, rules=rules, known_ids=[r.id for r in pack.rules], config=config,
-        config_path=pack.config_path, inline=opts.inline_ignores and config.get("inline_ignores", True) is not False,
-        baseline_path=baseline_path)
-    if scope:
-        scope.close()
-    if app is not None:
-        findings = app.settle_findings(findings, opts.include_undeployed)
-        notes = [*notes, *app.notes()]
+        baseline_path = baseline_mod.resolve(opts.baseline, config, pack.config_path, root) if opts.use_baseline else None
+        findings, notes, fixed = suppress.settle(
+            findings, documents, files, rules=rules, known_ids=[r.id for r in pack.rules], config=config,
+            config_path=pack.config_path, inline=opts.inline_ignores and config.get("inline_ignores", True) is not False,
+            baseline_path=baseline_path)
+        if scope:
+            scope.close()
+        if app is not None:
+            findings = app.settle_findings(findings, opts.include_undeployed)
+            notes = [*notes, *app.notes()]
+    finally:
+        for scan in started.values():
+            scan.cancel()
     return RunResult(
         findings=tuple(sorted(set(findings))),
         problems=tuple(sorted(set(problems))),
@@ -245,14 +237,51 @@ def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
     return min(wanted, env_files // parallel.FILES_PER_WORKER)  # a worker costs a fork: give each enough files
 
 
-def load_documents(files: dict[str, list[str]], ctx: LoadContext, say: Callable[[str], None] | None = None) -> list[Document]:
-    """Every source reads all of its files at once (so Semgrep runs once)."""
+def load_all(found: Any, ctx: LoadContext, opts: Options, started: dict[str, Any], findings: list[Finding], applied: set[str],
+             problems: list[Problem], *, real_path: Callable[[str], str], roles: Any,
+             say: Callable[[str], None]) -> tuple[list[Document], set[int]]:
+    """Every document of the run, and the ids of those already judged: with ``--jobs``, worker
+    processes read, mark and judge the env files (their findings go to ``findings``)."""
+    env_files = found.files.get("env", [])
+    jobs = parallel_jobs(opts.jobs, len(env_files), notes=found.skipped)
+    if jobs <= 1:
+        return load_documents(found.files, ctx, say=say, started=started), set()
+    from velro_policy.commands.parallel import judge_env_files
+
+    done = judge_env_files(env_files, ctx, ctx.rules, ctx.config, jobs, in_index=opts.staged, real_path=real_path, roles=roles)
+    findings.extend(done.findings)
+    applied.update(done.applied)
+    problems.extend(done.problems)
+    documents: list[Document] = []
+    for name, paths in found.files.items():  # in the order a serial run loads them
+        documents.extend(done.documents if name == "env" else load_documents({name: paths}, ctx, started=started))
+    return documents, {id(d) for d in done.documents}
+
+
+def start_scans(files: dict[str, list[str]], ctx: LoadContext, say: Callable[[str], None]) -> dict[str, Any]:
+    """Start the sources that work in a process of their own (Semgrep): name -> the started scan."""
+    started: dict[str, Any] = {}
+    for name, paths in files.items():
+        start = getattr(SOURCES[name], "start", None)
+        if start is not None and paths:
+            rules = sum(1 for r in ctx.rules if r.target == name)
+            say(f"Semgrep: scanning {len(paths)} Python files with {rules} code rules (in the background)")
+            started[name] = start(paths, ctx)
+    return started
+
+
+def load_documents(files: dict[str, list[str]], ctx: LoadContext, say: Callable[[str], None] | None = None,
+                   started: dict[str, Any] | None = None) -> list[Document]:
+    """Every source reads all of its files at once (so Semgrep runs once); a started scan is collected."""
     documents: list[Document] = []
     for name, paths in files.items():
+        if started and name in started:
+            if say is not None:
+                say("waiting for Semgrep")
+            documents.extend(started[name]())
+            continue
         if say is not None:
-            rules = sum(1 for r in ctx.rules if r.target == name)
-            say(f"Semgrep: scanning {len(paths)} Python files with {rules} code rules" if name == "code"
-                else f"{name}: reading {len(paths)} files")
+            say(f"{name}: reading {len(paths)} files")
         documents.extend(SOURCES[name].load(paths, ctx))
     return documents
 

@@ -78,27 +78,55 @@ def claims(path: str, explicit: bool, config: dict[str, Any]) -> bool:
 
 
 def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
+    yield from start(paths, ctx)()
+
+
+def start(paths: list[str], ctx: LoadContext) -> StartedScan:
+    """Start the scan now and return what yields its documents later.
+
+    Semgrep runs in a process of its own, so a run starts it before reading
+    anything else (``commands.run.collect``): the env files, the settings
+    modules and the application model are read while Semgrep scans, instead
+    of before it.  Calling the result waits for the scan; ``cancel`` on it
+    (always safe) stops a scan whose documents are no longer wanted.
+    """
     rules = [r for r in ctx.rules if r.target == TARGET]
     # A file named on the command line is scanned even when git ignores it.
     ignored = _git_ignored([p for p in paths if os.path.normpath(p) not in ctx.explicit]) if rules else set()
     paths = [p for p in paths if p not in ignored]
     if not rules or not paths:
-        return
+        return StartedScan([], None, [], {}, {}, ctx)
     config_rules, by_id = build_config(rules)
     unreadable = _not_for_semgrep(paths)
     unreadable.update(_misread_by_semgrep([p for p in paths if p not in unreadable]))
-    if unreadable:
-        paths = [p for p in paths if p not in unreadable]
-        for path, problem in unreadable.items():
-            display = ctx.display(path)
-            yield Document(path, TARGET, (), "production", "code", False, (problem._replace(path=display),), display)
-        if not paths:
-            return
+    paths = [p for p in paths if p not in unreadable]
+    problems = [Document(path, TARGET, (), "production", "code", False, (problem._replace(path=ctx.display(path)),), ctx.display(path))
+                for path, problem in unreadable.items()]
+    if not paths:
+        return StartedScan(problems, None, [], {}, by_id, ctx)
     scan, back = _through_links(paths)
-    data = run_semgrep(config_rules, scan, ctx.config)
-    if back:
-        data = _renamed(data, back)
-    yield from _documents(data, paths, by_id, ctx)
+    return StartedScan(problems, SemgrepRun(config_rules, scan, ctx.config), paths, back, by_id, ctx)
+
+
+class StartedScan:
+    """A code source run whose Semgrep scan is in flight (``start``)."""
+
+    def __init__(self, problems: list[Document], run: SemgrepRun | None, paths: list[str], back: dict[str, list[str]],
+                 by_id: dict[str, Rule], ctx: LoadContext) -> None:
+        self._problems, self._run, self._paths, self._back, self._by_id, self._ctx = problems, run, paths, back, by_id, ctx
+
+    def __call__(self) -> Iterator[Document]:
+        yield from self._problems
+        if self._run is None:
+            return
+        data = self._run.result()
+        if self._back:
+            data = _renamed(data, self._back)
+        yield from _documents(data, self._paths, self._by_id, self._ctx)
+
+    def cancel(self) -> None:
+        if self._run is not None:
+            self._run.cancel()
 
 
 def _through_links(paths: list[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -399,34 +427,79 @@ def _slice_of_shared(semgrep_rules: list[dict[str, Any]], paths: list[str]) -> d
 
 def run_semgrep(semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> dict[str, Any]:
     """Run Semgrep over all files (one process; more only past the command-line limit)."""
-    import json
-    import tempfile
-    import time
+    return SemgrepRun(semgrep_rules, paths, config).result()
 
-    reused = _slice_of_shared(semgrep_rules, paths)
-    if reused is not None:
-        return reused
-    exe = find_semgrep()
-    timeout = _timeout(config)
-    deadline = time.monotonic() + timeout
-    merged: dict[str, Any] = {"results": [], "errors": [], "paths": {"scanned": []}, "version": ""}
-    with tempfile.TemporaryDirectory(prefix="velro-semgrep-") as tmp:
-        cfg = os.path.join(tmp, "rules.yaml")
-        with open(cfg, "w", encoding="utf-8") as fh:
+
+class SemgrepRun:
+    """One Semgrep scan, started on creation and collected by ``result()``.
+
+    Between the two the caller does its other work: Semgrep is a process of its
+    own, so a whole-repository run overlaps its reading and judging with the scan.
+    The file list is split only past the command-line limit; the batches run one
+    after another.  ``cancel()`` kills a scan still running (its process group)
+    and removes the temporary rules file.
+    """
+
+    def __init__(self, semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> None:
+        import json
+        import tempfile
+        import time
+
+        self._merged: dict[str, Any] | None = _slice_of_shared(semgrep_rules, paths)
+        self._proc: Any = None
+        self._tmp: Any = None
+        if self._merged is not None:
+            return
+        self._exe = find_semgrep()
+        self._timeout = _timeout(config)
+        self._deadline = time.monotonic() + self._timeout
+        self._tmp = tempfile.TemporaryDirectory(prefix="velro-semgrep-")
+        self._cfg = os.path.join(self._tmp.name, "rules.yaml")
+        with open(self._cfg, "w", encoding="utf-8") as fh:
             # Each rule a JSON (= YAML flow) mapping on its own line: rule N is on line N + 2, so the
             # line of a schema error names its rule.
             fh.write("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in semgrep_rules))
-        for batch in _batches(paths):
-            data = _run_once(exe, cfg, batch, max(1, int(deadline - time.monotonic())), timeout)
-            merged["results"] += data["results"]
-            merged["errors"] += data.get("errors") or []
-            merged["version"] = data.get("version", "")
-            scanned = (data.get("paths") or {}).get("scanned")
-            if isinstance(scanned, list) and isinstance(merged["paths"], dict):
-                merged["paths"]["scanned"] += scanned
-            else:
-                merged["paths"] = None  # a report that does not list them: every file is "could not check"
-    return merged
+        self._batches = _batches(paths)
+        try:
+            self._proc = _launch(self._exe, self._cfg, self._batches.pop(0), self._timeout)
+        except BaseException:
+            self.cancel()
+            raise
+
+    def result(self) -> dict[str, Any]:
+        """Wait for the scan (and any further batch); the merged Semgrep report."""
+        import time
+
+        if self._merged is not None:
+            return self._merged
+        merged: dict[str, Any] = {"results": [], "errors": [], "paths": {"scanned": []}, "version": ""}
+        try:
+            while True:
+                data = _collect(self._proc, max(1, int(self._deadline - time.monotonic())), self._timeout)
+                self._proc = None
+                merged["results"] += data["results"]
+                merged["errors"] += data.get("errors") or []
+                merged["version"] = data.get("version", "")
+                scanned = (data.get("paths") or {}).get("scanned")
+                if isinstance(scanned, list) and isinstance(merged["paths"], dict):
+                    merged["paths"]["scanned"] += scanned
+                else:
+                    merged["paths"] = None  # a report that does not list them: every file is "could not check"
+                if not self._batches:
+                    break
+                self._proc = _launch(self._exe, self._cfg, self._batches.pop(0), self._timeout)
+        finally:
+            self.cancel()
+        self._merged = merged
+        return merged
+
+    def cancel(self) -> None:
+        if self._proc is not None:
+            _kill_group(self._proc)
+            self._proc = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
 
 # Inherited variables that would make Semgrep (a Python program) import code from the scanned
@@ -441,8 +514,7 @@ def semgrep_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int) -> dict[str, Any]:
-    import json
+def _launch(exe: str, cfg: str, paths: list[str], timeout: int) -> Any:
     import subprocess
 
     cmd = [
@@ -455,10 +527,16 @@ def _run_once(exe: str, cfg: str, paths: list[str], remaining: int, timeout: int
     env = semgrep_environment(os.environ)
     try:
         # Its own process group: on timeout, semgrep-core and any wrapper go too (no orphan holding the pipes).
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
     except OSError as exc:
         raise ScanError(f"cannot start semgrep ({exe}): {exc.strerror or exc}; reinstall it (pip install semgrep)") from None
+
+
+def _collect(proc: Any, remaining: int, timeout: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
     try:
         stdout, stderr = proc.communicate(timeout=remaining)
     except subprocess.TimeoutExpired:

@@ -199,8 +199,9 @@ class AppStep:
     filter that keeps findings of modules the app never imports out of the way."""
 
     def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str,
-                 references: Any = dict) -> None:
+                 references: Any = dict, parsed: Any = None) -> None:
         self.model = model
+        self.parsed = parsed  # absolute path -> (text, tree) the model parsed (inputs.app.AppBuild.parsed)
         self.references = references  # () -> env names the deployment files name (compose, Dockerfile, scripts, CI)
         self.modules = modules
         self.unparseable = unparseable
@@ -217,7 +218,7 @@ class AppStep:
         from velro_policy.inputs.app import build_details
 
         built = build_details(root, config, display)
-        return cls(built.model, built.modules, built.unparseable, display(root), built.references)
+        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed)
 
     def roles(self) -> dict[str, frozenset[str]]:
         """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""

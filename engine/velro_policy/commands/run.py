@@ -126,6 +126,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         real_path = scope.real_path if scope else str
         app = app_step(opts, root, config, rules, say=say)
         roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
+        if app is not None and app.parsed is not None:
+            ctx = ctx._replace(parsed=app.parsed)  # the settings source reuses the model's trees
         documents, judged = load_all(found, ctx, opts, started, findings, applied, eval_problems, real_path=real_path,
                                      roles=roles, say=say)
         from velro_policy.inputs.effective import derive  # settings defaults an env file does not set (stdlib only)

@@ -24,6 +24,9 @@ class LoadContext(NamedTuple):
     root: str
     display: Any  # callable(path) -> display path
     explicit: frozenset[str] = frozenset()  # files named on the command line (normalised paths)
+    # absolute path -> (text, ast tree) of a module the run parsed already (the application model), or None:
+    # a Python module is parsed once per run, whichever input reads it first.
+    parsed: Any = None
 
 
 class Source(Protocol):

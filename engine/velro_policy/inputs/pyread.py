@@ -76,11 +76,13 @@ class ModuleRead(NamedTuple):
     problems: list[Problem]
 
 
-def read_module(text: str, path: str) -> ModuleRead:
+def read_module(text: str, path: str, tree: ast.Module | None = None) -> ModuleRead:
     """Parse and read one module.  Never raises for bad input: a syntax
-    error or absurd nesting is a ``Problem``."""
+    error or absurd nesting is a ``Problem``.  ``tree``: the module's text parsed
+    already in this run (the application model's), which the reader does not change."""
     try:
-        tree = ast.parse(text, filename=path)
+        if tree is None:
+            tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         line, col = exc.lineno or 1, exc.offset or 1
         msg = exc.msg or "invalid syntax"

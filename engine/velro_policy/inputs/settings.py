@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any
 
@@ -234,10 +234,13 @@ def env_reads_document(path: str, display_path: str) -> Document:
 def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
     markers = _markers(ctx.rules)
     for path in paths:
-        yield load_file(path, display_path=ctx.display(path), config=ctx.config, markers=markers)
+        yield load_file(path, display_path=ctx.display(path), config=ctx.config, markers=markers, parsed=ctx.parsed)
 
 
-def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: re.Pattern[str] | None = None) -> Document:
+def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: re.Pattern[str] | None = None,
+              parsed: Callable[[str], tuple[str, Any] | None] | None = None) -> Document:
+    """One module as a settings document.  ``parsed``: the run's modules parsed already (absolute
+    path -> (text, tree)); a tree is reused only for the very same text."""
     text, problem = read_python(path)
     environment, source = module_environment(path)
     if problem is not None:
@@ -253,7 +256,8 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
             "reader (a data table, generated code?); exclude it (python_exclude)", "parse-error"),))
     from velro_policy.inputs.pyread import read_module
 
-    read = read_module(text, display_path)
+    hit = parsed(os.path.abspath(path)) if parsed is not None else None
+    read = read_module(text, display_path, tree=hit[1] if hit is not None and hit[0] == text else None)
     settings_module = settings_module or bool(read.settings_classes)
     entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
     if len(entries) > MAX_VALUES:

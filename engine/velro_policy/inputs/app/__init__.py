@@ -30,6 +30,9 @@ class AppBuild(NamedTuple):
     modules: frozenset[str]  # display paths of every Python module of the project
     unparseable: tuple[Problem, ...]  # deployed modules that could not be parsed
     references: Callable[[], dict[str, str]] = dict  # env names the deployment files name -> "file:line" (read on call)
+    # A module the model parsed already (absolute path -> (text, tree), None if it did not): the settings
+    # source reuses the tree instead of parsing the module a second time in the same run.
+    parsed: Callable[[str], tuple[str, Any] | None] = lambda _path: None
 
 
 def build(root: str, config: dict[str, Any] | None = None, display: Callable[[str], str] | None = None) -> AppModel:
@@ -66,7 +69,7 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
     headers = read_headers(facts, graph, complete)
     model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes),
                      headers)
-    return AppBuild(model, modules, unparseable, lambda: project.deploy_references(shown))
+    return AppBuild(model, modules, unparseable, lambda: project.deploy_references(shown), project.parsed_already)
 
 
 class _Graph:

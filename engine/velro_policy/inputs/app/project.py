@@ -91,6 +91,11 @@ class Project:
             hit = self._parsed[path] = _parse(path)
         return hit
 
+    def parsed_already(self, path: str) -> tuple[str, ast.Module] | None:
+        """The text and tree of a module this build parsed (absolute path), without parsing anything."""
+        hit = self._parsed.get(path)
+        return (hit.text, hit.tree) if hit is not None and hit.tree is not None else None
+
     def rel(self, path: str) -> str:
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 

@@ -56,8 +56,10 @@ TARGETS = {
     "B.jobs_identical": ("B: --jobs output byte-identical to one process", True),
     "B2.files_per_s": ("B2: env files per second, 10,000 files where most break several rules (one core)", 2_000),
     "B2.rss_mb": ("B2: peak memory there, MB", 100),
+    "C.ms_per_module": ("C: check --target settings, ms per settings module (whole process / modules)", 5),
     "D.semgrep": ("D: check --target code / bare semgrep, same rules and files", 1.10),
     "D.processes": ("D: Semgrep processes per check", 1),
+    "D.taint_cost": ("D: Semgrep with / without its taint-mode rules (the taint rules' cost; informative)", None),
     "F.semgrep": ("F: check . on a 600-module app / bare semgrep with the same code rules", 1.15),
     "F.non_semgrep_share": ("F: non-Semgrep work (check --target env --target settings .) / bare semgrep", 0.25),
     "E.overhead_ms": ("E: pre-commit run, the velro-policy-env hook as users install it (language: python) minus a no-op hook, ms", 60),
@@ -255,6 +257,8 @@ class Bench:
         what, limit = TARGETS[key]
         if value is None:
             verdict = "n/a"
+        elif limit is None:
+            verdict = "informative"
         elif isinstance(limit, bool):
             verdict = "met" if value == limit else "MISSED"
         elif lower_is_better:
@@ -377,6 +381,7 @@ class Bench:
         m["files_per_s"] = size / m["median_s"] if m["median_s"] else None
         self.results["C"] = {"measurements": {"velro-policy check --target settings": m},
                              "ms_per_module": m["median_s"] * 1000 / size if m["median_s"] else None}
+        self.target("C.ms_per_module", self.results["C"]["ms_per_module"], note=f"CPU {m['cpu_median_s'] * 1000 / size:.1f} ms a module")
 
     # D ------------------------------------------------------------------
     def scenario_d(self) -> None:
@@ -387,8 +392,12 @@ class Bench:
             return
         # The rules exactly as velro-policy hands them to Semgrep (YAML, one JSON-flow rule a line).
         rules_file = self.out / "semgrep-rules.yaml"
-        rules_file.write_text("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in self.semgrep_rules()["rules"]),
-                              encoding="utf-8")
+        all_rules = self.semgrep_rules()["rules"]
+        rules_file.write_text("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in all_rules), encoding="utf-8")
+        # The taint rules' cost (issue 15): the same scan without the rules in taint mode.
+        plain_file = self.out / "semgrep-rules-no-taint.yaml"
+        plain = [r for r in all_rules if r.get("mode") != "taint"]
+        plain_file.write_text("rules:\n" + "".join(f"- {json.dumps(r, ensure_ascii=False)}\n" for r in plain), encoding="utf-8")
         rows = {}
         worst = None
         processes = None
@@ -399,10 +408,18 @@ class Bench:
                     "--no-git-ignore", "--max-target-bytes", "0", "--", *rels]
             # Both take seconds and the difference is small: at least 3 runs each, however slow.
             runs = max(3, self.args.runs if size <= 100 else self.args.slow_runs)
-            m = measure_group([
+            specs = [
                 ("velro-policy check --target code", f"velro-policy check --target code DIR ({size} files)", [*velro(), "check", "--target", "code", "."], runs),
                 ("semgrep scan", f"semgrep scan --config RULES FILES ({size} files)", bare, runs),
-            ], root, self.env, runs)
+            ]
+            taint = len(all_rules) - len(plain)
+            if size == max(self.args.code_sizes) and taint:
+                specs.append(("no taint", f"semgrep scan without the {taint} taint rules ({size} files)",
+                              [semgrep, "scan", "--config", str(plain_file), *bare[4:]], runs))
+            m = measure_group(specs, root, self.env, runs)
+            if "no taint" in m:
+                self.target("D.taint_cost", ratio(m["semgrep scan"], m["no taint"]),
+                            note=f"{taint} of {len(all_rules)} Semgrep rules are in taint mode; whole scan / scan without them")
             r = ratio(m["velro-policy check --target code"], m["semgrep scan"])
             worst = r if worst is None or (r is not None and r > worst) else worst
             processes = self.count_semgrep(root, semgrep)

@@ -113,6 +113,13 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit(0)
 
 
+
+# --target: the inputs a run reads.  ``app`` is the application model's routes, headers and CORS
+# (built from the Python modules; its rules are not Semgrep's).
+TARGET_CHOICES = ["env", "settings", "code", "app"]
+TARGET_HELP = ("Only these targets (repeatable; default: all): env files, settings modules, code (Semgrep rules), "
+               "app (the application model: routes' rate limits, headers, CORS).")
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version (and the Semgrep found for code rules) and exit.")
@@ -126,7 +133,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all). Used by the pre-commit hooks.")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGET_CHOICES), help=TARGET_HELP + " Used by the pre-commit hooks.")
 @click.option("--as", "read_as", type=click.Choice(["env"]), help="Read the files named as env files whatever their names (else a file not named .env, .env.* or *.env is refused).")
 @click.option("--stdin-filename", metavar="NAME", help="With PATH '-': the name stdin is judged and shown as (default .env; .env.production judges it as production).")
 @run_options
@@ -166,7 +173,7 @@ def _run_stdin(name: str, targets: list[str] | None, **kw: Any) -> None:
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(exists=False, file_okay=False))
-@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGET_CHOICES), help=TARGET_HELP)
 @click.option("--include-undeployed", is_flag=True, help="Also show findings in modules the app never imports (at info severity).")
 @run_options
 def check(directory: str | None, targets: tuple[str, ...], **kw: Any) -> None:
@@ -336,7 +343,7 @@ def baseline_group() -> None:
 @baseline_group.command("create")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=".velro-policy-baseline.json", show_default=True, help="Baseline file to write.")
-@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGET_CHOICES), help=TARGET_HELP)
 @click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES), help="Judge every env file as this environment.")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")
@@ -361,7 +368,7 @@ def baseline_create(paths: tuple[str, ...], output: str, targets: tuple[str, ...
 @baseline_group.command("update")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Baseline file to rewrite (default: the one runs use).")
-@click.option("--target", "targets", multiple=True, type=click.Choice(["env", "settings", "code"]), help="Only these targets (repeatable; default: all).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGET_CHOICES), help=TARGET_HELP)
 @click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--environment", "-e", type=click.Choice(ENVIRONMENT_CHOICES), help="Judge every env file as this environment.")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest one).")

@@ -199,8 +199,9 @@ class AppStep:
     filter that keeps findings of modules the app never imports out of the way."""
 
     def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str,
-                 references: Any = dict, parsed: Any = None) -> None:
+                 references: Any = dict, parsed: Any = None, partial: bool = False) -> None:
         self.model = model
+        self.partial = partial  # built for a partial run: app findings only for the files it checks
         self.parsed = parsed  # absolute path -> (text, tree) the model parsed (inputs.app.AppBuild.parsed)
         self.references = references  # () -> env names the deployment files name (compose, Dockerfile, scripts, CI)
         self.modules = modules
@@ -214,11 +215,11 @@ class AppStep:
         self.skipped_unparseable: list[str] = []
 
     @classmethod
-    def build(cls, root: str, config: dict[str, Any], display: Any) -> AppStep:
+    def build(cls, root: str, config: dict[str, Any], display: Any, *, partial: bool = False) -> AppStep:
         from velro_policy.inputs.app import build_details
 
         built = build_details(root, config, display)
-        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed)
+        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed, partial)
 
     def roles(self) -> dict[str, frozenset[str]]:
         """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""
@@ -253,7 +254,11 @@ class AppStep:
         return path in self.modules and not self.model.is_deployed(path)
 
     def settle_problems(self, problems: list[Problem], findings: list[Finding]) -> list[Problem]:
-        """Syntax errors: skipped (counted) outside the deployed app, a finding inside it (not exit 2)."""
+        """Syntax errors: skipped (counted) outside the deployed app, a finding inside it (not exit 2).
+        A partial run keeps them as they are: a file named on the command line (or staged) that
+        cannot be read is an error there (exit 2), and other modules are not its to report."""
+        if self.partial:
+            return problems
         out: list[Problem] = []
         done: set[str] = set()
         for p in problems:
@@ -270,9 +275,15 @@ class AppStep:
                 findings.append(unparseable_finding(p))
         return out
 
-    def settle_findings(self, findings: list[Finding], include: bool) -> list[Finding]:
+    def settle_findings(self, findings: list[Finding], include: bool, checked: set[str] | None = None,
+                        own_rules: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
+        """Findings in undeployed modules dropped (or kept at info); in a partial run (``checked``: the
+        files it checks) the model's own findings (routes, headers, unparseable modules) are kept
+        for those files only, as a whole run would give them."""
         out = []
         for f in findings:
+            if checked is not None and f.path not in checked and (f.rule_id in own_rules or f.rule_id == UNPARSEABLE):
+                continue
             if not self._undeployed(f.path):
                 out.append(f)
             elif include:
@@ -328,9 +339,12 @@ def _some(paths: dict[str, int]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
+UNPARSEABLE = "velro/unparseable-module"
+
+
 def unparseable_finding(p: Problem) -> Finding:
     message = (f"{p.path} {p.message.split(';')[0]}; the app imports it, so it is deployed, "
                "and its code and settings could not be checked")
-    return Finding(p.path, p.line, p.col, "velro/unparseable-module", "high", message,
-                   fingerprint=fingerprint("velro/unparseable-module", p.path), title="Deployed module cannot be parsed",
+    return Finding(p.path, p.line, p.col, UNPARSEABLE, "high", message,
+                   fingerprint=fingerprint(UNPARSEABLE, p.path), title="Deployed module cannot be parsed",
                    remediation="Fix the syntax error (the app will not start with it), or stop importing the module.")

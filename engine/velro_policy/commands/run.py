@@ -124,7 +124,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         eval_problems: list[Problem] = [*found.problems, *unread_by_targets(found, opts.targets, config, shown)]
         findings: list[Finding] = []
         real_path = scope.real_path if scope else str
-        app = app_step(opts, root, config, rules, say=say)
+        app = app_step(opts, root, config, rules, say=say, found=found)
         roles = app.roles() if app is not None else None  # env name -> roles it plays in the app (role selectors)
         if app is not None and app.parsed is not None:
             ctx = ctx._replace(parsed=app.parsed)  # the settings source reuses the model's trees
@@ -137,8 +137,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         documents = derive(documents, rules, config)
         if not judged:
             documents = committed.mark(documents, in_index=opts.staged, real_path=real_path)
-        if app is not None and opts.targets is None:  # the routes document: for rules of target app, in full runs only
-            documents.append(app.document)
+        if app is not None and (opts.targets is None or "app" in opts.targets):
+            documents.append(app.document)  # routes, headers, CORS of the deployed app, for the rules of target app
         if seen is not None:
             seen["documents"], seen["app"] = documents, app
         say(f"judging {len(documents)} documents against {len(rules)} rules")
@@ -169,8 +169,10 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
             baseline_path=baseline_path)
         if scope:
             scope.close()
+        findings = fit_remediation(findings, rules, root)
         if app is not None:
-            findings = app.settle_findings(findings, opts.include_undeployed)
+            findings = app.settle_findings(findings, opts.include_undeployed, checked=checked_paths(documents, app),
+                                           own_rules={str(r.id) for r in rules if r.target == "app"})
             notes = [*notes, *app.notes()]
     finally:
         for scan in started.values():
@@ -189,6 +191,16 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
     )
 
 
+def fit_remediation(findings: list[Finding], rules: list[Rule], root: str) -> list[Finding]:
+    """Remediation in the finding's own key names and for its platform (``settle.remediation``)."""
+    if not findings:
+        return findings
+    from velro_policy.inputs._files import deploy_platform
+    from velro_policy.settle import remediation
+
+    return remediation.fit(findings, rules, deploy_platform(root))
+
+
 def unread_by_targets(found: Any, targets: list[str] | None, config: dict[str, Any], shown: Callable[[str], str]) -> list[Problem]:
     """A file named on the command line that velro-policy reads, but not with the ``--target``s asked
     (``lint --target code .env.production``): a problem (exit 2), never "no findings in 0 files"."""
@@ -205,23 +217,42 @@ def unread_by_targets(found: Any, targets: list[str] | None, config: dict[str, A
 
 
 def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule],
-             say: Callable[[str], None] | None = None) -> Any:
-    """The application model of a directory run (None for named files, --staged, --changed-since,
-    several paths, or targets without Python): its routes document and the undeployed filter."""
-    if opts.staged or opts.changed_since or len(opts.paths or ["."]) != 1 or not os.path.isdir((opts.paths or ["."])[0]):
+             say: Callable[[str], None] | None = None, found: Any = None) -> Any:
+    """The application model of the run: its routes document and the undeployed filter.
+
+    A directory run builds it from that directory.  A partial run (named files, --staged,
+    --changed-since, a hook) that checks a Python file builds it from the project (the
+    repository's top, else the current folder), so a file gets the same findings in every scope
+    (issue 17); its app findings are then kept for the checked files only.  None when the run
+    reads no Python (``lint .env``, the env hook: the model would cost a walk of the project).
+    """
+    if opts.targets is not None and not {"settings", "code", "app"} & set(opts.targets):
         return None
-    if opts.targets is not None and not {"settings", "code"} & set(opts.targets):
-        return None
+    paths = opts.paths or ["."]
+    whole = not (opts.staged or opts.changed_since) and len(paths) == 1 and os.path.isdir(paths[0])
+    if not whole:
+        if found is None or not any(found.files.get(name) for name in ("settings", "code")):
+            return None
+        from velro_policy.inputs._files import repository_top
+
+        root = repository_top(".") or os.path.abspath(".")
     from velro_policy.commands.app import AppStep
 
     if say is not None:
         say("reading the application model")
-    step = AppStep.build(root, config, display_path)
+    step = AppStep.build(root, config, display_path, partial=not whole)
     if say is not None:
         m = step.model
         say(f"application model: entry {m.entry or 'not found'} ({m.entry_reason}); {len(m.deployed)} modules deployed, "
             f"{len(m.routes)} routes{'' if m.complete else '; incomplete: nothing dropped'}")
     return step
+
+
+def checked_paths(documents: list[Document], app: Any) -> set[str] | None:
+    """Display paths of the files a partial run checks (None for a directory run: every file)."""
+    if not app.partial:
+        return None
+    return {d.display_path or d.path for d in documents if d.target != "app"}
 
 
 def parallel_jobs(jobs: int, env_files: int, *, notes: list[str]) -> int:
@@ -316,7 +347,7 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
                          "cross-file findings involving it are missing until it is fixed")
     primary = {shown(d) for d in mine}
     try:  # settings modules are read again by settings_read: index copies live until then
-        return evaluate(mine + context, rules, config, primary=primary, applied=applied)
+        return evaluate(mine + context, rules, config, primary=primary, applied=applied, app=app)
     finally:
         cleanup()
 

@@ -197,3 +197,10 @@ def repository_top(folder: str) -> str | None:
             return None
         here = parent
     return here
+
+
+def deploy_platform(root: str) -> str:
+    """The platform the project deploys to, as far as remediation text cares: "railway" when a
+    railway.toml / railway.json sits at the project's top, else "" (unknown: generic advice)."""
+    top = repository_top(root) or os.path.abspath(root)
+    return "railway" if any(os.path.isfile(os.path.join(top, n)) for n in ("railway.toml", "railway.json")) else ""

@@ -340,3 +340,13 @@ class AppModel(NamedTuple):
 
     def is_deployed(self, display_path: str) -> bool:
         return not self.complete or display_path in self.deployed
+
+
+class ValidationFunction(NamedTuple):
+    """A validation function of a settings module (issue 15), with how often its name appears
+    elsewhere in the project: 0 means nothing calls it and the checks it holds never run."""
+
+    name: str
+    module: str  # display path of the module defining it
+    loc: Location
+    mentions: int  # occurrences of its name in the project's Python files besides its definition(s)

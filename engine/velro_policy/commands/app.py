@@ -199,7 +199,7 @@ class AppStep:
     filter that keeps findings of modules the app never imports out of the way."""
 
     def __init__(self, model: AppModel, modules: frozenset[str], unparseable: tuple[Problem, ...], root: str,
-                 references: Any = dict, parsed: Any = None, partial: bool = False) -> None:
+                 references: Any = dict, parsed: Any = None, partial: bool = False, validators: tuple[Any, ...] = ()) -> None:
         self.model = model
         self.partial = partial  # built for a partial run: app findings only for the files it checks
         self.parsed = parsed  # absolute path -> (text, tree) the model parsed (inputs.app.AppBuild.parsed)
@@ -208,7 +208,8 @@ class AppStep:
         self.unparseable = unparseable
         self.document = Document(root, "app", (
             *(Entry(f'routes["{r.method} {r.path}"]', r, r.loc, ("routes", f"{r.method} {r.path}")) for r in model.routes),
-            *header_entries(model), *cors_entries(model)),
+            *header_entries(model), *cors_entries(model),
+            *(Entry(f"{v.name}()", v, v.loc, ("validators", v.name)) for v in validators)),
             environment="production", environment_source="application model", display_path=root, mentions_ignore=False)
         self.dropped: dict[str, int] = {}
         self.kept: dict[str, int] = {}
@@ -219,7 +220,8 @@ class AppStep:
         from velro_policy.inputs.app import build_details
 
         built = build_details(root, config, display)
-        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed, partial)
+        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed, partial,
+                   built.validators)
 
     def roles(self) -> dict[str, frozenset[str]]:
         """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""

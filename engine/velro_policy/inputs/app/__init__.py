@@ -20,7 +20,7 @@ from velro_policy.inputs.app.facts import Facts, value_nodes
 from velro_policy.inputs.app.headers import read as read_headers
 from velro_policy.inputs.app.project import Project
 from velro_policy.inputs.app.routes import assemble
-from velro_policy.model import AppModel, Location, Problem, Setting, Unknown
+from velro_policy.model import AppModel, Location, Problem, Setting, Unknown, ValidationFunction
 
 
 class AppBuild(NamedTuple):
@@ -33,6 +33,7 @@ class AppBuild(NamedTuple):
     # A module the model parsed already (absolute path -> (text, tree), None if it did not): the settings
     # source reuses the tree instead of parsing the module a second time in the same run.
     parsed: Callable[[str], tuple[str, Any] | None] = lambda _path: None
+    validators: tuple[ValidationFunction, ...] = ()  # settings validation functions, with their mentions (inputs.app.validators)
 
 
 def build(root: str, config: dict[str, Any] | None = None, display: Callable[[str], str] | None = None) -> AppModel:
@@ -50,7 +51,7 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
         notes.append("no entry point found (no Procfile, railway, Dockerfile, nixpacks, start.sh, uvicorn line or FastAPI() module); "
                      "every module counts as deployed")
         model = AppModel("", "", modules, False, notes=tuple(notes))
-        return AppBuild(model, modules, ())
+        return AppBuild(model, modules, (), validators=_validation_functions(project, shown))
     graph = _Graph(project, shown, found.entries)
     graph.run()
     notes.extend(graph.notes)
@@ -69,7 +70,21 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
     headers = read_headers(facts, graph, complete)
     model = AppModel(found.spec, found.reason, deployed, complete, tuple(routes), tuple(middleware), tuple(settings), tuple(notes),
                      headers)
-    return AppBuild(model, modules, unparseable, lambda: project.deploy_references(shown), project.parsed_already)
+    return AppBuild(model, modules, unparseable, lambda: project.deploy_references(shown), project.parsed_already,
+                    _validation_functions(project, shown))
+
+
+def _validation_functions(project: Project, shown: Callable[[str], str]) -> tuple[ValidationFunction, ...]:
+    """Validation functions of the project's settings-like modules (velro/app-validation-never-called)."""
+    from velro_policy.inputs.app.validators import is_settings_like, validation_functions
+
+    modules = []
+    for path in project.files:
+        if is_settings_like(path, project.text(path)):
+            parsed = project.parse(path)
+            if parsed.tree is not None:
+                modules.append((path, parsed.text, parsed.tree))
+    return tuple(validation_functions(modules, lambda: (project.text(p) for p in project.files), shown))
 
 
 class _Graph:

@@ -42,6 +42,7 @@ WHERE: dict[str, str] = {
     "no_literal": "tables",
     "table_rate_at_most": "tables",
     "route_rate_limit": "routes",
+    "called": "validators",
 }
 
 

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from velro_policy.model import Location, ValidationFunction
 
 _CHECK_VERB = re.compile(r"^_?(validate|check|verify|ensure|assert)(_|[A-Z]|$)")
-_CONFIG_WORDS = ("secret", "jwt", "key", "token", "setting", "config", "production", "prod", "env", "cors", "origin",
-                 "security", "password", "debug", "auth", "cred")
+# Words of configuration, not of a request: verify_token / check_password / validate_api_key check what a
+# client sends (a helper nothing calls there is dead code, not a validation that never runs).
+_CONFIG_WORDS = ("secret", "setting", "config", "production", "prod", "environ", "env", "cors", "origin", "security", "debug")
 _SETTINGS_HINT = re.compile(r"BaseSettings|os\.getenv|os\.environ|environ\.get")
 
 

@@ -445,7 +445,7 @@ def _routes(app: AppModel | None, rules: list[Rule], index: _Index) -> tuple[Rou
             vocabulary = compile_param(op.param)
     rows = []
     for r in app.routes:
-        kind = classify(r.method, r.path, r.handler, vocabulary) if vocabulary else None
+        kind = classify(r.method, r.path, r.handler, vocabulary, r.kind) if vocabulary else None
         key = f'routes["{r.method} {r.path}"]'
         refs = sorted({i for i, f in enumerate(index.findings) if f.key == key}
                       | {i for i in index.at(r.loc.path, r.loc.line) if "rate-limit" in index.findings[i].rule_id})
@@ -461,7 +461,7 @@ def _route_row(r: Route, kind: str, guide: str, verdict: str, refs: list[int], a
     return RouteRow(  # code, shown as `velro-policy app` shows it; limits through masking (limit_text)
         method=r.method, path=r.path, handler=r.handler, where=_where(r.loc.path, r.loc.line), auth=auth, limits=tuple(limits),
         kind=kind, guide_limit=guide or "100/minute (api_standard; not checked per route)", verdict=verdict,
-        gate=r.gate, refs=tuple(refs))
+        gate=r.gate, refs=tuple(refs), kind_reason=r.kind_reason if kind and r.kind else "")
 
 
 # -- guide tables: rate limits and headers -------------------------------------------------------------------

@@ -189,3 +189,18 @@ def test_a_settings_module_of_another_folder_is_not_an_env_files_default(tmp_pat
     cell = matrix_cell(dom, "DEBUG", "api/.env.production")
     assert value(cell) == "" and cell.attrs["data-verdict"] == "unset"  # the api does not run with the worker's defaults
     assert value(matrix_cell(dom, "DEBUG", "defaults: worker/config.py")) == "True"
+
+
+def test_a_generation_route_told_by_its_calls_shows_why(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "main.py",
+          "import fal_client\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+          "@app.post('/jobs')\nasync def start(body: dict):\n    return fal_client.submit('acme/flux', arguments=body)\n\n\n"
+          "@app.post('/jobs/{job_id}/result')\nasync def result(job_id: str):\n    return fal_client.result('acme/flux', job_id)\n")
+    dom, _, md, _ = run_report(root, tmp_path)
+    cells = dom.one("tr", data_route="POST /jobs").all("td")
+    assert cells[4].text() == "generationcalls fal_client.submit (main.py:9)"  # the kind, and the reason below it
+    assert cells[5].text() == "10/hour" and cells[6].attrs["data-verdict"] == "fail"
+    other = dom.one("tr", data_route="POST /jobs/{job_id}/result").all("td")
+    assert other[4].text() == "other" and other[6].attrs["data-verdict"] == "not-judged"
+    assert "generation (calls fal\\_client.submit (main.py:9))" in md

@@ -434,3 +434,53 @@ def test_the_app_command_shows_why(tmp_path: Path) -> None:
     data = json.loads(velro(["app", ".", "--format", "json"], cwd=tmp_path).stdout)
     assert [(r["path"], r["method"], r["kind"]) for r in data["routes"]][-2:] == [("/jobs", "GET", "generation"),
                                                                                   ("/jobs/{job_id}/status", "POST", "")]
+
+
+def test_more_shapes_add_api_route_threads_and_keyword_urls(tmp_path: Path) -> None:
+    files(tmp_path, {
+        "main.py": """
+            import asyncio
+
+            import requests
+            from fastapi import APIRouter, FastAPI
+
+            from gen import make_clip
+
+            app = FastAPI()
+            router = APIRouter()
+            SPEECH = "https://api.openai.com/v1/audio/transcriptions"
+
+
+            async def clip(body: dict):
+                return await asyncio.to_thread(make_clip, body)
+
+
+            async def transcribe(body: dict):
+                return requests.post(url=SPEECH, json=body)
+
+
+            async def chat(body: dict):
+                return requests.post(url="https://openrouter.ai/api/v1/chat/completions", json=body)
+
+
+            router.add_api_route("/clips", clip, methods=["POST"])
+            router.add_api_route("/transcripts", transcribe, methods=["POST"])
+            router.add_api_route("/chats", chat, methods=["POST"])
+            app.include_router(router)
+            """,
+        "gen.py": """
+            import replicate
+
+            client = replicate.Client()
+
+
+            def make_clip(body):
+                return client.predictions.create(version="v", input=body)
+            """,
+    })
+    model = build(str(tmp_path), {})
+    assert [(r.path, r.kind_reason) for r in model.routes] == [
+        ("/clips", "calls replicate predictions.create (gen.py:7) via make_clip()"),
+        ("/transcripts", ""),  # a transcription is not generation
+        ("/chats", "calls POST openrouter.ai (main.py:22)"),
+    ]

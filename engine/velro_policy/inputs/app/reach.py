@@ -71,7 +71,8 @@ GENERATION_HOSTS = ("api.openai.com", "openai.azure.com", "api.anthropic.com", "
                     "api.deepseek.com", "api-inference.huggingface.co", "router.huggingface.co", "api.elevenlabs.io",
                     "api.runwayml.com", "api.dev.runwayml.com", "api.lumalabs.ai", "api.perplexity.ai", "api.x.ai",
                     "api.fireworks.ai", "api.ideogram.ai", "api.bfl.ml", "api.bfl.ai", "api.leonardo.ai", "api.segmind.com")
-_NOT_GENERATION_PATH = re.compile(r"/(embeddings|moderations|files|uploads|models|status|requests/[^/]+/(status|response))\b")
+_NOT_GENERATION_PATH = re.compile(r"/(embeddings|moderations|files|uploads|models|status|batches|fine_tuning|audio/(transcriptions|translations)|"
+                                  r"requests/[^/]+/(status|response))\b")
 # LangChain/LlamaIndex pieces that are not a model: retrievers, vector stores, embeddings, loaders, splitters.
 _NOT_GENERATION_CHAIN = re.compile(r"retriev|vectorstore|vector_store|embedding|loader|splitter|similarity|\bindex\b|chroma|faiss|pinecone|"
                                    r"qdrant|weaviate|pgvector", re.IGNORECASE)

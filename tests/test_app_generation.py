@@ -484,3 +484,42 @@ def test_more_shapes_add_api_route_threads_and_keyword_urls(tmp_path: Path) -> N
         ("/transcripts", ""),  # a transcription is not generation
         ("/chats", "calls POST openrouter.ai (main.py:22)"),
     ]
+
+
+def test_a_library_object_is_no_project_receiver(tmp_path: Path) -> None:
+    files(tmp_path, {
+        "main.py": """
+            from fastapi import FastAPI
+            from redis import Redis
+
+            import art
+
+            app = FastAPI()
+            cache = Redis()
+
+
+            @app.post("/a")
+            async def a(body: dict, store: Redis):
+                return await store.paint_poster(body)
+
+
+            @app.post("/b")
+            async def b(body: dict):
+                return await cache.paint_poster(body)
+
+
+            @app.post("/c")
+            async def c(body: dict, painter: "art.Painter"):
+                return await painter.paint_poster(body)
+            """,
+        "art.py": """
+            import openai
+
+
+            class Painter:
+                async def paint_poster(self, body):
+                    return openai.images.generate(prompt=body["p"])
+            """,
+    })
+    model = build(str(tmp_path), {})
+    assert [(r.path, r.kind) for r in model.routes] == [("/a", ""), ("/b", ""), ("/c", "generation")]

@@ -538,7 +538,30 @@ class Reach:
         if not targets:
             return True  # a builtin or an unresolved global: not a project object
         return any(isinstance(t, (_Sdk, _Mod)) for t in targets) or (
-            root is node and any(isinstance(t, (_Cls, _Fn)) for t in targets))
+            root is node and any(isinstance(t, (_Cls, _Fn)) or self._foreign(t) for t in targets))
+
+    def _foreign(self, target: object) -> bool:
+        """A parameter annotated with a class that is not the project's (``db: Session``), or a value built
+        by calling an imported name that is not the project's (``store = Redis()``): a library object."""
+        if not (isinstance(target, tuple) and len(target) == 3):
+            return False
+        if target[0] == "param":
+            ann, fn = target[1], target[2]
+            if ann is None:
+                return False
+            name = dotted(ann.value if isinstance(ann, ast.Subscript) else ann)
+            return bool(name) and name.split(".")[-1] not in ("Any", "object", "Optional", "Union", "Annotated") \
+                and not self._annotation(ann, fn, 0)
+        value, fn, mod = target
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call) or not dotted(value.func):
+            return False
+        head = dotted(value.func).split(".")[0]
+        sym = mod.facts.symbols.get(head)
+        if sym is None or fn is not None and head in fn.locals or head in mod.binds:
+            return False
+        return self.graph.module_of(mod.facts.path, sym[0], sym[1]) is None and not _sdk_of(sym[0])
 
     def _callees(self, func: ast.expr, fn: _Fn | None, mod: _Mod) -> list[_Fn]:
         if isinstance(func, ast.Name):

@@ -204,3 +204,21 @@ def test_a_generation_route_told_by_its_calls_shows_why(tmp_path: Path) -> None:
     other = dom.one("tr", data_route="POST /jobs/{job_id}/result").all("td")
     assert other[4].text() == "other" and other[6].attrs["data-verdict"] == "not-judged"
     assert "generation (calls fal\\_client.submit (main.py:9))" in md
+
+
+def test_the_model_reads_the_values_of_a_header_dict_the_code_uses(tmp_path: Path) -> None:
+    from velro_policy.inputs.app import build
+    from velro_policy.model import Unknown
+
+    write(tmp_path / "main.py",
+          "import os\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+          "BASE = {'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer'}\n"
+          "HEADERS = {**BASE, 'X-Frame-Options': 'DENY', 'Content-Security-Policy': os.environ['CSP']}\n\n\n"
+          "@app.middleware('http')\nasync def add(request, call_next):\n    response = await call_next(request)\n"
+          "    response.headers.update(HEADERS)\n    return response\n")
+    cover = build(str(tmp_path), {}).headers
+    assert cover is not None
+    got = {s.header: (s.value if not isinstance(s.value, Unknown) else "?", s.loc.line, s.source) for s in cover.sets}
+    assert got == {"X-Frame-Options": ("DENY", 7, "header dict HEADERS"),  # the dict's own entry wins over the merged one
+                   "Referrer-Policy": ("no-referrer", 7, "header dict HEADERS"),
+                   "Content-Security-Policy": ("?", 7, "header dict HEADERS")}  # not a literal: Unknown, never a guess

@@ -546,7 +546,7 @@ def _headers(docs: list[Document], kept: set[Location], probe_docs: list[Documen
             ["velro/header-hsts-max-age", "velro/header-hsts-flags"] if slug == "hsts" else [])
         places = _places(docs, settings_rules, kept, sel, index, guide=value)
         code_refs = index.of_rules([f"velro/code-header-{slug}"])
-        places += _model_header_places(app, header, value, slug, {p.where for p in places}, code_refs, applied or set(), index)
+        places += _model_header_places(app, header, value, slug, places, applied or set(), index)
         shown_at = {p.where for p in places}
         for i in code_refs:  # Semgrep found it where the application model did not: no value to show
             f = index.findings[i]
@@ -562,7 +562,7 @@ def _headers(docs: list[Document], kept: set[Location], probe_docs: list[Documen
     return tuple(out)
 
 
-def _model_header_places(app: AppModel | None, header: str, guide: str, slug: str, taken: set[str], code_refs: list[int],
+def _model_header_places(app: AppModel | None, header: str, guide: str, slug: str, existing: list[Place],
                          applied: set[str], index: _Index) -> list[Place]:
     """Where the deployed app sets the header in code, as the application model read it (``response.headers[...] =``,
     a header dict the code uses, the ``secure`` package, middleware options), with the value it read: the
@@ -572,10 +572,15 @@ def _model_header_places(app: AppModel | None, header: str, guide: str, slug: st
         return []
     rules = {f"velro/code-header-{slug}", f"velro/app-header-{slug}"} | (
         {"velro/app-header-hsts-max-age", "velro/app-header-hsts-flags"} if slug == "hsts" else set())
+    taken = {p.where for p in existing}
+    # header dicts a settings module already shows, entry by entry: (file, dict name)
+    dicts = {(p.where.rsplit(":", 1)[0], p.label.split("[", 1)[0]) for p in existing if "[" in p.label}
     out: list[Place] = []
     for s in app.headers.sets:
         where = _where(s.loc.path, s.loc.line)
         if s.header != header or where in taken:
+            continue
+        if s.source.startswith("header dict ") and (s.loc.path, s.source.split()[-1]) in dicts:
             continue
         taken.add(where)
         refs = sorted(i for i in set(index.at(s.loc.path, s.loc.line)) if index.findings[i].rule_id in rules)

@@ -127,6 +127,7 @@ class _Binding(NamedTuple):
     headers: tuple[str, ...]
     merges: tuple[str, ...]  # {**OTHER, ...}
     loc: Location
+    values: tuple[tuple[str, ast.expr], ...] = ()  # (header, value node) of the dict's own entries
 
 
 class _SecureObj(NamedTuple):
@@ -294,9 +295,10 @@ class _Module:
     def _dict_binding(self, names: tuple[str, ...], node: ast.Dict) -> None:
         headers = tuple(h for h in (_lit_name(k) for k in node.keys) if h)
         merges = tuple(_bound_name(v) for k, v in zip(node.keys, node.values) if k is None and _bound_name(v))
+        values = tuple((h, v) for k, v in zip(node.keys, node.values) for h in [_lit_name(k)] if h)
         if headers or merges:
             for n in names:
-                self.dicts[n] = _Binding(headers, merges, self.f.loc(node))
+                self.dicts[n] = _Binding(headers, merges, self.f.loc(node), values)
 
 
 def _bound_name(node: ast.AST) -> str:
@@ -494,7 +496,8 @@ def read(facts: list[Facts], graph: _Graph, complete: bool) -> HeaderCoverage | 
     for name, (m, b) in acc.dicts.items():
         headers = _dict_headers(name, acc.dicts, set())
         if name in acc.refs:
-            acc.sets.extend(HeaderSet(h, None, b.loc, f"header dict {name}") for h in headers)
+            values = _dict_values(name, acc.dicts, set())
+            acc.sets.extend(HeaderSet(h, values.get(h), b.loc, f"header dict {name}") for h in headers)
         elif headers:
             acc.unused[f"{name} ({m.f.display}:{b.loc.line})"] = None
     version = _version(mods)
@@ -547,6 +550,21 @@ def _middleware_sets(facts: list[Facts], acc: _Acc) -> None:
                 continue  # secure 2.x's middleware applies a Secure object (read above)
             if {s.header for s in got} != set(GUIDE_HEADERS):
                 acc.unsure.append(f"{mw.loc.path}:{mw.loc.line}: {mw.name} comes from a package and may set headers the model cannot see")
+
+
+def _dict_values(name: str, dicts: dict[str, tuple[_Module, _Binding]], seen: set[str]) -> dict[str, object]:
+    """Header -> the value a header dict gives it, folded in the dict's module (``Unknown`` when not literal):
+    its own entries over those of the dicts it merges (``{**BASE, "X-Frame-Options": "DENY"}``)."""
+    if name in seen or name not in dicts:
+        return {}
+    seen.add(name)
+    m, b = dicts[name]
+    out: dict[str, object] = {}
+    for other in b.merges:
+        out.update(_dict_values(other, dicts, seen))
+    for header, node in b.values:
+        out[header] = _fold_text(m, node)
+    return out
 
 
 def _dict_headers(name: str, dicts: dict[str, tuple[_Module, _Binding]], seen: set[str]) -> tuple[str, ...]:

@@ -213,7 +213,8 @@ def test_the_model_reads_the_values_of_a_header_dict_the_code_uses(tmp_path: Pat
     write(tmp_path / "main.py",
           "import os\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
           "BASE = {'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer'}\n"
-          "HEADERS = {**BASE, 'X-Frame-Options': 'DENY', 'Content-Security-Policy': os.environ['CSP']}\n\n\n"
+          "HEADERS = {**BASE, 'X-Frame-Options': 'DENY', 'Content-Security-Policy': os.environ['CSP'],\n"
+          f"           'X-XSS-Protection': '{TOKEN}' + os.environ['X']}}\n\n\n"
           "@app.middleware('http')\nasync def add(request, call_next):\n    response = await call_next(request)\n"
           "    response.headers.update(HEADERS)\n    return response\n")
     cover = build(str(tmp_path), {}).headers
@@ -221,4 +222,7 @@ def test_the_model_reads_the_values_of_a_header_dict_the_code_uses(tmp_path: Pat
     got = {s.header: (s.value if not isinstance(s.value, Unknown) else "?", s.loc.line, s.source) for s in cover.sets}
     assert got == {"X-Frame-Options": ("DENY", 7, "header dict HEADERS"),  # the dict's own entry wins over the merged one
                    "Referrer-Policy": ("no-referrer", 7, "header dict HEADERS"),
-                   "Content-Security-Policy": ("?", 7, "header dict HEADERS")}  # not a literal: Unknown, never a guess
+                   "Content-Security-Policy": ("?", 7, "header dict HEADERS"),  # not a literal: Unknown, never a guess
+                   "X-XSS-Protection": ("?", 7, "header dict HEADERS")}
+    out = velro(["app", str(tmp_path)]).stdout + velro(["app", str(tmp_path), "--format", "json"]).stdout
+    assert "X-XSS-Protection" in out and TOKEN[:10] not in out and TOKEN[-10:] not in out  # a literal piece is never quoted

@@ -340,7 +340,11 @@ def _version(mods: list[_Module]) -> str:
 
 def _fold_text(m: _Module, node: ast.expr) -> object:
     lit = m.f.fold(node)
-    return lit.value if isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool) else Unknown(_src(node))
+    if isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool):
+        return lit.value
+    # the folder's reason (it never quotes a literal: "'…' + suffix is not constant"), not the source text,
+    # which may hold a secret (a report-uri token joined to a variable)
+    return lit.value if isinstance(lit.value, Unknown) else Unknown(f"{type(node).__name__} is not a text")
 
 
 def _builder(m: _Module, node: ast.expr | None, version: str, depth: int = 0) -> tuple[str, object] | None:
@@ -563,7 +567,7 @@ def _dict_values(name: str, dicts: dict[str, tuple[_Module, _Binding]], seen: se
     for other in b.merges:
         out.update(_dict_values(other, dicts, seen))
     for header, node in b.values:
-        out[header] = _fold_text(m, node)
+        out[header] = m.f.fold(node).value  # as for a value set in code: the folder's Unknown never quotes a literal
     return out
 
 

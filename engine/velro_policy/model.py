@@ -251,7 +251,10 @@ class Route(NamedTuple):
     condition the route's router is mounted under (``"settings.DEBUG"``), empty
     when it is always mounted; ``limits`` every rate limit that applies (empty:
     none found); ``dependencies`` the source text of ``Depends(...)`` at route and
-    router level (auth dependencies among them).
+    router level (auth dependencies among them).  ``kind`` is what the model tells
+    from what the handler calls (``"generation"``: it reaches an AI/generation SDK
+    call, directly or through project helpers), empty when nothing; ``kind_reason``
+    says why (``"calls fal_client.submit (app/gen.py:42) via start_job()"``).
     """
 
     method: str
@@ -261,6 +264,8 @@ class Route(NamedTuple):
     limits: tuple[RouteLimit, ...] = ()
     dependencies: tuple[str, ...] = ()
     gate: str = ""
+    kind: str = ""
+    kind_reason: str = ""
 
 
 class Middleware(NamedTuple):

@@ -70,6 +70,7 @@ class RouteRow(NamedTuple):
     verdict: str
     gate: str = ""
     refs: tuple[int, ...] = ()
+    kind_reason: str = ""  # why the model made it its kind from what the handler calls ("calls fal_client.submit (...)")
 
 
 class Place(NamedTuple):

@@ -96,6 +96,11 @@ def render_text(model: AppModel) -> str:
     rows = [[r.method, r.path, f"{r.handler} {r.loc.path}:{r.loc.line}", auth_dependency(r) or "-",
              "; ".join(limit_text(lim) for lim in r.limits) or "none", r.gate or ""] for r in model.routes]
     lines.extend(_table(rows, ["METHOD", "PATH", "HANDLER", "AUTH", "RATE LIMIT", "GATE"]) if rows else ["  (none found)"])
+    kinds = [r for r in model.routes if r.kind]
+    if kinds:
+        lines.append("")
+        lines.append(f"Routes by what their handler calls ({len(kinds)}):")
+        lines.extend(f"  {r.method} {r.path}: {r.kind}: {r.kind_reason}" for r in kinds)
     lines.append("")
     lines.append(f"Middleware ({len(model.middleware)}, in the order added):")
     for n, m in enumerate(model.middleware, 1):
@@ -152,6 +157,7 @@ def model_data(model: AppModel) -> dict[str, object]:
         "routes": [{
             "method": r.method, "path": r.path, "handler": r.handler, "loc": _loc(r.loc), "gate": r.gate,
             "dependencies": list(r.dependencies), "auth": auth_dependency(r) or None,
+            "kind": r.kind, "kind_reason": r.kind_reason,
             "limits": [{"value": _jsonable(lim.value), "source": lim.source, "loc": _loc(lim.loc)} for lim in r.limits],
         } for r in model.routes],
         "middleware": [{

@@ -14,6 +14,7 @@ line in that file's environment belong to that cell.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -222,12 +223,13 @@ def build(run: Run, *, root: str, version: str, probe: Run | None = None, probe_
     settings_loaded = [d for d in all_settings if d.env_reads or any(e.env for e in d.entries)]
     judged_settings = {_shown(d): d for d in run.documents if d.target == "settings"}
     kept = {e.loc for d in judged_settings.values() for e in _entries(d)}  # defaults production runs with
-    effective = {_shown(d): d for d in run.documents if d.target == "effective"}
+    # the environment each settings module's defaults were judged as (the effective document's, else production)
+    effective = {_shown(d): d.environment for d in run.documents if d.target == "effective"}
     columns = [_env_column(d, root) for d in env_docs] + [_settings_column(d, root) for d in settings_loaded]
     matrix = _matrix(columns, env_docs, settings_loaded, judged_settings, effective, run.app, rules, sel, index)
     routes = _routes(run.app, rules, index)
     rate_rows = _rate_limits(env_docs + all_settings, kept, sel, index)
-    headers = _headers(all_settings + env_docs, kept, probe.loaded if probe else [], sel, index)
+    headers = _headers(all_settings + env_docs, kept, probe.loaded if probe else [], sel, index, run.app, set(result.applied))
     origins = _origins(matrix, columns, env_docs, settings_loaded, run.app, index)
     pre = tuple(_item(text, globs, why, list(result.rules), set(result.applied), index) for text, globs, why in PRE_DEPLOYMENT)
     if probe is None:
@@ -355,12 +357,11 @@ def _default_lookup(doc: Document | None, name: str) -> Entry | None:
 
 
 def _matrix(columns: list[Column], env_docs: list[Document], settings: list[Document], judged_settings: dict[str, Document],
-            effective: dict[str, Document], app: AppModel | None, rules: list[Rule], sel: dict[str, _Selector],
+            effective: dict[str, str], app: AppModel | None, rules: list[Rule], sel: dict[str, _Selector],
             index: _Index) -> list[MatrixRow]:
     rows = _rows(env_docs, settings, app, rules, sel)
-    same_env: dict[str, int] = {}
-    for d in env_docs:
-        same_env[d.environment] = same_env.get(d.environment, 0) + 1
+    paired = {id(d): _paired_settings(d, settings) for d in env_docs}
+    environments = {r.id: r.environments for r in rules}
     out = []
     for row in rows:
         cells: list[Cell] = []
@@ -369,8 +370,7 @@ def _matrix(columns: list[Column], env_docs: list[Document], settings: list[Docu
             if col.kind == "settings defaults":
                 cells.append(_settings_cell(row, doc, judged_settings.get(_shown(doc)), guide, rules, sel, index))
             else:
-                cells.append(_env_cell(row, col, doc, effective.get(_shown(doc)), guide, same_env[doc.environment] > 1,
-                                       rules, sel, index))
+                cells.append(_env_cell(row, col, doc, paired[id(doc)], effective, environments, guide, rules, sel, index))
         out.append(MatrixRow(row.variable, row.role, row.description, tuple(cells)))
     return out
 
@@ -384,8 +384,22 @@ def _show(name: str, value: object, secret: bool = False) -> str:
     return masking.show(name, value, secret=secret)
 
 
-def _env_cell(row: _Row, col: Column, doc: Document, eff: Document | None, guide: str, shared_env: bool,
-              rules: list[Rule], sel: dict[str, _Selector], index: _Index) -> Cell:
+def _paired_settings(env_doc: Document, settings: list[Document]) -> list[Document]:
+    """The settings modules whose defaults an env file's app falls back to: those in the env file's
+    folder or below it (``.env.production`` beside ``app/config.py``), else those in a folder above it
+    (``deploy/.env.production`` under the project of ``config.py``)."""
+    folder = posixpath.dirname(_shown(env_doc))
+    below = [s for s in settings if _inside(_shown(s), folder)]
+    return below or [s for s in settings if _inside(_shown(env_doc), posixpath.dirname(_shown(s)))]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return folder in ("", ".") or path.startswith(folder.rstrip("/") + "/")
+
+
+def _env_cell(row: _Row, col: Column, doc: Document, paired: list[Document], effective: dict[str, str],
+              environments: dict[str, tuple[str, ...]], guide: str, rules: list[Rule], sel: dict[str, _Selector],
+              index: _Index) -> Cell:
     name = row.variable
     judged = _judged_by(rules, sel, name, ("env",), col.environment)
     entry = _env_lookup(doc, name)
@@ -393,16 +407,30 @@ def _env_cell(row: _Row, col: Column, doc: Document, eff: Document | None, guide
         refs = sorted(set(index.at(col.path, entry.loc.line) + index.named(col.path, name)))
         return Cell(_show(name, entry.value, row.secret), index.verdict(refs, judged=bool(judged)), guide, "set in this file",
                     _where(col.path, entry.loc.line), tuple(refs), judged)
-    default = _default_lookup(eff, name)
-    if default is not None:
-        refs = [i for i in index.at(default.loc.path, default.loc.line)
-                if index.findings[i].environment == col.environment and (not shared_env or col.path in index.findings[i].message)]
-        refs = sorted(set(refs + index.named(col.path, name)))
-        where = _where(default.loc.path, default.loc.line)
-        return Cell(_show(name, default.value, row.secret), index.verdict(refs, judged=bool(judged)), guide,
-                    f"default from {where}", where, tuple(refs), judged)
+    found = next(((s, e) for s in paired for e in [_default_lookup(s, name)] if e is not None), None)
+    if found is not None and col.kind != "template":
+        return _default_in_env_cell(row, col, found[0], found[1], effective, environments, guide, rules, sel, index)
     refs = index.named(col.path, name)
     return Cell("", index.verdict(refs, judged=bool(judged), present=False), guide, "not set", "", tuple(refs), judged)
+
+
+def _default_in_env_cell(row: _Row, col: Column, settings: Document, default: Entry, effective: dict[str, str],
+                         environments: dict[str, tuple[str, ...]], guide: str, rules: list[Rule], sel: dict[str, _Selector],
+                         index: _Index) -> Cell:
+    """An env file that does not set a variable runs with the settings default: the default's value,
+    and the verdict of the findings at its line whose rule applies in this column's environment.  The
+    default is judged once, as its module's environment (production unless the module says otherwise):
+    in another column, no finding is a pass only when a rule of that environment would judge it the
+    same way, which the run did not check, so it is "not judged" there."""
+    name = row.variable
+    where = _where(default.loc.path, default.loc.line)
+    refs = sorted(i for i in set(index.at(default.loc.path, default.loc.line))
+                  if col.environment in environments.get(index.findings[i].rule_id, (col.environment,)))
+    judged_as = effective.get(_shown(settings), "production")
+    judged = _judged_by(rules, sel, name, ("env", "settings"), col.environment) if col.environment == judged_as else ()
+    origin = f"default from {where}" + ("" if col.environment == judged_as else f" (judged as {judged_as})")
+    return Cell(_show(name, default.value, row.secret), index.verdict(refs, judged=bool(judged)), guide, origin, where,
+                tuple(refs), judged)
 
 
 def _settings_cell(row: _Row, doc: Document, judged_doc: Document | None, guide: str, rules: list[Rule],
@@ -445,7 +473,7 @@ def _routes(app: AppModel | None, rules: list[Rule], index: _Index) -> tuple[Rou
             vocabulary = compile_param(op.param)
     rows = []
     for r in app.routes:
-        kind = classify(r.method, r.path, r.handler, vocabulary) if vocabulary else None
+        kind = classify(r.method, r.path, r.handler, vocabulary, r.kind) if vocabulary else None
         key = f'routes["{r.method} {r.path}"]'
         refs = sorted({i for i, f in enumerate(index.findings) if f.key == key}
                       | {i for i in index.at(r.loc.path, r.loc.line) if "rate-limit" in index.findings[i].rule_id})
@@ -461,7 +489,7 @@ def _route_row(r: Route, kind: str, guide: str, verdict: str, refs: list[int], a
     return RouteRow(  # code, shown as `velro-policy app` shows it; limits through masking (limit_text)
         method=r.method, path=r.path, handler=r.handler, where=_where(r.loc.path, r.loc.line), auth=auth, limits=tuple(limits),
         kind=kind, guide_limit=guide or "100/minute (api_standard; not checked per route)", verdict=verdict,
-        gate=r.gate, refs=tuple(refs))
+        gate=r.gate, refs=tuple(refs), kind_reason=r.kind_reason if kind and r.kind else "")
 
 
 # -- guide tables: rate limits and headers -------------------------------------------------------------------
@@ -510,23 +538,62 @@ def _rate_limits(docs: list[Document], kept: set[Location], sel: dict[str, _Sele
 
 
 def _headers(docs: list[Document], kept: set[Location], probe_docs: list[Document], sel: dict[str, _Selector],
-             index: _Index) -> tuple[GuideRow, ...]:
+             index: _Index, app: AppModel | None = None, applied: set[str] | None = None) -> tuple[GuideRow, ...]:
     complete = index.of_rules(["velro/header-set-complete"])
     out = []
     for header, value, slug in HEADERS:
         settings_rules = [f"velro/header-{slug}", f"velro/env-header-{slug}"] + (
             ["velro/header-hsts-max-age", "velro/header-hsts-flags"] if slug == "hsts" else [])
         places = _places(docs, settings_rules, kept, sel, index, guide=value)
-        for i in index.of_rules([f"velro/code-header-{slug}"]):  # Semgrep: where the code sets it, no value to show
+        code_refs = index.of_rules([f"velro/code-header-{slug}"])
+        places += _model_header_places(app, header, value, slug, places, applied or set(), index)
+        shown_at = {p.where for p in places}
+        for i in code_refs:  # Semgrep found it where the application model did not: no value to show
             f = index.findings[i]
-            places.append(Place(_where(f.path, f.line), "code", "", "", "", FAIL, (i,)))
+            if _where(f.path, f.line) not in shown_at:
+                places.append(Place(_where(f.path, f.line), "code", "", "", "", FAIL, (i,)))
         probe_place = _probe_place(header, value, slug, probe_docs, index)
         if probe_place is not None:
             places.append(probe_place)
         refs = [i for i in complete if header.lower() in index.findings[i].message.lower()]
-        note = "" if places else "not set in any settings module or env file read (a proxy or middleware may add it: probe to see)"
+        note = "" if places else ("not set by the deployed app's code, a settings module or an env file read (a proxy may add it: "
+                                  "probe to see)")
         out.append(GuideRow(header, value, _rollup(places, refs, index), tuple(places), tuple(refs), note))
     return tuple(out)
+
+
+def _model_header_places(app: AppModel | None, header: str, guide: str, slug: str, existing: list[Place],
+                         applied: set[str], index: _Index) -> list[Place]:
+    """Where the deployed app sets the header in code, as the application model read it (``response.headers[...] =``,
+    a header dict the code uses, the ``secure`` package, middleware options), with the value it read: the
+    verdict from the findings at that line (the code rule, or the app rule for values only the model sees).
+    A place a settings module already shows (a header dict) is not repeated."""
+    if app is None or app.headers is None:
+        return []
+    rules = {f"velro/code-header-{slug}", f"velro/app-header-{slug}"} | (
+        {"velro/app-header-hsts-max-age", "velro/app-header-hsts-flags"} if slug == "hsts" else set())
+    taken = {p.where for p in existing}
+    # header dicts a settings module already shows, entry by entry: (file, dict name)
+    dicts = {(p.where.rsplit(":", 1)[0], p.label.split("[", 1)[0]) for p in existing if "[" in p.label}
+    out: list[Place] = []
+    for s in app.headers.sets:
+        where = _where(s.loc.path, s.loc.line)
+        if s.header != header or where in taken:
+            continue
+        if s.source.startswith("header dict ") and (s.loc.path, s.source.split()[-1]) in dicts:
+            continue
+        taken.add(where)
+        refs = sorted(i for i in set(index.at(s.loc.path, s.loc.line)) if index.findings[i].rule_id in rules)
+        if s.value is None:
+            shown = "(set; value not read)"
+        elif isinstance(s.value, Unknown):
+            shown = "(not a literal)"  # not the expression: its source text may hold a secret
+        else:
+            shown = repr(guide) if s.value == guide else _show(header, s.value)
+        judged = bool(applied & ({f"velro/app-header-{slug}"} if s.judged else {f"velro/code-header-{slug}"}))
+        verdict = index.verdict(refs, judged=judged and s.value is not None and not isinstance(s.value, Unknown))
+        out.append(Place(where, "code", "" if s.source == "code" else s.source, "", shown, verdict, tuple(refs)))
+    return out
 
 
 def _probe_place(header: str, guide: str, slug: str, docs: list[Document], index: _Index) -> Place | None:

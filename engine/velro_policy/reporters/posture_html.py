@@ -212,6 +212,8 @@ def _routes(posture: Posture) -> list[str]:
             gate = f"<small>mounted if <code>{esc(r.gate)}</code></small>" if r.gate else ""
             auth = f"<code>{esc(r.auth)}</code>" if r.auth else '<span class="muted">-</span>'
             kind = esc(r.kind) if r.kind else '<span class="muted">other</span>'
+            if r.kind and r.kind_reason:
+                kind += f"<small>{esc(r.kind_reason)}</small>"
             out.append(
                 f'<tr data-route="{esc(r.method)} {esc(r.path)}"><td><code>{esc(r.method)} {esc(r.path)}</code>{gate}</td>'
                 f"<td><code>{esc(r.handler)}</code><small>{esc(r.where)}</small></td>"

@@ -94,7 +94,7 @@ def _routes(posture: Posture) -> list[str]:
         out += ["No route found.", ""]
     else:
         rows = [[esc(f"{r.method} {r.path}"), esc(r.handler), esc(r.auth) or "-", "; ".join(esc(t) for t in r.limits) or "none",
-                 esc(r.kind) or "other", esc(r.guide_limit), _mark(r.verdict) + _refs(r.refs)] for r in posture.routes]
+                 (esc(r.kind) + (f" ({esc(r.kind_reason)})" if r.kind_reason else "")) if r.kind else "other", esc(r.guide_limit), _mark(r.verdict) + _refs(r.refs)] for r in posture.routes]
         out += _table(["Route", "Handler", "Auth", "Rate limit", "Kind", "Guide", "Verdict"], rows)
     return [*out, "### Rate-limit table", "", *_guide(posture.rate_limits)]
 

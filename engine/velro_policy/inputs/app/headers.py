@@ -127,6 +127,7 @@ class _Binding(NamedTuple):
     headers: tuple[str, ...]
     merges: tuple[str, ...]  # {**OTHER, ...}
     loc: Location
+    values: tuple[tuple[str, ast.expr], ...] = ()  # (header, value node) of the dict's own entries
 
 
 class _SecureObj(NamedTuple):
@@ -294,9 +295,10 @@ class _Module:
     def _dict_binding(self, names: tuple[str, ...], node: ast.Dict) -> None:
         headers = tuple(h for h in (_lit_name(k) for k in node.keys) if h)
         merges = tuple(_bound_name(v) for k, v in zip(node.keys, node.values) if k is None and _bound_name(v))
+        values = tuple((h, v) for k, v in zip(node.keys, node.values) for h in [_lit_name(k)] if h)
         if headers or merges:
             for n in names:
-                self.dicts[n] = _Binding(headers, merges, self.f.loc(node))
+                self.dicts[n] = _Binding(headers, merges, self.f.loc(node), values)
 
 
 def _bound_name(node: ast.AST) -> str:
@@ -338,7 +340,11 @@ def _version(mods: list[_Module]) -> str:
 
 def _fold_text(m: _Module, node: ast.expr) -> object:
     lit = m.f.fold(node)
-    return lit.value if isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool) else Unknown(_src(node))
+    if isinstance(lit.value, (str, int)) and not isinstance(lit.value, bool):
+        return lit.value
+    # the folder's reason (it never quotes a literal: "'…' + suffix is not constant"), not the source text,
+    # which may hold a secret (a report-uri token joined to a variable)
+    return lit.value if isinstance(lit.value, Unknown) else Unknown(f"{type(node).__name__} is not a text")
 
 
 def _builder(m: _Module, node: ast.expr | None, version: str, depth: int = 0) -> tuple[str, object] | None:
@@ -494,7 +500,8 @@ def read(facts: list[Facts], graph: _Graph, complete: bool) -> HeaderCoverage | 
     for name, (m, b) in acc.dicts.items():
         headers = _dict_headers(name, acc.dicts, set())
         if name in acc.refs:
-            acc.sets.extend(HeaderSet(h, None, b.loc, f"header dict {name}") for h in headers)
+            values = _dict_values(name, acc.dicts, set())
+            acc.sets.extend(HeaderSet(h, values.get(h), b.loc, f"header dict {name}") for h in headers)
         elif headers:
             acc.unused[f"{name} ({m.f.display}:{b.loc.line})"] = None
     version = _version(mods)
@@ -547,6 +554,21 @@ def _middleware_sets(facts: list[Facts], acc: _Acc) -> None:
                 continue  # secure 2.x's middleware applies a Secure object (read above)
             if {s.header for s in got} != set(GUIDE_HEADERS):
                 acc.unsure.append(f"{mw.loc.path}:{mw.loc.line}: {mw.name} comes from a package and may set headers the model cannot see")
+
+
+def _dict_values(name: str, dicts: dict[str, tuple[_Module, _Binding]], seen: set[str]) -> dict[str, object]:
+    """Header -> the value a header dict gives it, folded in the dict's module (``Unknown`` when not literal):
+    its own entries over those of the dicts it merges (``{**BASE, "X-Frame-Options": "DENY"}``)."""
+    if name in seen or name not in dicts:
+        return {}
+    seen.add(name)
+    m, b = dicts[name]
+    out: dict[str, object] = {}
+    for other in b.merges:
+        out.update(_dict_values(other, dicts, seen))
+    for header, node in b.values:
+        out[header] = m.f.fold(node).value  # as for a value set in code: the folder's Unknown never quotes a literal
+    return out
 
 
 def _dict_headers(name: str, dicts: dict[str, tuple[_Module, _Binding]], seen: set[str]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from velro_policy.inputs.app.facts import Facts, Include, RouteDecl, _src, own_nodes
+from velro_policy.inputs.app.reach import Reach
 from velro_policy.inputs.pyfold import dotted, is_hashable
 from velro_policy.model import Location, Middleware, Route, RouteLimit, Unknown
 
@@ -30,6 +31,15 @@ class _Resolver:
     def __init__(self, facts: list[Facts], graph: _Graph) -> None:
         self.by_path = {f.path: f for f in facts}
         self.graph = graph
+        self._facts = facts
+        self._reach: Reach | None = None
+
+    @property
+    def reach(self) -> Reach:
+        """What route handlers call (built on first use: the headers reader needs none of it)."""
+        if self._reach is None:
+            self._reach = Reach(self._facts, self.graph)
+        return self._reach
 
     def ref(self, f: Facts, expr: str, hops: int = 0) -> Ref | None:
         """The app/router object a dotted name in module ``f`` denotes."""
@@ -196,7 +206,10 @@ def _routes(res: _Resolver, f: Facts, decl: RouteDecl, acc: _Acc, defaults: tupl
     limits += _handler_limits(res, f, decl)
     if not decl.limits and not decl.exempt:
         limits += defaults
-    return [Route(m, acc.prefix + path, decl.func, decl.loc, tuple(limits), deps, acc.gate) for m in (decl.methods or ("GET",))]
+    reason = res.reach.route(f, decl.handler, decl.func)
+    kind = "generation" if reason else ""
+    return [Route(m, acc.prefix + path, decl.func, decl.loc, tuple(limits), deps, acc.gate, kind, reason)
+            for m in (decl.methods or ("GET",))]
 
 
 def _alias_deps(res: _Resolver, f: Facts, dep: str) -> tuple[str, ...]:

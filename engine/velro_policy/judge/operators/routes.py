@@ -34,7 +34,7 @@ _KIND = {
     "type": "object",
     "additionalProperties": False,
     "required": ["limit"],
-    "anyOf": [{"required": ["words"]}, {"required": ["path_end"]}, {"required": ["path_is"]}],
+    "anyOf": [{"required": ["words"]}, {"required": ["path_end"]}, {"required": ["path_is"]}, {"required": ["model_kinds"]}],
     "properties": {
         "limit": {"type": "string", "pattern": _RATE_PATTERN,
                   "description": "The guide's limit for this kind of route ('3/hour'): every limit applying to the route may be no looser."},
@@ -44,6 +44,8 @@ _KIND = {
         "path_end": {**_PHRASES, "description": "Phrases that make a route this kind when its path ends with them (path parameters aside): 'generations' matches /projects/{id}/generations, not /generations/{id}/favorite."},
         "path_is": {**_PHRASES, "description": "Phrases that make a route this kind when they are its whole path apart from leading prefix words: 'token' matches /token and /api/v1/auth/token, not /push/token."},
         "not_words": {**_PHRASES, "description": "Phrases that, anywhere in the path or the handler's name, mean the route is not this kind ('logout', 'refresh')."},
+        "model_kinds": {"type": "array", "items": {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$"}, "uniqueItems": True,
+                        "description": "Kinds the application model tells from what the handler calls ('generation': it reaches an AI/generation SDK call, directly or through project helpers): a route the model marks with one is this kind whatever its words say (not_words do not apply to it), and the finding says why."},
         "methods": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z]+$"}, "minItems": 1, "uniqueItems": True,
                     "description": "HTTP methods a route of this kind has (default POST, PUT, PATCH: a read-only GET route is never a login). A route whose method is '*', 'ANY', '?' (not readable) or empty has them all."},
     },
@@ -103,6 +105,7 @@ class Kind(NamedTuple):
     path_is: tuple[tuple[str, ...], ...]
     not_words: tuple[tuple[str, ...], ...]
     methods: frozenset[str]
+    model_kinds: frozenset[str] = frozenset()
 
 
 class Vocabulary(NamedTuple):
@@ -122,6 +125,7 @@ def compile_param(param: dict[str, Any]) -> Vocabulary:
             path_is=_phrases(spec.get("path_is")),
             not_words=_phrases(spec.get("not_words")),
             methods=frozenset(str(m).upper() for m in spec.get("methods") or DEFAULT_METHODS),
+            model_kinds=frozenset(str(k) for k in spec.get("model_kinds") or ()),
         ))
     prefix = frozenset(w for p in _phrases(param.get("prefix_words")) for w in p)
     return Vocabulary(tuple(kinds), prefix)
@@ -145,17 +149,21 @@ def _path_is(pw: tuple[str, ...], phrase: tuple[str, ...], prefix: frozenset[str
     return start >= 0 and pw[start:] == phrase and all(w in prefix or _VERSION.match(w) for w in pw[:start])
 
 
-def classify(method: str, path: str, handler: str, vocabulary: Vocabulary) -> Kind | None:
+def classify(method: str, path: str, handler: str, vocabulary: Vocabulary, model_kind: str = "") -> Kind | None:
     """The kind of ``vocabulary`` the route is, or None.  A route that matches several
-    kinds is held to the strictest of their limits (the first written, when equal)."""
+    kinds is held to the strictest of their limits (the first written, when equal).
+    ``model_kind`` is the kind the application model told from what the handler calls
+    (``Route.kind``): it makes the route of every kind that lists it in ``model_kinds``,
+    whatever the words say (its evidence is the call, not the name)."""
     pw, hw = path_words(path), words(handler)
     best: Kind | None = None
     for kind in vocabulary.kinds:
         if not _has_method(method, kind.methods):
             continue
-        if any(_contains(pw, p) or _contains(hw, p) for p in kind.not_words):
+        by_model = bool(model_kind) and model_kind in kind.model_kinds
+        if not by_model and any(_contains(pw, p) or _contains(hw, p) for p in kind.not_words):
             continue
-        if (any(_contains(pw, p) or _contains(hw, p) for p in kind.words)
+        if (by_model or any(_contains(pw, p) or _contains(hw, p) for p in kind.words)
                 or any(pw[len(pw) - len(p):] == p for p in kind.path_end if len(p) <= len(pw))
                 or any(_path_is(pw, p, vocabulary.prefix) for p in kind.path_is)):
             if best is None or kind.limit.per_second < best.limit.per_second:
@@ -187,12 +195,14 @@ def route_rate_limit(value: object, param: dict[str, Any], ctx: Context) -> str 
     """Pass when the route is of no sensitive kind, or a limit within its kind's limit applies to it."""
     if not isinstance(value, Route):
         raise TypeError(f"route_rate_limit judges routes of the application model, not {type(value).__name__}")
-    kind = classify(value.method, value.path, value.handler, _vocabulary(param, ctx))
+    kind = classify(value.method, value.path, value.handler, _vocabulary(param, ctx), value.kind)
     if kind is None:
         return None
     guide = kind.limit
+    # why the route is of its kind when the model told it from the calls (the words may say nothing)
+    why = f"; it {value.kind_reason}" if value.kind and value.kind in kind.model_kinds and value.kind_reason else ""
     if not value.limits:
-        return f"is a {kind.label} route with no rate limit (guide: {guide})"
+        return f"is a {kind.label} route with no rate limit (guide: {guide}){why}"
     known: list[tuple[Rate, RouteLimit]] = []
     unknown: list[RouteLimit] = []
     malformed: list[RouteLimit] = []
@@ -210,9 +220,10 @@ def route_rate_limit(value: object, param: dict[str, Any], ctx: Context) -> str 
         known.append((rate, limit))
     if unknown:
         lim = unknown[0]
-        return CannotVerify(f"is a {kind.label} route; cannot verify its rate limit: {lim.source} is {_show_limit(lim)} (guide: at most {guide})")
+        return CannotVerify(f"is a {kind.label} route; cannot verify its rate limit: {lim.source} is {_show_limit(lim)} "
+                            f"(guide: at most {guide}){why}")
     if known:
         rate, lim = min(known, key=lambda rl: rl[0].per_second)
-        return f"is a {kind.label} route that allows {rate}, from {lim.source} (guide: at most {guide})"
+        return f"is a {kind.label} route that allows {rate}, from {lim.source} (guide: at most {guide}){why}"
     lim = malformed[0]
-    return f"is a {kind.label} route whose rate limit {_show_limit(lim)}, from {lim.source}, is not a valid rate (guide: at most {guide})"
+    return f"is a {kind.label} route whose rate limit {_show_limit(lim)}, from {lim.source}, is not a valid rate (guide: at most {guide}){why}"

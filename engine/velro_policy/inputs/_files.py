@@ -181,10 +181,19 @@ def _tail_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """``any(fnmatch(tail, p) for p in patterns for tail in tails)`` as one pattern
     (case-insensitive where ``fnmatch`` is: where ``os.path.normcase`` folds case)."""
     import re
-    from fnmatch import translate
 
     flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
-    return re.compile("(?:^|/)(?:" + "|".join(translate(p) for p in patterns) + ")" if patterns else "(?!)", flags)
+    return re.compile("(?:^|/)(?:" + "|".join(map(_segment_aware, patterns)) + ")" if patterns else "(?!)", flags)
+
+
+def _segment_aware(pattern: str) -> str:
+    """``fnmatch.translate``, except that a pattern without ``/`` (``test_*.py``, ``conftest.py``)
+    matches a file name only: its ``*`` never spans a folder, so a project checked out under a
+    folder named ``test_something`` is not excluded whole (gitignore's rule for such patterns)."""
+    from fnmatch import translate
+
+    regex = translate(pattern)
+    return regex if "/" in pattern else regex.replace(".*", "[^/]*")
 
 
 def repository_top(folder: str) -> str | None:

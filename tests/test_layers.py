@@ -33,7 +33,7 @@ def layer_of(module: str) -> str:
     head = parts[0]
     if head in BASE:
         return "base"
-    if head in ("main", "__main__"):
+    if head in ("main", "__main__", "hookpath"):  # the command lines: click (main) and the hooks' fast path
         return "main"
     return head
 

@@ -204,13 +204,17 @@ def app_cmd(directory: str, fmt: str, config: str | None) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), metavar="FILE", help="Write --format to FILE instead of stdout.")
 @click.option("--probe-recording", type=click.Path(dir_okay=False), metavar="FILE.probe.json",
               help="Fill the post-deployment checklist and the live headers from a `probe --record` recording.")
+@click.option("--live-vars", metavar="NAME",
+              help="Read the live platform's variables from stdin (KEY=value lines, `railway variables --kv`, or a JSON object) "
+                   "and show them as one more column, NAME (live); NAME decides its environment as a file name does (.env.production).")
 @click.option("--policy", "policies", multiple=True, type=click.Path(), help="Extra policy file or folder (repeatable).")
 @click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: nearest velro-policy.yaml or [tool.velro-policy]).")
 @click.option("--no-cache", is_flag=True, help="Revalidate the policy pack instead of using the compiled cache.")
 @click.option("--locked-policy", is_flag=True, help="The project config cannot weaken the built-in pack (as for check).")
 @click.option("--debug", is_flag=True, hidden=True)
 def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: str | None, probe_recording: str | None,
-               policies: tuple[str, ...], config: str | None, no_cache: bool, locked_policy: bool, debug: bool) -> None:
+               live_vars: str | None, policies: tuple[str, ...], config: str | None, no_cache: bool, locked_policy: bool,
+               debug: bool) -> None:
     """Show where a project stands against the guide, as the guide draws it.
 
     Runs `check` on DIRECTORY (default: .) and lays its findings out as the
@@ -223,6 +227,7 @@ def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: s
     velro-policy report --html posture.html
     velro-policy report --format markdown >> "$GITHUB_STEP_SUMMARY"
     velro-policy report --html posture.html --probe-recording prod.probe.json
+    railway variables --kv | velro-policy report --html posture.html --live-vars .env.production
 
     Exit 0 when the report was written, findings or not (use `check` to gate);
     2 when it could not be (missing DIR, bad option, unusable recording).
@@ -231,7 +236,7 @@ def report_cmd(directory: str, html_file: str | None, fmt: str | None, output: s
         from velro_policy.commands.report import ReportOptions, report
 
         raise SystemExit(report(ReportOptions(
-            directory=directory, html=html_file, fmt=fmt, output=output, probe_recording=probe_recording,
+            directory=directory, html=html_file, fmt=fmt, output=output, probe_recording=probe_recording, live_vars=live_vars,
             config=config, policies=list(policies), use_cache=not no_cache, locked_policy=locked_policy)))
 
 

@@ -26,6 +26,7 @@ class ReportOptions(NamedTuple):
     fmt: str | None = None  # --format html|markdown (to --output or stdout)
     output: str | None = None
     probe_recording: str | None = None
+    live_vars: str | None = None  # --live-vars NAME: the platform's variables on stdin, one more column
     config: str | None = None
     policies: list[str] = []
     use_cache: bool = True
@@ -48,6 +49,8 @@ def report(opts: ReportOptions) -> int:
                              locked_policy=opts.locked_policy), seen=seen)
     app = getattr(seen.get("app"), "model", None)
     run = Run(result, list(seen.get("loaded") or []), list(seen.get("documents") or []), app)
+    if opts.live_vars:
+        run = _with_live(run, opts, config)
     probe: Run | None = None
     label = ""
     if opts.probe_recording:
@@ -66,6 +69,30 @@ def report(opts: ReportOptions) -> int:
         where = p.path + (f":{p.line}:{p.col}" if p.line else "")
         sys.stderr.write(f"velro-policy: could not check {where}: {p.message}\n")
     return 0
+
+
+def _with_live(run: Run, opts: ReportOptions, config: str | None) -> Run:
+    """The run with the live platform's variables (stdin) judged as one more env file, named
+    ``NAME (live)``: the same pipeline as ``lint -`` with ``--stdin-filename NAME``."""
+    import tempfile
+
+    from velro_policy.commands.run import Options, collect
+    from velro_policy.commands.stdin import as_env_text
+
+    name = str(opts.live_vars)
+    text = as_env_text(sys.stdin.buffer.read(), name)
+    seen: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="velro-live-") as tmp:
+        path = os.path.join(tmp, os.path.basename(name) or ".env")
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        live = collect(Options(paths=[path], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
+                               locked_policy=opts.locked_policy, read_as="env", targets=["env"],
+                               shown_as={os.path.normpath(path): f"{name} (live)"}), seen=seen)
+    result = run.result._replace(findings=tuple(sorted({*run.result.findings, *live.findings})),
+                                 problems=tuple(sorted({*run.result.problems, *live.problems})),
+                                 files=tuple(sorted({*run.result.files, *live.files})))
+    return Run(result, [*run.loaded, *(seen.get("loaded") or [])], [*run.documents, *(seen.get("documents") or [])], run.app)
 
 
 def _writes(opts: ReportOptions) -> list[tuple[str, str | None]]:

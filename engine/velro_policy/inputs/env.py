@@ -26,7 +26,7 @@ from operator import add, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from velro_policy.inputs._files import read_text, shown_name
-from velro_policy.model import IGNORE_MARKER, Document, Entry, EnvEntries, Problem, Unknown
+from velro_policy.model import IGNORE_MARKER, Document, Entries, Entry, Problem, Unknown
 from velro_policy.values import environments
 
 if TYPE_CHECKING:
@@ -291,14 +291,14 @@ def _pick(column: list, keep: list[int]) -> list:
     return list(itemgetter(*keep)(column))
 
 
-def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[Problem]]:
+def _entries(text: str, path: str, bom: bool = True) -> tuple[Entries, list[Problem]]:
     """The file's entries (column-wise) and parse problems.  Built with C-speed
     ``map``/``compress``/``zip`` where possible: this runs for every value of every file."""
     keys, values, lines, cols, problems = _columns(text, path, bom)
     if not keys:
-        return EnvEntries(path, [], [], [], [], []), problems
+        return Entries.columns(path, [], [], [], []), problems
     if len(keys) > MAX_KEYS:  # judging costs ~0.1 ms per distinct key: a million took minutes
-        return EnvEntries(path, [], [], [], [], []), [*problems, Problem(
+        return Entries.columns(path, [], [], [], []), [*problems, Problem(
             path, lines[MAX_KEYS], 1, f"sets {len(keys):,} variables (more than {MAX_KEYS:,} from this line on), too many to "
             "judge in time (generated?); velro-policy does not check it: split it or exclude it", "parse-error")]
     joined = "\n".join(keys)
@@ -338,7 +338,7 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
         values = [_intern(v) if type(v) is str else v for v in values]
     else:
         values = list(map(_intern, values))  # type: ignore[arg-type]
-    return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
+    return Entries.columns(path, keys, uppers, values, lines, cols), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
 
 
 def app_key(key: str) -> str:

@@ -377,11 +377,16 @@ def named_as_env(path: str, config: dict[str, Any]) -> bool:
     return any(fnmatch(rel, g) or fnmatch(base, g) for g in config.get("env_files", ()))
 
 
-def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
-    settings = EnvSettings(
-        {**environments.DEFAULT_ALIASES, **ctx.config.get("environment_aliases", {})},
-        tuple(ctx.config.get("environment_keys") or environments.DEFAULT_KEYS),
+def settings_for(config: dict[str, Any]) -> EnvSettings:
+    """How the config says an env file's environment is told (aliases, keys)."""
+    return EnvSettings(
+        {**environments.DEFAULT_ALIASES, **config.get("environment_aliases", {})},
+        tuple(config.get("environment_keys") or environments.DEFAULT_KEYS),
     )
+
+
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
+    settings = settings_for(ctx.config)
     for path in paths:
         if not named_as_env(path, ctx.config) and not os.path.isdir(path):  # named, but nothing says it is an env file
             # (a folder here is one discovery could not list: its read below says so)
@@ -398,7 +403,13 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     text, problem = read_text(path)
     if problem is not None:
         return Document(path, TARGET, (), problems=(problem._replace(path=display_path),), display_path=display_path)
-    text = text or ""
+    return read_document(text or "", path, display_path=display_path, flag_environment=flag_environment, settings=settings)
+
+
+def read_document(text: str, path: str, *, display_path: str, flag_environment: str | None, settings: EnvSettings) -> Document:
+    """The document of an env file whose text is ``text`` (decoded, one BOM dropped, as ``read_text``
+    gives it): what ``load_file`` reads from disk, and what ``fix`` judges after each edit in memory,
+    so both judge a file as the application reads it."""
     if "\r" in text:  # pydantic-settings opens the file in text mode: universal newlines
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     entries, problems = _entries(text, display_path, bom=False)

@@ -360,18 +360,34 @@ def judge_documents(documents: Iterable[Document], rules: list[Rule], config: di
                     roles: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
     """Findings of every document under the config's evaluation settings; ``applied``
     collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated;
-    ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values."""
+    ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values.
+    The findings of ``judge_each``, in one list: those on settings defaults (target effective) last."""
+    documents = list(documents)
+    per_document = judge_each(documents, rules, config, applied, problems, roles=roles)
+    findings = [f for doc, found in zip(documents, per_document) if doc.target != "effective" for f in found]
+    findings.extend(f for doc, found in zip(documents, per_document) if doc.target == "effective" for f in found)
+    return findings
+
+
+def judge_each(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any],
+               applied: set[str] | None = None, problems: list[Problem] | None = None, *,
+               roles: Mapping[str, frozenset[str]] | None = None) -> list[list[Finding]]:
+    """The judge step of every command: the findings of each document, in document order
+    (``probe`` merges a rule's findings across responses, so it needs them per document).
+    One evaluator for all of them, so its per-run caches serve every document.  A finding on
+    a settings default (target effective) that a settings rule reports already at the same
+    place is left out: the default is reported once, by that rule."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
                           aliases={**config.get("environment_aliases", {})} or None, roles=roles)
-    findings: list[Finding] = []
-    defaults: list[Finding] = []  # env rules on settings defaults (target effective)
-    for doc in documents:
-        (defaults if doc.target == "effective" else findings).extend(evaluator.evaluate(doc))
-    if defaults:  # a default a settings rule reports already is reported once, by that rule
-        seen = {(f.path, f.line) for f in findings}
-        findings.extend(f for f in defaults if (f.path, f.line) not in seen)
+    documents = list(documents)
+    per_document = [list(evaluator.evaluate(doc)) for doc in documents]
+    defaults = [i for i, doc in enumerate(documents) if doc.target == "effective" and per_document[i]]
+    if defaults:
+        seen = {(f.path, f.line) for doc, found in zip(documents, per_document) if doc.target != "effective" for f in found}
+        for i in defaults:
+            per_document[i] = [f for f in per_document[i] if (f.path, f.line) not in seen]
     if applied is not None:
         applied.update(evaluator.applied)
     if problems is not None:
         problems.extend(evaluator.problems)
-    return findings
+    return per_document

@@ -184,9 +184,10 @@ class Evaluator:
         # then no rule needs it again (the common case: "DEBUG=false" in every file).
         settled = self._settled.setdefault(scope, {})
         passes, environment, required = self._passes, scope[1], in_force.required
+        keys, values, own = ents.keys, ents.values, len(ents.keys)
         for i in compress(range(len(addresses)), found):  # values some rule selects
             ids = found[i]
-            key, value = ents.key_value(i)
+            key, value = (keys[i], values[i]) if i < own else ents.key_value(i)
             if type(value) is str:
                 memo = (addresses[i], value)
                 if settled.get(memo):

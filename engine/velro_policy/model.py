@@ -97,15 +97,15 @@ class Entries(Sequence[Entry]):
     values: list[object]  # own entries' values
     extra: tuple[Entry, ...]
 
-    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int] | None,
+    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int],
                  cols: list[int] | None, objects: tuple[Entry, ...] | None = None, extra: tuple[Entry, ...] = ()) -> None:
         """Use ``Entries.columns`` or ``Entries.of``."""
         self.path = path
         self.keys = keys
         self.uppers = uppers
         self.values = values
-        self._lines = lines
-        self._cols = cols
+        self._lines = lines  # unused when built from Entry objects
+        self._cols = cols  # None: every column is 1
         self._objects = objects  # None: entries are made from the columns
         self.extra = extra
         self._addresses: Sequence[Address] | None = None
@@ -124,7 +124,7 @@ class Entries(Sequence[Entry]):
             return entries
         objects = tuple(entries)
         keys = [e.key for e in objects]
-        return cls("", keys, [k.upper() for k in keys], [e.value for e in objects], None, None, objects)
+        return cls("", keys, [k.upper() for k in keys], [e.value for e in objects], [], None, objects)
 
     def with_extra(self, extra: tuple[Entry, ...]) -> Entries:
         """These entries followed by ``extra`` (not added to the columns)."""
@@ -138,7 +138,7 @@ class Entries(Sequence[Entry]):
         if self._objects is not None:
             return self._objects[i]
         key = self.keys[i]
-        return Entry(key, self.values[i], Location(self.path, self._lines[i], self._cols[i] if self._cols is not None else 1), (key,))  # type: ignore[index]  # columns always have lines
+        return Entry(key, self.values[i], Location(self.path, self._lines[i], self._cols[i] if self._cols is not None else 1), (key,))
 
     def key_value(self, i: int) -> tuple[str, object]:
         """(key, value) at position ``i``, without making an ``Entry`` for an own entry."""
@@ -174,7 +174,7 @@ class Entries(Sequence[Entry]):
 
     def __iter__(self) -> Iterator[Entry]:
         if self._objects is not None:
-            return iter(self._objects + self.extra)
+            return iter(self._objects + self.extra if self.extra else self._objects)
         return map(self.entry, range(len(self)))
 
     def __add__(self, other: Iterable[Entry]) -> tuple[Entry, ...]:

@@ -7,9 +7,9 @@ output order).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from hashlib import sha256
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar, overload
 
 if TYPE_CHECKING:
     from velro_policy.rules import Rule
@@ -65,73 +65,139 @@ class Entry(NamedTuple):
     env: tuple[str, ...] = ()
 
 
-class EnvEntries(Sequence[Entry]):
-    """The entries of an env file, stored column-wise; ``Entry`` objects are made on demand.
+Address: TypeAlias = "str | tuple[tuple[str | int, ...], ...]"  # see Entries.addresses
 
-    Why: a run over 10,000 env files reads ~700,000 values, and most are only
-    ever looked at by key (is any rule selecting ``SERVICE_NAME``?  is this
-    value one a rule already passed?).  Four flat lists cost a fraction of
-    the time and memory of one ``Entry`` + ``Location`` per value.  Hot
-    consumers (the evaluator, the project rules, the committed-secrets step)
-    read the columns; everything else iterates ``Entry`` objects as before.
-    Keys are unique case-insensitively (last assignment wins), in file order.
+
+class Entries(Sequence[Entry]):
+    """The entries of one document: the one type every ``Document`` holds.
+
+    Why one type with a few operations instead of a plain tuple: a run over
+    10,000 env files reads ~700,000 values, and most are only ever looked at by
+    key (is any rule selecting ``SERVICE_NAME``?  is this value one a rule has
+    passed already?).  So an env file's entries are kept as columns (key, upper
+    key, value, line, column; ``Entries.columns``) and an ``Entry`` is made only
+    when something asks for one.  Every other source (settings modules, code
+    matches, the app model, probe responses) has few entries, each with its own
+    parts, aliases and location: they are kept as ``Entry`` objects
+    (``Entries.of``).  Readers never need to know which: they iterate ``Entry``
+    objects, or read the columns ``keys``/``uppers``/``values`` with ``entry(i)``,
+    ``addresses()`` (what selectors match) and ``key_value(i)``.
+
+    The columns hold the document's own entries; ``extra`` holds entries added
+    after reading (``with_extra``: the ``__git__`` copies of ``inputs.committed``),
+    which come after them in iteration and positions but are not in the columns.
+    An ``Entries`` compares equal to a tuple of the same ``Entry`` objects.
     """
 
-    __slots__ = ("path", "keys", "uppers", "values", "lines", "cols", "extra")
+    __slots__ = ("path", "keys", "uppers", "values", "_lines", "_cols", "_objects", "extra", "_addresses")
 
-    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int], cols: list[int],
-                 extra: tuple[Entry, ...] = ()) -> None:
+    path: str  # where the columns' entries were read (unused when built from Entry objects)
+    keys: list[str]  # own entries' keys, in document order
+    uppers: list[str]  # the same, as the application compares them (may be the very list ``keys``)
+    values: list[object]  # own entries' values
+    extra: tuple[Entry, ...]
+
+    def __init__(self, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int],
+                 cols: list[int] | None, objects: tuple[Entry, ...] | None = None, extra: tuple[Entry, ...] = ()) -> None:
+        """Use ``Entries.columns`` or ``Entries.of``."""
         self.path = path
         self.keys = keys
-        self.uppers = uppers  # the same list as ``keys`` when every key is upper case already
+        self.uppers = uppers
         self.values = values
-        self.lines = lines
-        self.cols = cols
-        # Entries that are not the file's own variables, after them (the ``__git__`` copies of
-        # ``committed``); the columns stay the file's own variables only.
+        self._lines = lines  # unused when built from Entry objects
+        self._cols = cols  # None: every column is 1
+        self._objects = objects  # None: entries are made from the columns
         self.extra = extra
+        self._addresses: Sequence[Address] | None = None
 
-    def with_extra(self, extra: tuple[Entry, ...]) -> EnvEntries:
-        return EnvEntries(self.path, self.keys, self.uppers, self.values, self.lines, self.cols, self.extra + extra)
+    @classmethod
+    def columns(cls, path: str, keys: list[str], uppers: list[str], values: list[object], lines: list[int],
+                cols: list[int] | None = None) -> Entries:
+        """Top-level ``KEY=value`` entries read from ``path`` (an env file), as columns.
+        ``uppers`` may be ``keys`` itself when every key is upper case; ``cols`` None: all 1."""
+        return cls(path, keys, uppers, values, lines, cols)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Entries:
+        """Entries made of ``Entry`` objects (any source; an ``Entries`` is returned as it is)."""
+        if isinstance(entries, Entries):
+            return entries
+        objects = tuple(entries)
+        keys = [e.key for e in objects]
+        return cls("", keys, [k.upper() for k in keys], [e.value for e in objects], [], None, objects)
+
+    def with_extra(self, extra: tuple[Entry, ...]) -> Entries:
+        """These entries followed by ``extra`` (not added to the columns)."""
+        return Entries(self.path, self.keys, self.uppers, self.values, self._lines, self._cols, self._objects, self.extra + extra)
+
+    def entry(self, i: int) -> Entry:
+        """The entry at position ``i`` (0 <= i < len)."""
+        n = len(self.keys)
+        if i >= n:
+            return self.extra[i - n]
+        if self._objects is not None:
+            return self._objects[i]
+        key = self.keys[i]
+        return Entry(key, self.values[i], Location(self.path, self._lines[i], self._cols[i] if self._cols is not None else 1), (key,))
 
     def key_value(self, i: int) -> tuple[str, object]:
-        """(key, value) at position ``i``, without making an ``Entry`` for the file's own variables."""
+        """(key, value) at position ``i``, without making an ``Entry`` for an own entry."""
         if i >= len(self.keys):
             e = self.extra[i - len(self.keys)]
             return e.key, e.value
         return self.keys[i], self.values[i]
 
-    def entry(self, i: int) -> Entry:
-        if i >= len(self.keys):
-            return self.extra[i - len(self.keys)]
-        key = self.keys[i]
-        return Entry(key, self.values[i], Location(self.path, self.lines[i], self.cols[i]), (key,))
+    def addresses(self) -> Sequence[Address]:
+        """What a selector is matched against, per position: the key alone for a top-level
+        value known by no other name (every env variable: selection is then a lookup by
+        name), else every path of the value (its parts, then its aliases).  Computed once."""
+        if self._addresses is None:
+            if self._objects is None:
+                self._addresses = self.keys if not self.extra else [*self.keys, *map(_address, self.extra)]
+            else:
+                self._addresses = [*map(_address, self._objects), *map(_address, self.extra)]
+        return self._addresses
 
     def __len__(self) -> int:
         return len(self.keys) + len(self.extra)
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Entry, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Entry | tuple[Entry, ...]:
         if isinstance(i, slice):
             return tuple(map(self.entry, range(len(self))[i]))
         return self.entry(range(len(self))[i])
 
     def __iter__(self) -> Iterator[Entry]:
+        if self._objects is not None:
+            return iter(self._objects + self.extra if self.extra else self._objects)
         return map(self.entry, range(len(self)))
 
-    def __add__(self, other: object) -> tuple[Entry, ...]:
-        return tuple(self) + tuple(other)  # type: ignore[arg-type]
+    def __add__(self, other: Iterable[Entry]) -> tuple[Entry, ...]:
+        return (*self, *other)
 
-    def __radd__(self, other: object) -> tuple[Entry, ...]:
-        return tuple(other) + tuple(self)  # type: ignore[arg-type]
+    def __radd__(self, other: Iterable[Entry]) -> tuple[Entry, ...]:
+        return (*other, *self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, (tuple, EnvEntries)) and tuple(self) == tuple(other)
+        return isinstance(other, (tuple, Entries)) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"EnvEntries({tuple(self)!r})"
+        return f"Entries({tuple(self)!r})"
+
+
+def _address(e: Entry) -> Address:
+    """``Entries.addresses`` of one entry."""
+    if not e.aliases and (not e.parts or e.parts == (e.key,)):
+        return e.key
+    return (e.parts or (e.key,), *e.aliases)
 
 
 class CodeMatch(NamedTuple):
@@ -152,17 +218,10 @@ class Problem(NamedTuple):
     kind: str = "parse-error"
 
 
-class Document(NamedTuple):
-    """A parsed input file, ready for the evaluator.
-
-    ``environment`` is the environment whose rules apply; ``environment_source``
-    says how it was decided (``flag``, ``key ENVIRONMENT``, ``file name``,
-    ``unknown: held to production rules``) so the output can say so.
-    """
-
+class _DocumentFields(NamedTuple):
     path: str
     target: str
-    entries: tuple[Entry, ...] | EnvEntries
+    entries: Entries
     environment: str = "production"
     environment_source: str = "unknown"
     is_template: bool = False
@@ -174,6 +233,36 @@ class Document(NamedTuple):
     # Env variable names a Python module reads (upper-cased), with a line reading each: pydantic-settings
     # fields, os.getenv/os.environ reads, config("X") calls, including reads without a default.
     env_reads: tuple[tuple[str, int], ...] = ()
+
+
+class Document(_DocumentFields):
+    """A parsed input file, ready for the evaluator.
+
+    ``environment`` is the environment whose rules apply; ``environment_source``
+    says how it was decided (``flag``, ``key ENVIRONMENT``, ``file name``,
+    ``unknown: held to production rules``) so the output can say so.
+
+    ``entries`` is always an ``Entries``: entries given as any other iterable of
+    ``Entry`` (a tuple, a list) are wrapped when the document is made or
+    ``_replace``d, so no reader ever has to ask which kind it holds.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, path: str, target: str, entries: Iterable[Entry], environment: str = "production",
+                environment_source: str = "unknown", is_template: bool = False, problems: tuple[Problem, ...] = (),
+                display_path: str = "", mentions_ignore: bool | None = None,
+                env_reads: tuple[tuple[str, int], ...] = ()) -> Document:
+        return super().__new__(cls, path, target, Entries.of(entries), environment, environment_source, is_template,
+                               problems, display_path, mentions_ignore, env_reads)
+
+    @classmethod
+    def _make(cls: type[_D], iterable: Iterable[Any]) -> _D:  # type: ignore[override]  # the same signature; mypy cannot match a NamedTuple self-type
+        """What ``_replace`` calls: through ``__new__``, so a replaced ``entries`` is an ``Entries`` too."""
+        return cls(*iterable)
+
+
+_D = TypeVar("_D", bound=Document)
 
 
 class Finding(NamedTuple):

@@ -172,19 +172,16 @@ def _apply(text: str, changes: list[Change]) -> tuple[str, list[Change]]:
 # --- reading and judging ------------------------------------------------------
 
 def _document(text: str, path: str, display: str, flag: str | None, config: dict[str, Any]) -> Document:
-    from velro_policy.inputs.env import parse_env
-    from velro_policy.values import environments
+    """The documents step for a text held in memory (the file as read, then after each round of edits):
+    the env source's own reading, so a file is judged as ``lint`` judges it."""
+    from velro_policy.inputs import env
 
-    entries, problems = parse_env(text[1:] if text.startswith("\ufeff") else text, display)
-    values = {e.key.upper(): e.value for e in entries if isinstance(e.value, str)}
-    decision = environments.decide(
-        os.path.basename(path), values, flag=flag,
-        aliases={**environments.DEFAULT_ALIASES, **config.get("environment_aliases", {})},
-        keys=tuple(config.get("environment_keys") or environments.DEFAULT_KEYS))
-    return Document(path, "env", entries, decision.environment, decision.source, decision.is_template, problems, display)
+    return env.read_document(text[1:] if text.startswith("\ufeff") else text, path, display_path=display,
+                             flag_environment=flag, settings=env.settings_for(config))
 
 
 def _findings(doc: Document, rules: list[Rule], config: dict[str, Any]) -> list[Finding]:
+    """The judge step of ``lint``, on the env rules (fix edits values; the ``__git__`` copies are not values)."""
     from velro_policy.judge.evaluate import judge_documents
 
     env_rules = [r for r in rules if r.target == "env"]
@@ -324,12 +321,10 @@ def _write(path: str, text: str) -> None:
 
 
 def _env_files(paths: list[str], config: dict[str, Any]) -> list[str]:
-    from velro_policy.inputs import env
-    from velro_policy.inputs.discover import discover
+    """The scope step of ``lint --target env``: the env files under ``paths``."""
+    from velro_policy.commands.run import find_files
 
-    found = discover(paths, lambda p, explicit: ["env"] if env.claims(p, explicit, config) else [],
-                     exclude=list(config.get("exclude", [])))
-    return found.files.get("env", [])
+    return find_files(paths, config, ["env"]).files.get("env", [])
 
 
 def fix(paths: list[str], *, dry_run: bool = False, environment: str | None = None, config: str | None = None,

@@ -1,9 +1,12 @@
 """``velro-policy probe BASE_URL``: the guide's post-deployment checklist,
 judged by the pack's ``http`` policies.
 
-plan -> requests (probe.runner) -> exchanges -> documents (sources.http)
--> evaluate -> merge -> report -> exit code (0 clean, 1 findings, 2 could
-not probe).  A weakness seen on several responses (a missing header on
+The steps of ``commands.run``: config and rules (``load_pack``, the ``http``
+rules) -> plan -> requests (``inputs.probe.runner``, the probe's scope) ->
+documents (``inputs.http``) -> judge (``judge_each``, the judge of every
+command) -> merge -> report and exit code (``finish``: 0 clean, 1 findings,
+2 could not probe).  There is no settle step: nothing on a server carries an
+inline ignore.  A weakness seen on several responses (a missing header on
 every path) is one finding: its path is the first URL, its message names
 every request that showed it, the other URLs are ``related``.
 """
@@ -15,8 +18,8 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from velro_policy.judge.evaluate import Evaluator, exit_code, fingerprint, problem_findings
-from velro_policy.model import SEVERITY_RANK, FileSummary, Finding, RunResult
+from velro_policy.judge.evaluate import fingerprint, judge_each, problem_findings
+from velro_policy.model import SEVERITY_RANK, FileSummary, Finding, Problem, RunResult
 
 MAX_LISTED = 4  # requests named in a merged finding's message
 
@@ -80,19 +83,14 @@ def merge(per_doc: list[tuple[str, list[Finding]]], base_url: str) -> list[Findi
 
 
 def collect(opts: ProbeOptions) -> RunResult:
-    from velro_policy.errors import ConfigError
+    from velro_policy.commands.run import Options, load_pack
     from velro_policy.inputs import http
     from velro_policy.inputs.probe import runner
     from velro_policy.inputs.probe.client import Client, check_base_url
-    from velro_policy.policy import config as config_mod
-    from velro_policy.policy import pack as pack_mod
     from velro_policy.policy import probe_plan as plan_mod
 
     base = check_base_url(opts.base_url)
-    if opts.config and not Path(opts.config).is_file():
-        raise ConfigError("config file not found", path=opts.config)
-    cfg_path = Path(opts.config) if opts.config else config_mod.find(".")
-    pack = pack_mod.load(cfg_path, opts.policies, use_cache=opts.use_cache)
+    pack = load_pack(Options(paths=["."], policies=list(opts.policies), config=opts.config, use_cache=opts.use_cache))
     rules = [r for r in pack.rules if r.target == http.TARGET]
     plan = plan_mod.load(_plan_path(opts, pack.config))
     allowed = list(opts.allowed_origins) or list(pack.config.get("probe_allowed_origins", []))
@@ -111,10 +109,11 @@ def collect(opts: ProbeOptions) -> RunResult:
     if opts.record:
         _record(opts.record, base, environment, exchanges)
     documents = http.documents(exchanges, environment, env_source)
-    evaluator = Evaluator(rules, unknown_severity=pack.config.get("unknown_severity", "low"))
-    per_doc = [(http.label(ex), list(evaluator.evaluate(doc))) for ex, doc in zip(exchanges, documents)]
-    findings = merge(per_doc, base)
-    problems = tuple(getattr(evaluator, "problems", ()))  # a rule that could not judge a value: exit 2
+    applied: set[str] = set()
+    judge_problems: list[Problem] = []  # a rule that could not judge a value: exit 2
+    judged = judge_each(documents, rules, pack.config, applied, judge_problems)
+    findings = merge([(http.label(ex), found) for ex, found in zip(exchanges, judged)], base)
+    problems = tuple(judge_problems)
     findings.extend(problem_findings(problems))
     if opts.insecure:
         notes.append("TLS certificate verification was off (--insecure)")
@@ -132,7 +131,7 @@ def collect(opts: ProbeOptions) -> RunResult:
         root=os.path.abspath("."),
         fail_on=opts.fail_on or pack.config.get("fail_on", "low"),
         notes=tuple(notes),
-        applied=tuple(sorted(evaluator.applied)),
+        applied=tuple(sorted(applied)),
     )
 
 
@@ -152,8 +151,6 @@ def _record(path: str, base: str, environment: str, exchanges: list[dict[str, An
 
 
 def probe(opts: ProbeOptions) -> int:
-    from velro_policy.reporters import emit
+    from velro_policy.commands.run import finish
 
-    result = collect(opts)
-    emit(result, opts.formats, color=opts.color)
-    return exit_code(result.findings, result.problems, result.fail_on)
+    return finish(collect(opts), opts.formats, opts.color)

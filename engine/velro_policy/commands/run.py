@@ -1,9 +1,17 @@
-"""The shared pipeline of ``lint`` and ``check``:
-
-config -> pack -> discover -> sources -> evaluate -> report -> exit code.
+"""The sequence of a run: config -> rules -> scope -> documents -> judge -> settle -> report.
 
 Every step is one call; heavy modules are imported only by the step that
 needs them, so linting one env file costs the parse and the checks.
+``lint``, ``check`` and ``report`` run all of it (``collect``); the other
+commands that judge run the same step functions, leaving out what they do
+not need:
+
+- ``fix``: ``load_pack`` -> ``find_files`` (env) -> the env source's
+  ``read_document`` on the text, after each edit too -> ``judge_documents``;
+  no settle step (an ignored value is still fixed) and its own output;
+- ``probe``: ``load_pack`` -> requests (``inputs.probe``, its scope) ->
+  ``inputs.http`` documents -> ``judge_each`` (findings per response, merged
+  per rule) -> ``finish`` (report and exit code).
 """
 from __future__ import annotations
 
@@ -108,7 +116,7 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
         from velro_policy.inputs.scope import open_scope
 
         scope = open_scope(opts.paths or ["."], classify, config, staged=opts.staged, changed_since=opts.changed_since)
-    found = scope.found if scope else discover(opts.paths or ["."], classify, exclude=config.get("exclude", []))
+    found = scope.found if scope else find_files(opts.paths, config, opts.targets, classify=classify)
     root = os.path.abspath(opts.paths[0] if len(opts.paths) == 1 and os.path.isdir(opts.paths[0]) else ".")
     shown = (lambda p: display_path(scope.real_path(p))) if scope else display_path
     if opts.shown_as:
@@ -199,6 +207,20 @@ def fit_remediation(findings: list[Finding], rules: list[Rule], root: str) -> li
     from velro_policy.settle import remediation
 
     return remediation.fit(findings, rules, deploy_platform(root))
+
+
+def find_files(paths: list[str], config: dict[str, Any], targets: list[str] | None,
+               classify: Callable[[str, bool], list[str]] | None = None) -> Any:
+    """The scope step of a run over the work tree: the files under ``paths`` (default ``.``) that the
+    sources of ``targets`` (None: all) read, minus the config's excludes (``inputs.discover.Found``).
+    ``classify``: the sources' claims, when the caller has it already."""
+    if classify is None:
+        sources = sources_for(targets)
+
+        def classify(path: str, explicit: bool) -> list[str]:
+            return [name for name, src in sources.items() if src.claims(path, explicit, config)]
+
+    return discover(paths or ["."], classify, exclude=config.get("exclude", []))
 
 
 def unread_by_targets(found: Any, targets: list[str] | None, config: dict[str, Any], shown: Callable[[str], str]) -> list[Problem]:
@@ -352,10 +374,16 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
         cleanup()
 
 
+def finish(result: RunResult, formats: list[tuple[str, str | None]], color: bool | None = None) -> int:
+    """The report step: every output asked for, then the exit code."""
+    from velro_policy.reporters import emit
+
+    emit(result, formats, color=color)
+    return exit_code(result.findings, result.problems, result.fail_on)
+
+
 def run(opts: Options) -> int:
     import gc
-
-    from velro_policy.reporters import emit
 
     # A run allocates one small tuple per value of every file and frees nothing until
     # the end: the cyclic GC would rescan them all again and again (a third of the
@@ -376,10 +404,10 @@ def run(opts: Options) -> int:
             gc.enable()
         if progress is not None:
             progress.close()
-    emit(result, opts.formats, color=opts.color)
+    code = finish(result, opts.formats, opts.color)
     for p in result.problems:  # also on stderr, one line each: the reason for exit 2
         where = p.path + (f":{p.line}:{p.col}" if p.line else "")
         sys.stderr.write(f"velro-policy: error: {where}: {p.message}\n")
-    return exit_code(result.findings, result.problems, result.fail_on)
+    return code
 
 

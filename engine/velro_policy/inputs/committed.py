@@ -26,7 +26,7 @@ from collections.abc import Callable
 from itertools import compress
 
 from velro_policy.errors import ScanError
-from velro_policy.model import Document, Entry, EnvEntries, Problem
+from velro_policy.model import Document, Entry, Problem
 from velro_policy.values.masking import is_secret_key
 from velro_policy.values.secret_quality import looks_like_real_secret
 
@@ -40,11 +40,9 @@ def _in_scope(doc: Document) -> bool:
 
 
 def _holds_real_secret(doc: Document) -> bool:
+    """A secret-looking key holds a real-looking value (the key test is a cached verdict per key name)."""
     ents = doc.entries
-    if type(ents) is EnvEntries:  # column-wise: the key test is a cached verdict per key name
-        return any(isinstance(ents.values[i], str) and looks_like_real_secret(ents.values[i])  # type: ignore[arg-type]
-                   for i in compress(range(len(ents.keys)), map(is_secret_key, ents.keys)))
-    return any(isinstance(e.value, str) and is_secret_key(e.key) and looks_like_real_secret(e.value) for e in ents)
+    return any(isinstance(v, str) and looks_like_real_secret(v) for v in compress(ents.values, map(is_secret_key, ents.keys)))
 
 
 # With more production/staging files than this, git is asked first (one call, ~10 ms)
@@ -113,6 +111,5 @@ def mark(documents: list[Document], *, in_index: bool | None = None,
             Entry(e.key + KEY_SUFFIX, e.value, e.loc, (GIT_PREFIX, e.key))
             for e in doc.entries if isinstance(e.value, str)
         )
-        ents = doc.entries
-        out[i] = doc._replace(entries=ents.with_extra(extra) if type(ents) is EnvEntries else ents + extra)
+        out[i] = doc._replace(entries=doc.entries.with_extra(extra))
     return out

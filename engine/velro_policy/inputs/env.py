@@ -26,7 +26,7 @@ from operator import add, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from velro_policy.inputs._files import read_text, shown_name
-from velro_policy.model import IGNORE_MARKER, Document, Entry, EnvEntries, Problem, Unknown
+from velro_policy.model import IGNORE_MARKER, Document, Entries, Entry, Problem, Unknown
 from velro_policy.values import environments
 
 if TYPE_CHECKING:
@@ -291,14 +291,14 @@ def _pick(column: list, keep: list[int]) -> list:
     return list(itemgetter(*keep)(column))
 
 
-def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[Problem]]:
+def _entries(text: str, path: str, bom: bool = True) -> tuple[Entries, list[Problem]]:
     """The file's entries (column-wise) and parse problems.  Built with C-speed
     ``map``/``compress``/``zip`` where possible: this runs for every value of every file."""
     keys, values, lines, cols, problems = _columns(text, path, bom)
     if not keys:
-        return EnvEntries(path, [], [], [], [], []), problems
+        return Entries.columns(path, [], [], [], []), problems
     if len(keys) > MAX_KEYS:  # judging costs ~0.1 ms per distinct key: a million took minutes
-        return EnvEntries(path, [], [], [], [], []), [*problems, Problem(
+        return Entries.columns(path, [], [], [], []), [*problems, Problem(
             path, lines[MAX_KEYS], 1, f"sets {len(keys):,} variables (more than {MAX_KEYS:,} from this line on), too many to "
             "judge in time (generated?); velro-policy does not check it: split it or exclude it", "parse-error")]
     joined = "\n".join(keys)
@@ -338,7 +338,7 @@ def _entries(text: str, path: str, bom: bool = True) -> tuple[EnvEntries, list[P
         values = [_intern(v) if type(v) is str else v for v in values]
     else:
         values = list(map(_intern, values))  # type: ignore[arg-type]
-    return EnvEntries(path, keys, uppers, values, lines, cols if cols is not None else [1] * len(keys)), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
+    return Entries.columns(path, keys, uppers, values, lines, cols), problems  # type: ignore[arg-type]  # list invariance: str | None values are objects
 
 
 def app_key(key: str) -> str:
@@ -377,11 +377,16 @@ def named_as_env(path: str, config: dict[str, Any]) -> bool:
     return any(fnmatch(rel, g) or fnmatch(base, g) for g in config.get("env_files", ()))
 
 
-def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
-    settings = EnvSettings(
-        {**environments.DEFAULT_ALIASES, **ctx.config.get("environment_aliases", {})},
-        tuple(ctx.config.get("environment_keys") or environments.DEFAULT_KEYS),
+def settings_for(config: dict[str, Any]) -> EnvSettings:
+    """How the config says an env file's environment is told (aliases, keys)."""
+    return EnvSettings(
+        {**environments.DEFAULT_ALIASES, **config.get("environment_aliases", {})},
+        tuple(config.get("environment_keys") or environments.DEFAULT_KEYS),
     )
+
+
+def load(paths: list[str], ctx: LoadContext) -> Iterator[Document]:
+    settings = settings_for(ctx.config)
     for path in paths:
         if not named_as_env(path, ctx.config) and not os.path.isdir(path):  # named, but nothing says it is an env file
             # (a folder here is one discovery could not list: its read below says so)
@@ -398,7 +403,13 @@ def load_file(path: str, *, display_path: str, flag_environment: str | None, set
     text, problem = read_text(path)
     if problem is not None:
         return Document(path, TARGET, (), problems=(problem._replace(path=display_path),), display_path=display_path)
-    text = text or ""
+    return read_document(text or "", path, display_path=display_path, flag_environment=flag_environment, settings=settings)
+
+
+def read_document(text: str, path: str, *, display_path: str, flag_environment: str | None, settings: EnvSettings) -> Document:
+    """The document of an env file whose text is ``text`` (decoded, one BOM dropped, as ``read_text``
+    gives it): what ``load_file`` reads from disk, and what ``fix`` judges after each edit in memory,
+    so both judge a file as the application reads it."""
     if "\r" in text:  # pydantic-settings opens the file in text mode: universal newlines
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     entries, problems = _entries(text, display_path, bom=False)

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from velro_policy.judge.checks import run_check
 from velro_policy.judge.operators import Context
 from velro_policy.judge.operators._base import CannotVerify
-from velro_policy.model import SEVERITY_RANK, Document, Entry, EnvEntries, Finding, Problem, Unknown, fingerprint
+from velro_policy.model import SEVERITY_RANK, Document, Entries, Entry, Finding, Problem, Unknown, fingerprint
 from velro_policy.rules import Rule, mentions_required, role_selector
 from velro_policy.values import masking, selectors
 
@@ -58,16 +58,14 @@ class Evaluator:
         self._selectors: dict[str, tuple[list[selectors.Pattern], list[selectors.Pattern]]] = {}
         self.applied: set[str] = set()  # rules that judged at least one value (for `velro-policy test`)
         self.problems: list[Problem] = []  # rules that could not be evaluated (fail closed: exit 2)
-        # Speed (10,000 files a second): which rules select a path, which rules apply to a
+        # Speed (10,000 files a second): which rules select a value, which rules apply to a
         # (target, environment), and whether a rule passes a (key, text value) are computed
         # once per run.  Keys and values repeat across files; operators are pure functions.
-        self._selecting: dict[tuple[tuple[object, ...], ...], tuple[str, ...]] = {}
-        # (target, environment) -> parts -> ids of the rules in force there that select it
-        self._selecting1: dict[tuple[str, str], dict[tuple[object, ...], tuple[str, ...]]] = {}
-        self._selecting_key: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}  # the same, by env key
+        # (target, environment) -> address (``Entries.addresses``) -> ids of the rules in force there that select it
+        self._selecting: dict[tuple[str, str], dict[object, tuple[str, ...]]] = {}
         self._in_force: dict[tuple[str, str], InForce] = {}
         self._deep: dict[int, tuple[list[Rule], list[Rule]]] = {}  # see _deep_capable
-        self._settled: dict[tuple[str, str], dict[tuple[str, object], bool]] = {}  # see _column_picks
+        self._settled: dict[tuple[str, str], dict[tuple[object, object], bool]] = {}  # see _picks
         self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
@@ -108,15 +106,6 @@ class Evaluator:
                 if role in self.roles.get(str(name).upper(), ()):
                     return True
         return False
-
-    def _selected_by(self, paths: tuple[tuple[object, ...], ...], rules: list[Rule] | None = None) -> tuple[str, ...]:
-        """Ids of the rules (of ``rules``, default all) that pick a value known by ``paths`` (its path, then its aliases)."""
-        if rules is not None:
-            return self._select(paths, rules)
-        ids = self._selecting.get(paths)
-        if ids is None:
-            ids = self._selecting[paths] = self._select(paths, self.rules)
-        return ids
 
     def _select(self, paths: tuple[tuple[object, ...], ...], rules: list[Rule]) -> tuple[str, ...]:
         out = []
@@ -174,65 +163,43 @@ class Evaluator:
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])
         )
 
-    def _picks(self, doc: Document, scope: tuple[str, str], rules: list[Rule]) -> dict[str, list[Entry]]:
-        """Rule id -> the document's entries it selects, in document order (rules in ``rules`` only)."""
-        picks: dict[str, list[Entry]] = {}
-        single = self._selecting1.get(scope)
-        if single is None:
-            single = self._selecting1[scope] = {}
-        ents = doc.entries
-        allowed: set[str] | None = None
-        for e in ents:
-            if e.aliases:
-                allowed = allowed or {str(r.id) for r in rules}
-                ids = tuple(r for r in self._selected_by(((e.parts or (e.key,)), *e.aliases)) if r in allowed)
-            else:
-                parts = e.parts or (e.key,)
-                ids = single.get(parts)  # type: ignore[assignment]
-                if ids is None:  # only the rules in force here are tried
-                    ids = single[parts] = self._selected_by((parts,), rules)
-            for rid in ids:
-                if rid in picks:
-                    picks[rid].append(e)
-                else:
-                    picks[rid] = [e]
-        return picks
-
-    def _column_picks(self, ents: EnvEntries, scope: tuple[str, str], in_force: InForce) -> dict[str, list[int]]:
-        """``_picks`` for column-wise entries, as positions: ``Entry`` objects are made only
-        for rules that do not already know the values pass.  At C speed (map/compress)
-        once the keys have been seen."""
+    def _picks(self, ents: Entries, scope: tuple[str, str], in_force: InForce) -> dict[str, list[int]]:
+        """Rule id -> positions of the entries it selects, in document order (rules in force only),
+        leaving out values every selecting rule is known to pass already.  At C speed
+        (map/compress) once the addresses have been seen: no ``Entry`` is made here."""
         picks: dict[str, list[int]] = {}
-        by_key = self._selecting_key.get(scope)
-        if by_key is None:
-            by_key = self._selecting_key[scope] = {}
-        keys = ents.keys
-        found = list(map(by_key.get, keys))
+        by_address = self._selecting.get(scope)
+        if by_address is None:
+            by_address = self._selecting[scope] = {}
+        addresses = ents.addresses()
+        found = list(map(by_address.get, addresses))
         if None in found:
-            for i, key in enumerate(keys):
+            rules = in_force.rules
+            for i, address in enumerate(addresses):
                 if found[i] is None:
-                    found[i] = by_key[key] = self._select_key(key, scope, in_force.rules)
-        # (key, text value) -> True once every rule selecting the key passed that value here:
+                    found[i] = by_address[address] = (
+                        self._select_key(address, scope, rules) if isinstance(address, str)  # a top-level name: through the index
+                        else self._select(address, rules))
+        # (address, text value) -> True once every rule selecting the address passed that value here:
         # then no rule needs it again (the common case: "DEBUG=false" in every file).
         settled = self._settled.setdefault(scope, {})
-        passes, environment, values, required = self._passes, scope[1], ents.values, in_force.required
-        for i in compress(range(len(keys)), found):  # keys some rule selects
-            ids, key, value = found[i], keys[i], values[i]
+        passes, environment, required = self._passes, scope[1], in_force.required
+        keys, values, own = ents.keys, ents.values, len(ents.keys)
+        for i in compress(range(len(addresses)), found):  # values some rule selects
+            ids = found[i]
+            key, value = (keys[i], values[i]) if i < own else ents.key_value(i)
             if type(value) is str:
-                if settled.get((key, value)):
+                memo = (addresses[i], value)
+                if settled.get(memo):
                     continue
                 if all(passes.get((rid, environment, key, value)) for rid in ids) and required.isdisjoint(ids):  # type: ignore[union-attr, arg-type]  # ids is never None on this path
-                    settled[(key, value)] = True
+                    settled[memo] = True
                     continue
             for rid in ids:  # type: ignore[union-attr]  # ids is never None on this path
                 if rid in picks:
                     picks[rid].append(i)
                 else:
                     picks[rid] = [i]
-        n = len(keys)
-        for j, e in enumerate(ents.extra):  # entries beyond the file's own variables (``__git__`` copies)
-            for rid in self._selected_by((e.parts or (e.key,), *e.aliases), in_force.rules):
-                picks.setdefault(rid, []).append(n + j)
         return picks
 
     def _known_to_pass(self, rid: str, environment: str, pairs: Iterable[tuple[str, object]]) -> bool:
@@ -253,14 +220,15 @@ class Evaluator:
                 frozenset(r.id for r in rules if mentions_required(r.check) and r.required_in(doc.environment)
                           and doc.target != "effective"))  # a settings module's defaults need not hold every key
         rules = in_force.rules
-        columns = doc.entries if type(doc.entries) is EnvEntries else None
-        picks: dict[str, list]
-        if columns is not None and rules:  # only rules with something to judge, and rules that require a key (in rule order)
-            picks = self._column_picks(columns, scope, in_force)
+        ents = doc.entries
+        picks: dict[str, list[int]] = {}
+        if doc.target == "code":  # Semgrep matches: every rule in force judges the whole file
+            todo = rules
+        elif rules:  # only rules with something to judge, and rules that require a key (in rule order)
+            picks = self._picks(ents, scope, in_force)
             todo = [rules[n] for n in sorted(map(in_force.order.__getitem__, set(picks).union(in_force.required)))]
         else:
-            picks = self._picks(doc, scope, rules) if doc.target != "code" and rules else {}
-            todo = rules
+            todo = []
         for rule in todo:
             try:
                 if doc.target == "code":
@@ -270,19 +238,15 @@ class Evaluator:
                     self.applied.add(str(rule.id))  # Semgrep judged the whole file
                 else:
                     rid = str(rule.id)
-                    picked = picks.get(rid)
-                    if picked is None:
-                        if rid not in in_force.required:
-                            continue  # selects nothing here: no finding, not applied
-                    elif columns is not None:
-                        if self._known_to_pass(rid, doc.environment, map(columns.key_value, picked)):
+                    positions = picks.get(rid)
+                    picked: list[Entry] = []
+                    if positions is not None:
+                        if self._known_to_pass(rid, doc.environment, map(ents.key_value, positions)):
                             self.applied.add(rid)
                             continue
-                        picked = [columns.entry(i) for i in picked]  # type: ignore[arg-type]  # picked holds column indexes on this path
-                    elif self._known_to_pass(rid, doc.environment, ((e.key, e.value) for e in picked)):  # type: ignore[union-attr]  # picked holds entries on this path
-                        self.applied.add(rid)
-                        continue
-                    found = list(self._evaluate_rule(rule, doc, picked or []))  # type: ignore[arg-type]  # picked holds entries by now
+                        picked = [ents.entry(i) for i in positions]
+                    # else: the rule requires a key this document does not set
+                    found = list(self._evaluate_rule(rule, doc, picked))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
                 # A policy/input mismatch (e.g. a value of a type the operator cannot
                 # judge): the rule was not checked, so the run must not pass.
@@ -397,18 +361,34 @@ def judge_documents(documents: Iterable[Document], rules: list[Rule], config: di
                     roles: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
     """Findings of every document under the config's evaluation settings; ``applied``
     collects the ids of rules that judged a value, ``problems`` the rules that could not be evaluated;
-    ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values."""
+    ``roles`` (UPPER env name -> roles it plays in the app) lets role selectors pick values.
+    The findings of ``judge_each``, in one list: those on settings defaults (target effective) last."""
+    documents = list(documents)
+    per_document = judge_each(documents, rules, config, applied, problems, roles=roles)
+    findings = [f for doc, found in zip(documents, per_document) if doc.target != "effective" for f in found]
+    findings.extend(f for doc, found in zip(documents, per_document) if doc.target == "effective" for f in found)
+    return findings
+
+
+def judge_each(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any],
+               applied: set[str] | None = None, problems: list[Problem] | None = None, *,
+               roles: Mapping[str, frozenset[str]] | None = None) -> list[list[Finding]]:
+    """The judge step of every command: the findings of each document, in document order
+    (``probe`` merges a rule's findings across responses, so it needs them per document).
+    One evaluator for all of them, so its per-run caches serve every document.  A finding on
+    a settings default (target effective) that a settings rule reports already at the same
+    place is left out: the default is reported once, by that rule."""
     evaluator = Evaluator(rules, unknown_severity=config.get("unknown_severity", "low"),
                           aliases={**config.get("environment_aliases", {})} or None, roles=roles)
-    findings: list[Finding] = []
-    defaults: list[Finding] = []  # env rules on settings defaults (target effective)
-    for doc in documents:
-        (defaults if doc.target == "effective" else findings).extend(evaluator.evaluate(doc))
-    if defaults:  # a default a settings rule reports already is reported once, by that rule
-        seen = {(f.path, f.line) for f in findings}
-        findings.extend(f for f in defaults if (f.path, f.line) not in seen)
+    documents = list(documents)
+    per_document = [list(evaluator.evaluate(doc)) for doc in documents]
+    defaults = [i for i, doc in enumerate(documents) if doc.target == "effective" and per_document[i]]
+    if defaults:
+        seen = {(f.path, f.line) for doc, found in zip(documents, per_document) if doc.target != "effective" for f in found}
+        for i in defaults:
+            per_document[i] = [f for f in per_document[i] if (f.path, f.line) not in seen]
     if applied is not None:
         applied.update(evaluator.applied)
     if problems is not None:
         problems.extend(evaluator.problems)
-    return findings
+    return per_document

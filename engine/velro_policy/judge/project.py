@@ -49,13 +49,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from typing import Any, NamedTuple
 
-from velro_policy.model import Document, Entry, EnvEntries, Finding
+from velro_policy.model import Document, Entries, Entry, Finding
 from velro_policy.rules import Op, Rule
 from velro_policy.values import selectors
 from velro_policy.values.environments import DEFAULT_ALIASES, TEMPLATE_WORDS
 from velro_policy.values.paths import parent_folders
 
-GIT_PREFIX = "__git__"
 ENV_TARGETS = ("env",)
 SETTINGS_TARGET = "settings"
 
@@ -86,36 +85,20 @@ class AppView(NamedTuple):
     elsewhere: dict[str, str] = {}  # UPPER env name -> "file:line" of a deployment or env file naming it ($X, ${X}, env.X)
 
 
-class View(NamedTuple):
-    """A document's own variables, column-wise (not the ``__git__`` copies): the
-    project checks compare key sets across thousands of files, so they work on
-    lists and sets and make ``Entry`` objects only for what they report."""
-
-    keys: list[str]
-    uppers: list[str]
-    values: list[object]
-    entry: Callable[[int], Entry]
-
-
-def view(doc: Document) -> View:
-    ents = doc.entries
-    if type(ents) is EnvEntries:
-        return View(ents.keys, ents.uppers, ents.values, ents.entry)
-    own = [e for e in ents if not e.parts or e.parts[0] != GIT_PREFIX]
-    return View([e.key for e in own], [e.key.upper() for e in own], [e.value for e in own], own.__getitem__)
-
-
 class Project(NamedTuple):
     env: list[Document]  # env files (templates included) that parsed cleanly
     settings: list[Document]  # settings modules that parsed cleanly
     config: dict[str, Any]
-    views: dict[int, View] = {}  # id(env document) -> its view
     groups: dict[str, list[Document]] = {}  # folder -> env documents in it
     app: AppView | None = None  # the application model, when the run has a complete one
     app_docs: tuple[Document, ...] = ()  # the application model's document (whole-directory runs: CORS middleware options)
 
-    def of(self, doc: Document) -> View:
-        return self.views[id(doc)]
+    @staticmethod
+    def of(doc: Document) -> Entries:
+        """A document's entries: the project checks compare key sets across thousands of files, so they read
+        the columns (``keys``, ``uppers``, ``values``: the file's own variables, not the ``__git__`` copies)
+        and make an ``Entry`` (``entry(i)``) only for what they report."""
+        return doc.entries
 
 
 def shown(doc: Document) -> str:
@@ -540,7 +523,7 @@ def cors_credentials(rule: Rule, project: Project, pick: Picker, param: Any, app
             yield Hit(odoc, oentry, oentry.key, message, others)
 
 
-def _credentials_on(doc: Document, v: View, defaults: dict[str, tuple[Document, Entry]]) -> str:
+def _credentials_on(doc: Document, v: Entries, defaults: dict[str, tuple[Document, Entry]]) -> str:
     """Where credentials are switched on for ``doc``: its own switch, else the settings default it leaves unset ('' if neither)."""
     from velro_policy.judge.operators._base import as_bool
 
@@ -591,7 +574,7 @@ def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str,
 
     docs = [d for d in documents if not d.problems]
     env = [d for d in docs if d.target in ENV_TARGETS]
-    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, {id(d): view(d) for d in env}, _groups(env),
+    project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, _groups(env),
                       app=app, app_docs=tuple(d for d in docs if d.target == "app"))
     out: list[Finding] = []
     for rule in project_rules(rules):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import cli, write
 
 SECRET = "Zq8vK2mP9xR4tY7wB3nL6cF1hJ5gD0sA8eU2iO4pQ"
 ENV = ("ENVIRONMENT=production\nDEBUG=false\nENABLE_DEBUG_ENDPOINTS=true\n"
@@ -13,7 +13,7 @@ ENV = ("ENVIRONMENT=production\nDEBUG=false\nENABLE_DEBUG_ENDPOINTS=true\n"
 
 
 def run_json(root: Path, *extra: str, cwd: Path | None = None) -> tuple[int, dict]:
-    res = velro(["check", str(root) if cwd else ".", "-f", "json", *extra], cwd=cwd or root)
+    res = cli(["check", str(root) if cwd else ".", "-f", "json", *extra], cwd=cwd or root)
     assert res.returncode in (0, 1), res.stderr
     return res.returncode, json.loads(res.stdout)
 
@@ -26,7 +26,7 @@ def test_round_trip(tmp_path: Path) -> None:
     env = write(tmp_path / ".env.production", ENV)
     rc, before = run_json(tmp_path)
     assert rc == 1 and len(active(before)) >= 2
-    res = velro(["baseline", "create"], cwd=tmp_path)
+    res = cli(["baseline", "create"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     base = tmp_path / ".velro-policy-baseline.json"
     data = json.loads(base.read_text(encoding="utf-8"))
@@ -53,7 +53,7 @@ def test_round_trip(tmp_path: Path) -> None:
 
     # 4. an old violation fixed: reported as fixed
     env.write_text(env.read_text(encoding="utf-8").replace("ENABLE_DEBUG_ENDPOINTS=true", "ENABLE_DEBUG_ENDPOINTS=false"), encoding="utf-8")
-    res = velro(["check", ".", "--baseline", str(base)], cwd=tmp_path)
+    res = cli(["check", ".", "--baseline", str(base)], cwd=tmp_path)
     assert res.returncode == 1
     assert "fixed since the baseline" in res.stdout and "velro/debug-endpoints-disabled in .env.production" in res.stdout
     rc, doc = run_json(tmp_path, "--baseline", str(base))
@@ -63,17 +63,17 @@ def test_round_trip(tmp_path: Path) -> None:
 def test_baseline_matches_from_another_working_directory(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write(project / "config" / ".env.production", ENV)
-    assert velro(["baseline", "create"], cwd=project).returncode == 0
+    assert cli(["baseline", "create"], cwd=project).returncode == 0
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    res = velro(["check", str(project), "-f", "json", "--baseline", str(project / ".velro-policy-baseline.json")], cwd=elsewhere)
+    res = cli(["check", str(project), "-f", "json", "--baseline", str(project / ".velro-policy-baseline.json")], cwd=elsewhere)
     assert res.returncode == 0, res.stdout
     assert json.loads(res.stdout)["fixed"] == []
 
 
 def test_non_suppressible_findings_are_not_baselined(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\nENABLE_DEBUG_ENDPOINTS=true\n")
-    res = velro(["baseline", "create"], cwd=tmp_path)
+    res = cli(["baseline", "create"], cwd=tmp_path)
     assert res.returncode == 0 and "1 finding(s) of non-suppressible rules were not baselined" in res.stdout
     entries = json.loads((tmp_path / ".velro-policy-baseline.json").read_text())["entries"]
     assert [e["rule_id"] for e in entries] == ["velro/debug-endpoints-disabled"]
@@ -84,28 +84,28 @@ def test_non_suppressible_findings_are_not_baselined(tmp_path: Path) -> None:
 def test_entries_of_files_not_checked_are_not_reported_fixed(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", ENV)
     write(tmp_path / ".env.staging", "ENVIRONMENT=staging\nVERBOSE_ERROR_MESSAGES=true\n")
-    assert velro(["baseline", "create"], cwd=tmp_path).returncode == 0
-    res = velro(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
+    assert cli(["baseline", "create"], cwd=tmp_path).returncode == 0
+    res = cli(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["fixed"] == []
 
 
 def test_bad_baseline_files_exit_2_with_one_line(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", ENV)
-    missing = velro(["check", ".", "--baseline", "nope.json"], cwd=tmp_path)
+    missing = cli(["check", ".", "--baseline", "nope.json"], cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "nope.json: baseline file not found; create it with `velro-policy baseline create`" in missing.stderr
     write(tmp_path / "broken.json", '{"version": 1,\n "entries": [}\n')
-    broken = velro(["check", ".", "--baseline", "broken.json"], cwd=tmp_path)
+    broken = cli(["check", ".", "--baseline", "broken.json"], cwd=tmp_path)
     assert broken.returncode == 2 and "broken.json:2:" in broken.stderr and "Traceback" not in broken.stderr
     write(tmp_path / "other.json", '{"results": []}')
-    other = velro(["check", ".", "--baseline", "other.json"], cwd=tmp_path)
+    other = cli(["check", ".", "--baseline", "other.json"], cwd=tmp_path)
     assert other.returncode == 2 and "not a velro-policy baseline" in other.stderr
 
 
 def test_baselined_findings_are_external_suppressions_in_sarif(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", ENV)
-    assert velro(["baseline", "create"], cwd=tmp_path).returncode == 0
-    res = velro(["check", ".", "-f", "sarif", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
+    assert cli(["baseline", "create"], cwd=tmp_path).returncode == 0
+    res = cli(["check", ".", "-f", "sarif", "--baseline", ".velro-policy-baseline.json"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     results = json.loads(res.stdout)["runs"][0]["results"]
     assert results and all(r["suppressions"] == [{"kind": "external", "status": "accepted", "justification": "baseline"}]
@@ -120,7 +120,7 @@ def _repo_with_baseline(root: Path) -> Path:
 
     subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True)
     env = write(root / "svc" / ".env.production", NO_SECRET)
-    assert velro(["baseline", "create", "."], cwd=root).returncode == 0
+    assert cli(["baseline", "create", "."], cwd=root).returncode == 0
     return env
 
 
@@ -135,14 +135,14 @@ def test_the_projects_baseline_is_used_without_a_flag_and_counted_not_listed(tmp
             import subprocess
 
             subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True, capture_output=True)
-        res = velro([*args, "--target", "env"], cwd=cwd)
+        res = cli([*args, "--target", "env"], cwd=cwd)
         assert res.returncode == 0, (args, res.stdout, res.stderr)
         assert "suppressed (2 by the baseline), not listed: --show-suppressed lists them" in res.stdout, (args, res.stdout)
         assert "velro/rate-limit" not in res.stdout  # counted, not listed
-    listed = velro(["check", ".", "--target", "env", "--show-suppressed"], cwd=tmp_path)
+    listed = cli(["check", ".", "--target", "env", "--show-suppressed"], cwd=tmp_path)
     assert "(suppressed: baseline)" in listed.stdout
     env.write_text(NO_SECRET + "VERBOSE_ERROR_MESSAGES=true\n")  # a new finding fails through the same baseline
-    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    res = cli(["check", ".", "--target", "env"], cwd=tmp_path)
     assert res.returncode == 1 and "velro/verbose-errors-disabled" in res.stdout
 
 
@@ -150,10 +150,10 @@ def test_baseline_create_starts_from_scratch_and_update_says_what_changed(tmp_pa
     env = _repo_with_baseline(tmp_path)
     base = tmp_path / ".velro-policy-baseline.json"
     first = json.loads(base.read_text())["entries"]
-    assert velro(["baseline", "create", "."], cwd=tmp_path).returncode == 0  # not emptied by the baseline in use
+    assert cli(["baseline", "create", "."], cwd=tmp_path).returncode == 0  # not emptied by the baseline in use
     assert json.loads(base.read_text())["entries"] == first
     env.write_text(NO_SECRET.replace("ENABLE_DEBUG_ENDPOINTS=true\n", "") + "VERBOSE_ERROR_MESSAGES=true\n")
-    res = velro(["baseline", "update", "--target", "env", "."], cwd=tmp_path)
+    res = cli(["baseline", "update", "--target", "env", "."], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "1 added, 1 dropped (fixed), 1 kept" in res.stdout
     assert {e["rule_id"] for e in json.loads(base.read_text())["entries"]} >= {"velro/verbose-errors-disabled"}
@@ -162,18 +162,18 @@ def test_baseline_create_starts_from_scratch_and_update_says_what_changed(tmp_pa
 def test_the_configs_baseline_and_inline_ignores_keys(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", ENV)
     (tmp_path / "security").mkdir()
-    assert velro(["baseline", "create", "-o", "security/known.json", "."], cwd=tmp_path).returncode == 0
+    assert cli(["baseline", "create", "-o", "security/known.json", "."], cwd=tmp_path).returncode == 0
     write(tmp_path / "velro-policy.yaml", "baseline: security/known.json\n")
-    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    res = cli(["check", ".", "--target", "env"], cwd=tmp_path)
     assert res.returncode == 0 and "by the baseline" in res.stdout, res.stdout + res.stderr
     write(tmp_path / "velro-policy.yaml", "baseline: security/missing.json\n")
-    res = velro(["check", ".", "--target", "env"], cwd=tmp_path)
+    res = cli(["check", ".", "--target", "env"], cwd=tmp_path)
     assert res.returncode == 2 and "does not exist" in res.stderr
     write(tmp_path / "velro-policy.yaml", "baseline: false\n")
-    assert velro(["check", ".", "--target", "env"], cwd=tmp_path).returncode == 1
+    assert cli(["check", ".", "--target", "env"], cwd=tmp_path).returncode == 1
     ignored = ENV.replace("ENABLE_DEBUG_ENDPOINTS=true\n",
                           "ENABLE_DEBUG_ENDPOINTS=true  # velro-policy: ignore[velro/debug-endpoints-disabled] reason: internal only\n")
     write(tmp_path / ".env.production", ignored)
     write(tmp_path / "velro-policy.yaml", "baseline: false\ninline_ignores: false\n")
-    res = velro(["check", ".", "--target", "env", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", ".", "--target", "env", "-f", "json"], cwd=tmp_path)
     assert any("inline_ignores: false" in n for n in json.loads(res.stdout)["notes"])

@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import REPO, velro
+from conftest import REPO, cli
 
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
@@ -28,7 +28,7 @@ def test_exception_text_rules_fire_exactly_on_annotated_lines(tmp_path: Path) ->
             if m:
                 want |= {(f"app/{src.name}", number, rid.strip()) for rid in m.group(1).split(",")
                          if rid.strip().startswith("velro/code-error-")}
-    res = velro(["check", ".", "--target", "code", "--only", RULES, "--include-undeployed", "--format", "json"],
+    res = cli(["check", ".", "--target", "code", "--only", RULES, "--include-undeployed", "--format", "json"],
                 cwd=tmp_path, env={"VELRO_POLICY_CACHE_DIR": str(tmp_path / "cache")})
     data = json.loads(res.stdout)
     assert data["problems"] == []

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, velro
+from conftest import REPO, cli
 
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
@@ -58,8 +58,8 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         'def test_mock():\n    assert "mock_token_1".startswith("mock_token_")\n', encoding="utf-8")
     cache = tmp_path_factory.mktemp("cache")
     env = {"VELRO_POLICY_CACHE_DIR": str(cache)}
-    res_json = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
-    text = velro(["check", ".", "--target", "code", "--format", "text", "--no-color"], cwd=project, env=env)
+    res_json = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+    text = cli(["check", ".", "--target", "code", "--format", "text", "--no-color"], cwd=project, env=env)
     return {"json": res_json, "data": json.loads(res_json.stdout), "text": text, "project": project}
 
 

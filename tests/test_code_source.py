@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import velro, write
+from conftest import cli, velro, write
 from velro_policy.errors import ScanError
 from velro_policy.inputs import code
 from velro_policy.rules import Rule
@@ -105,7 +105,7 @@ def project(tmp_path: Path) -> Path:
 def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(project: Path, tmp_path: Path) -> None:
     shim, log = counting_shim(tmp_path)
     env = {"VELRO_POLICY_SEMGREP": str(shim)}
-    res = velro(["check", ".", "--format", "json"], cwd=project, env=env)
+    res = cli(["check", ".", "--format", "json"], cwd=project, env=env)
     assert res.returncode == 1, res.stderr
     assert starts(log) == 1  # 7 built-in code policies + 2 user policies, env and code together
     data = json.loads(res.stdout)
@@ -122,13 +122,13 @@ def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(projec
     assert msg["acme/no-compile"] == "No compile() of input"
 
     # Semgrep is not started when no Python file or no code rule is in scope.
-    assert velro(["lint", ".env.production"], cwd=project, env=env).returncode == 1
-    assert velro(["check", ".", "--target", "env"], cwd=project, env=env).returncode == 1
-    assert velro(["check", ".", "--only", "velro/debug*"], cwd=project, env=env).returncode in (0, 1)
+    assert cli(["lint", ".env.production"], cwd=project, env=env).returncode == 1
+    assert cli(["check", ".", "--target", "env"], cwd=project, env=env).returncode == 1
+    assert cli(["check", ".", "--only", "velro/debug*"], cwd=project, env=env).returncode in (0, 1)
     assert starts(log) == 1
 
     # --target code: only code findings.
-    only_code = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+    only_code = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
     assert starts(log) == 2
     code_findings = json.loads(only_code.stdout)["findings"]
     assert code_findings and all(f["path"].endswith(".py") for f in code_findings)
@@ -137,14 +137,14 @@ def test_one_semgrep_process_per_run_whatever_the_number_of_code_policies(projec
     # Fingerprints do not depend on line numbers.
     main = project / "app" / "main.py"
     main.write_text("\n\n\n" + main.read_text())
-    moved = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+    moved = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
     after = {f["rule_id"]: (f["fingerprint"], f["line"]) for f in json.loads(moved.stdout)["findings"] if f["path"] == "app/main.py"}
     assert set(after) == set(before)
     for rid, (fp, line) in before.items():
         assert after[rid] == (fp, line + 3)
 
     # A file git ignores is still scanned when it is named on the command line.
-    named = velro(["lint", "app/generated.py", "--format", "json"], cwd=project, env=env)
+    named = cli(["lint", "app/generated.py", "--format", "json"], cwd=project, env=env)
     assert any(f["path"] == "app/generated.py" for f in json.loads(named.stdout)["findings"])
 
 
@@ -178,7 +178,7 @@ def test_semgrep_missing_is_exit_2_with_one_line(project: Path, tmp_path: Path) 
 
 
 def test_semgrep_override_that_is_not_executable_is_exit_2(project: Path, tmp_path: Path) -> None:
-    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(tmp_path / "nope")})
+    res = cli(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(tmp_path / "nope")})
     assert res.returncode == 2
     assert "VELRO_POLICY_SEMGREP" in res.stderr and "Traceback" not in res.stderr
 
@@ -210,7 +210,7 @@ rules:
 ])
 def test_broken_semgrep_rule_in_a_user_policy_names_the_policy_file(project: Path, body: str, why: str) -> None:
     write(project / "policies" / "broken.yaml", BROKEN % body)
-    res = velro(["check", ".", "--target", "code"], cwd=project)
+    res = cli(["check", ".", "--target", "code"], cwd=project)
     assert res.returncode == 2, why
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in res.stderr
@@ -228,7 +228,7 @@ def test_invalid_code_rules_are_policy_errors_before_semgrep_runs(project: Path,
     write(project / "policies" / "broken.yaml",
           "apiVersion: velro-policy/v1\nkind: Policy\nmetadata: {name: acme/b, title: B}\ntarget: code\nrules:\n"
           "  - id: acme/b\n    title: B\n    severity: low\n    remediation: x\n" + rule)
-    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
+    res = cli(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
     assert res.returncode == 2
     assert "broken.yaml" in res.stderr and expected in res.stderr and "Traceback" not in res.stderr
     assert starts(log) == 0
@@ -236,7 +236,7 @@ def test_invalid_code_rules_are_policy_errors_before_semgrep_runs(project: Path,
 
 def test_file_semgrep_cannot_parse_is_exit_2_naming_it(project: Path) -> None:
     write(project / "app" / "broken.py", "def f(:\n    return 1\n\nx = = 2\n")
-    res = velro(["check", ".", "--target", "code", "--format", "json"], cwd=project)
+    res = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project)
     assert res.returncode == 2
     problems = json.loads(res.stdout)["problems"]
     assert [p["path"] for p in problems] == ["app/broken.py"]
@@ -245,7 +245,7 @@ def test_file_semgrep_cannot_parse_is_exit_2_naming_it(project: Path) -> None:
 
 def test_semgrep_failing_without_a_report_is_exit_2(project: Path, tmp_path: Path) -> None:
     shim, _ = counting_shim(tmp_path, extra="--no-such-option")  # the real binary, refusing its arguments
-    res = velro(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
+    res = cli(["check", ".", "--target", "code"], cwd=project, env={"VELRO_POLICY_SEMGREP": str(shim)})
     assert res.returncode == 2
     assert "semgrep failed" in res.stderr and "Traceback" not in res.stderr
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 OWN_FIXTURES = ("auth.py", "auth_grants.py", "auth_validation.py", "debug_app.py", "debug_exposure.py",
@@ -180,7 +180,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     args = ["check", ".", "--target", "code", "--format", "json"]
     for rule in RULES:
         args += ["--only", rule]
-    res = velro(args, cwd=project, env={"VELRO_POLICY_CACHE_DIR": str(cache)})
+    res = cli(args, cwd=project, env={"VELRO_POLICY_CACHE_DIR": str(cache)})
     assert res.returncode == 1, res.stderr
     data = json.loads(res.stdout)
     assert data["problems"] == []

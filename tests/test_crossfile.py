@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import velro, write
+from conftest import cli, write
 from velro_policy.reporters import REPORTERS
 
 SECRET = "hV3q9Zr0Lx7mKp2Nw5Tb8Yc1Fd4Gs6Jk0Ua3Ei9Oo7Pq2Rt5Sv8Wx1Yz4Ab7Cd0Ef3Gh6Ij9Kl2Mn5Op8Qr1St4Uv7Wx0Yz3Ab6Cd9Ef2Gh5Ij8Kl1Mn4Op7Qr0St3Uv6W"
@@ -68,7 +68,7 @@ def project_findings(stdout: str) -> list[dict[str, object]]:
 
 def test_three_findings_each_naming_both_files(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj")
-    res = velro(["check", "proj", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     found = {str(f["rule_id"]): f for f in project_findings(res.stdout)}
     assert sorted(found) == ["velro/project-shared-secret", "velro/project-template-missing-key", "velro/project-unread-variable"], res.stdout
@@ -95,7 +95,7 @@ def test_three_findings_each_naming_both_files(tmp_path: Path) -> None:
 def test_no_output_format_contains_the_secret(tmp_path: Path, fmt: str) -> None:
     make_project(tmp_path / "proj")
     out = tmp_path / f"report.{fmt}"
-    res = velro(["check", "proj", "-f", fmt, "-f", f"{fmt}={out}"], cwd=tmp_path)
+    res = cli(["check", "proj", "-f", fmt, "-f", f"{fmt}={out}"], cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     written = out.read_text(encoding="utf-8")
     assert "project-shared-secret" in written or "project/shared" in written or "shared-secret" in written
@@ -111,29 +111,29 @@ def test_fixed_project_has_no_project_findings(tmp_path: Path) -> None:
     (root / ".env.development").write_text("ENVIRONMENT=development\nDEBUG=true\nCORS_ORIGINS=[\"http://localhost:3000\"]\n")
     with (root / ".env.example").open("a") as fh:
         fh.write("SENTRY_DSN=REPLACE_WITH_SENTRY_DSN\n")
-    res = velro(["check", "proj", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
     assert project_findings(res.stdout) == [], res.stdout
 
 
 def test_rules_can_be_disabled_and_are_listed(tmp_path: Path) -> None:
     make_project(tmp_path / "proj")
     write(tmp_path / "proj" / "velro-policy.yaml", "disable: [velro/project-shared-secret]\n")
-    res = velro(["check", "proj", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
     assert sorted(f["rule_id"] for f in project_findings(res.stdout)) == ["velro/project-template-missing-key", "velro/project-unread-variable"]
-    listed = velro(["policies", "list", "--no-config"])
+    listed = cli(["policies", "list", "--no-config"])
     for rid in ("velro/project-shared-secret", "velro/project-template-missing-key", "velro/project-template-unused-key",
                 "velro/project-environment-parity", "velro/project-unread-variable"):
         assert rid in listed.stdout
-    assert "project" in velro(["explain", "velro/project-shared-secret"]).stdout
+    assert "project" in cli(["explain", "velro/project-shared-secret"]).stdout
 
 
 def test_parity_keys_from_config(tmp_path: Path) -> None:
     write(tmp_path / "p" / ".env.production", "ENVIRONMENT=production\nDEBUG=false\nFEATURE_GATE=on\n")
     write(tmp_path / "p" / ".env.staging", "ENVIRONMENT=staging\nDEBUG=false\n")
-    res = velro(["check", "p", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "p", "-f", "json"], cwd=tmp_path)
     assert [f for f in project_findings(res.stdout) if f["rule_id"] == "velro/project-environment-parity"] == []
     write(tmp_path / "p" / "velro-policy.yaml", "parity_keys: [DEBUG, FEATURE_*]\n")
-    res = velro(["check", "p", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "p", "-f", "json"], cwd=tmp_path)
     parity = [f for f in project_findings(res.stdout) if f["rule_id"] == "velro/project-environment-parity"]
     assert [(f["path"], f["key"], f["related"]) for f in parity] == [("p/.env.production", "FEATURE_GATE", ["p/.env.staging"])]
 
@@ -142,7 +142,7 @@ def test_named_file_reads_the_rest_of_the_project(tmp_path: Path) -> None:
     """What the pre-commit framework does: pass only the staged filenames
     (the velro-policy-env hook's entry is `velro-policy lint --target env`)."""
     make_project(tmp_path / "proj")
-    res = velro(["lint", "--target", "env", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "--target", "env", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
     found = project_findings(res.stdout)
     # anchored where a whole-project run anchors it (same fingerprint for baselines); names the checked file
     assert [(f["rule_id"], f["path"], f["line"], f["related"]) for f in found] == [
@@ -151,15 +151,15 @@ def test_named_file_reads_the_rest_of_the_project(tmp_path: Path) -> None:
     notes = json.loads(res.stdout).get("notes", [])
     assert any("project rules: read" in n for n in notes), notes
     # the development file is involved only in the unread-variable finding
-    res = velro(["lint", "proj/.env.development", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "proj/.env.development", "-f", "json"], cwd=tmp_path)
     assert [f["rule_id"] for f in project_findings(res.stdout)] == ["velro/project-unread-variable"]
     # a settings module named alone: its env files are found above it
-    res = velro(["lint", "proj/app/config.py", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "proj/app/config.py", "-f", "json"], cwd=tmp_path)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["path"], f["related"]) for f in found] == [
         ("velro/project-unread-variable", "proj/.env.development", ["proj/app/config.py"])]
     # --target code has no project rules to run
-    res = velro(["lint", "--target", "code", "proj/app/config.py", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "--target", "code", "proj/app/config.py", "-f", "json"], cwd=tmp_path)
     assert project_findings(res.stdout) == []
 
 
@@ -187,20 +187,20 @@ def test_staged_hook_reads_index_and_untracked_files(tmp_path: Path) -> None:
     write(repo / ".env.staging", f"ENVIRONMENT=staging\nDEBUG=false\nJWT_SECRET={SECRET}\nSENTRY_DSN=https://public@sentry.example/2\n")
     git(repo, "add", "-f", ".env.staging")
 
-    res = velro(["check", "--staged", "-f", "json"], cwd=repo)
+    res = cli(["check", "--staged", "-f", "json"], cwd=repo)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["path"], f["related"]) for f in found] == [
         ("velro/project-shared-secret", ".env.production", [".env.staging"])], res.stdout
     assert SECRET not in res.stdout + res.stderr
     # the working tree judged whole sees the unstaged template edit
-    res = velro(["check", ".", "-f", "json"], cwd=repo)
+    res = cli(["check", ".", "-f", "json"], cwd=repo)
     assert "velro/project-template-missing-key" in {f["rule_id"] for f in project_findings(res.stdout)}
 
     # a commit that stages nothing involved reports no project finding
     git(repo, "reset", "-q")
     (repo / "README.md").write_text("y\n")
     git(repo, "add", "README.md")
-    res = velro(["check", "--staged", "-f", "json"], cwd=repo)
+    res = cli(["check", "--staged", "-f", "json"], cwd=repo)
     assert project_findings(res.stdout) == [], res.stdout
 
 
@@ -208,8 +208,8 @@ def test_hook_run_matches_the_baseline_of_a_whole_project_run(tmp_path: Path) ->
     """Adopting with a baseline: a finding seen by the hook (one staged file)
     has the fingerprint the whole-project baseline recorded."""
     proj = make_project(tmp_path / "proj")
-    assert velro(["baseline", "create"], cwd=proj).returncode == 0
-    res = velro(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=proj)
+    assert cli(["baseline", "create"], cwd=proj).returncode == 0
+    res = cli(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=proj)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["suppressed"]) for f in found] == [("velro/project-shared-secret", "baseline")], res.stdout
 
@@ -218,7 +218,7 @@ def test_unparseable_context_file_is_named_in_the_notes(tmp_path: Path) -> None:
     make_project(tmp_path / "proj")
     with (tmp_path / "proj" / ".env.production").open("a") as fh:
         fh.write("BROKEN LINE 'x\n")
-    res = velro(["lint", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "proj/.env.staging", "-f", "json"], cwd=tmp_path)
     data = json.loads(res.stdout)
     assert any("proj/.env.production cannot be parsed" in n for n in data["notes"]), data["notes"]
     assert data["problems"] == [] or all(p["path"] != "proj/.env.production" for p in data["problems"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import cli, write
 from velro_policy.values.environments import decide
 
 
@@ -41,7 +41,7 @@ def test_unknown_is_held_to_production_and_said() -> None:
 
 def test_cli_says_unknown_environment(tmp_path: Path) -> None:
     write(tmp_path / ".env", "DEBUG=true\n")
-    res = velro(["lint", str(tmp_path / ".env")])
+    res = cli(["lint", str(tmp_path / ".env")])
     assert res.returncode == 1
     assert "held to production rules" in res.stdout
     assert "velro/debug-disabled" in res.stdout
@@ -49,11 +49,11 @@ def test_cli_says_unknown_environment(tmp_path: Path) -> None:
 
 def test_cli_environment_flag_and_mismatch(tmp_path: Path) -> None:
     f = write(tmp_path / ".env.production", "ENVIRONMENT=development\nDEBUG=true\n")
-    res = velro(["lint", str(f), "--format", "json"])
+    res = cli(["lint", str(f), "--format", "json"])
     import json
 
     data = json.loads(res.stdout)
     ids = sorted(x["rule_id"] for x in data["findings"])
     assert ids == ["velro/debug-disabled", "velro/environment-name"]
-    dev = velro(["lint", str(f), "--environment", "development"])
+    dev = cli(["lint", str(f), "--environment", "development"])
     assert dev.returncode == 0, dev.stdout

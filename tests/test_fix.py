@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import EXAMPLES, REPO, velro, write
+from conftest import EXAMPLES, REPO, cli, write
 
 GOLDEN = REPO / "tests" / "fixtures" / "fix" / "insecure"
 ENV_FILES = (".env.example", ".env.production", ".env.staging.secure")
@@ -35,9 +35,9 @@ def snapshot(proj: Path) -> dict[str, bytes]:
 def test_fix_insecure_example_matches_golden_and_then_lints_clean(tmp_path: Path) -> None:
     proj = insecure_copy(tmp_path)
     before = snapshot(proj)
-    assert velro(["lint", "proj"], cwd=tmp_path).returncode == 1
+    assert cli(["lint", "proj"], cwd=tmp_path).returncode == 1
 
-    res = velro(["fix", "proj"], cwd=tmp_path)
+    res = cli(["fix", "proj"], cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "changed 10 value(s) in 3 of 3 env file(s); 0 finding(s) need a person" in res.stdout
 
@@ -57,11 +57,11 @@ def test_fix_insecure_example_matches_golden_and_then_lints_clean(tmp_path: Path
     assert b"Xk9mP2vL8qR4tY7wZ1aB3cD5eF6gH0jK2lM4nP6q" in before[".env.production"]
     assert b"Xk9mP2vL8qR4tY7wZ1aB3cD5eF6gH0jK2lM4nP6q" not in (proj / ".env.production").read_bytes()
 
-    lint = velro(["lint", "proj", "--target", "env"], cwd=tmp_path)  # fix mends env files; the example's code stays insecure
+    lint = cli(["lint", "proj", "--target", "env"], cwd=tmp_path)  # fix mends env files; the example's code stays insecure
     assert lint.returncode == 0, lint.stdout
 
     after_first = snapshot(proj)
-    again = velro(["fix", "proj"], cwd=tmp_path)
+    again = cli(["fix", "proj"], cwd=tmp_path)
     assert again.returncode == 0
     assert "changed 0 value(s) in 0 of 3 env file(s)" in again.stdout
     assert snapshot(proj) == after_first
@@ -70,7 +70,7 @@ def test_fix_insecure_example_matches_golden_and_then_lints_clean(tmp_path: Path
 def test_dry_run_masks_secrets_and_writes_nothing(tmp_path: Path) -> None:
     proj = insecure_copy(tmp_path)
     before = snapshot(proj)
-    res = velro(["fix", "--dry-run", "proj"], cwd=tmp_path)
+    res = cli(["fix", "--dry-run", "proj"], cwd=tmp_path)
     assert res.returncode == 1  # there is something to change
     assert snapshot(proj) == before
     out = res.stdout
@@ -85,7 +85,7 @@ def test_dry_run_masks_secrets_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_wildcard_origins_stay_without_an_allowlist(tmp_path: Path) -> None:
     proj = insecure_copy(tmp_path, allowlist=False)
-    res = velro(["fix", "proj"], cwd=tmp_path)
+    res = cli(["fix", "proj"], cwd=tmp_path)
     assert res.returncode == 1
     assert (proj / ".env.production").read_text().count('ALLOWED_ORIGINS=["*"]') == 1
     assert "not fixed: proj/.env.production:9: velro/cors-no-wildcard" in res.stdout
@@ -104,7 +104,7 @@ def test_crlf_bom_quotes_export_and_comments_are_kept(tmp_path: Path) -> None:
         b"SUPABASE_URL=https://x.supabase.co\r\n"
         b"ENABLE_DEBUG_ENDPOINTS=1"  # no newline at the end
     )
-    res = velro(["fix", str(env), "-e", "production"], cwd=tmp_path)
+    res = cli(["fix", str(env), "-e", "production"], cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     data = env.read_bytes()
     lines = data.split(b"\r\n")
@@ -115,7 +115,7 @@ def test_crlf_bom_quotes_export_and_comments_are_kept(tmp_path: Path) -> None:
     assert lines[4] == b"SUPABASE_URL=https://x.supabase.co"
     assert lines[5] == b"ENABLE_DEBUG_ENDPOINTS=false"
     assert data.count(b"\r\n") == 5 and b"\n" not in data.replace(b"\r\n", b"")
-    assert velro(["lint", str(env)], cwd=tmp_path).returncode == 0
+    assert cli(["lint", str(env)], cwd=tmp_path).returncode == 0
 
 
 def test_values_come_from_the_policies(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ rules:
     write(tmp_path / "velro-policy.yaml", "policies: [policies]\ndisable: [velro/verbose-errors-disabled]\n")
     write(tmp_path / ".env.production", "FEATURE_AUDIT=off\nMAX_UPLOAD_MB=500\nVERBOSE_ERROR_MESSAGES=true\nDEBUG=true\n")
     write(tmp_path / ".env.development", "DEBUG=true\nEMERGENCY_AUTH_MODE=true\nJWT_SECRET=short\n")
-    res = velro(["fix", "."], cwd=tmp_path)
+    res = cli(["fix", "."], cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert (tmp_path / ".env.production").read_text() == "FEATURE_AUDIT=true\nMAX_UPLOAD_MB=10\nVERBOSE_ERROR_MESSAGES=true\nDEBUG=false\n"
     dev = (tmp_path / ".env.development").read_text().splitlines()
@@ -162,7 +162,7 @@ def test_tracked_file_warns_to_rotate(tmp_path: Path) -> None:
     write(repo / ".env.staging", "ENVIRONMENT=staging\nDEBUG=true\n")
     subprocess.run(["git", "add", ".env.production"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-qm", "oops"], cwd=repo, check=True)
-    res = velro(["fix", "."], cwd=repo)
+    res = cli(["fix", "."], cwd=repo)
     assert res.returncode == 0, res.stdout + res.stderr
     warnings = [line for line in res.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1, res.stderr
@@ -173,7 +173,7 @@ def test_tracked_file_warns_to_rotate(tmp_path: Path) -> None:
 
 def test_unreadable_env_file_is_exit_2_one_line(tmp_path: Path) -> None:
     env = write(tmp_path / ".env.production", "DEBUG=true\nBROKEN LINE WITHOUT EQUALS 'x\n")
-    res = velro(["fix", str(env)], cwd=tmp_path)
+    res = cli(["fix", str(env)], cwd=tmp_path)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert ".env.production:2" in res.stderr
@@ -182,7 +182,7 @@ def test_unreadable_env_file_is_exit_2_one_line(tmp_path: Path) -> None:
 
 def test_interpolated_values_are_left_to_their_source(tmp_path: Path) -> None:
     env = write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=${RAILWAY_DEBUG}\nEMERGENCY_AUTH_MODE=yes\n")
-    res = velro(["fix", str(env)], cwd=tmp_path)
+    res = cli(["fix", str(env)], cwd=tmp_path)
     assert res.returncode == 1
     assert env.read_text() == "ENVIRONMENT=production\nDEBUG=${RAILWAY_DEBUG}\nEMERGENCY_AUTH_MODE=false\n"
     assert "not fixed: .env.production:2: velro/debug-disabled" in res.stdout

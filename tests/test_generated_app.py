@@ -17,7 +17,7 @@ import random
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from conftest import velro, write
+from conftest import cli, write
 
 DEFAULT = "100/minute"
 GUIDE = {"login": 3 / 3600, "register": 2 / 3600, "reset": 3 / 3600, "generation": 10 / 3600}
@@ -149,7 +149,7 @@ def test_generated_40_routes_match_the_generators_truth(tmp_path: Path) -> None:
     assert any(t.finding and not t.limits for t in truth) and any(t.finding and t.limits for t in truth)
     assert any(not t.finding and t.method == "POST" and t.path.split("/")[4] in ("auth", "generations") for t in truth)
 
-    res = velro(["app", ".", "--format", "json"], cwd=tmp_path)
+    res = cli(["app", ".", "--format", "json"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["entry"] == "main:app" and data["complete"] is True
@@ -161,7 +161,7 @@ def test_generated_40_routes_match_the_generators_truth(tmp_path: Path) -> None:
                         for a, b in zip(f.read_text().splitlines(), f.read_text().splitlines()[1:])
                         if a.startswith("@limiter.limit") and b.startswith("@router."))
 
-    res = velro(["check", ".", "--only", "velro/route-rate-limit", "-f", "json", "--no-cache"], cwd=tmp_path)
+    res = cli(["check", ".", "--only", "velro/route-rate-limit", "-f", "json", "--no-cache"], cwd=tmp_path)
     findings = json.loads(res.stdout)["findings"]
     got_findings = sorted((f["path"], f["line"]) for f in findings)
     want_findings = sorted((t.file, t.line) for t in truth if t.finding)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from conftest import REPO
+from conftest import REPO, cli
 
 POLICIES = REPO / "policies" / "velro"
 
@@ -136,15 +136,13 @@ def test_coverage_secure_versions_and_package_middleware(tmp_path: Path) -> None
 
 
 def test_missing_headers_are_one_finding_at_the_app_and_unsure_is_low(tmp_path: Path) -> None:
-    from conftest import velro
-
     (tmp_path / "sure").mkdir()
     (tmp_path / "sure" / "main.py").write_text("from fastapi import FastAPI\n\napp = FastAPI()\n", encoding="utf-8")
     (tmp_path / "unsure").mkdir()
     (tmp_path / "unsure" / "main.py").write_text(
         "from fastapi import FastAPI\nfrom helmet import Helmet\n\napp = FastAPI()\napp.add_middleware(Helmet)\n", encoding="utf-8")
     for name, line, severity, words in (("sure", 3, "high", "does not set"), ("unsure", 4, "low", "cannot verify")):
-        res = velro(["check", ".", "--only", "velro/app-headers-missing", "-f", "json"], cwd=tmp_path / name)
+        res = cli(["check", ".", "--only", "velro/app-headers-missing", "-f", "json"], cwd=tmp_path / name)
         found = json.loads(res.stdout)["findings"]
         assert [(f["line"], f["severity"]) for f in found] == [(line, severity)], res.stdout
         assert words in found[0]["message"] and "X-XSS-Protection" in found[0]["message"]

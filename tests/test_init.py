@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 EXISTING = """\
 # See https://pre-commit.com for more information
@@ -35,7 +35,7 @@ def velro_repos(path: Path) -> list[dict[str, object]]:
 
 
 def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
-    res = velro(["init"], cwd=tmp_path)
+    res = cli(["init"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     config = tmp_path / "velro-policy.yaml"
     workflow = tmp_path / ".github" / "workflows" / "velro-policy.yml"
@@ -46,7 +46,7 @@ def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
     text = config.read_text()
     assert text.count("\n#") >= 10 and "fix:" in text and "parity_keys" in text
     write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
-    run = velro(["check", ".", "-f", "json"], cwd=tmp_path)
+    run = cli(["check", ".", "-f", "json"], cwd=tmp_path)
     assert run.returncode == 1 and '"velro/debug-disabled"' in run.stdout, run.stderr
 
     # the hooks file is what pre-commit itself accepts
@@ -77,7 +77,7 @@ def test_init_creates_config_hooks_and_workflow(tmp_path: Path) -> None:
 
 def test_init_merges_into_existing_pre_commit_config_keeping_comments(tmp_path: Path) -> None:
     hooks = write(tmp_path / ".pre-commit-config.yaml", EXISTING)
-    res = velro(["init", "--hook", "velro-policy-env", "--hook", "velro-policy-settings", "--no-workflow"], cwd=tmp_path)
+    res = cli(["init", "--hook", "velro-policy-env", "--hook", "velro-policy-settings", "--no-workflow"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     merged = hooks.read_text()
     assert merged.startswith(EXISTING)  # every comment, the indentation and the order untouched
@@ -89,13 +89,13 @@ def test_init_merges_into_existing_pre_commit_config_keeping_comments(tmp_path: 
 
     # run again: the hooks are already there, nothing is duplicated or changed
     (tmp_path / "velro-policy.yaml").unlink()
-    res = velro(["init", "--no-workflow"], cwd=tmp_path)
+    res = cli(["init", "--no-workflow"], cwd=tmp_path)
     assert res.returncode == 0 and "already configured" in res.stdout
     assert hooks.read_text() == merged
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
-    assert velro(["init"], cwd=tmp_path).returncode == 0
+    assert cli(["init"], cwd=tmp_path).returncode == 0
     config = tmp_path / "velro-policy.yaml"
     config.write_text("fail_on: high\n")
     hooks = tmp_path / ".pre-commit-config.yaml"
@@ -103,12 +103,12 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     workflow = tmp_path / ".github" / "workflows" / "velro-policy.yml"
     workflow.write_text("# mine\n")
 
-    res = velro(["init"], cwd=tmp_path)
+    res = cli(["init"], cwd=tmp_path)
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "--force" in res.stderr and "Traceback" not in res.stderr
     assert config.read_text() == "fail_on: high\n" and workflow.read_text() == "# mine\n" and hooks.read_text() == before
 
-    res = velro(["init", "--force", "--hook", "velro-policy-code"], cwd=tmp_path)
+    res = cli(["init", "--force", "--hook", "velro-policy-code"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert config.read_text() != "fail_on: high\n" and "velro-policy check" in workflow.read_text()
     (entry,) = velro_repos(hooks)  # updated in place, not appended twice
@@ -117,7 +117,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 
 def test_init_rejects_a_broken_pre_commit_config_and_writes_nothing(tmp_path: Path) -> None:
     hooks = write(tmp_path / ".pre-commit-config.yaml", "repos:\n  - repo: x\n    hooks: [unclosed\n")
-    res = velro(["init"], cwd=tmp_path)
+    res = cli(["init"], cwd=tmp_path)
     assert res.returncode == 2
     assert ".pre-commit-config.yaml" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "velro-policy.yaml").exists() and not (tmp_path / ".github").exists()

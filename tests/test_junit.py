@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import cli, write
 
 SECRET = "Zq8vK2mP9xR4tY7wB3nL6cF1hJ5gD0sA8eU2iO4pQ"
 
@@ -21,7 +21,7 @@ def project(tmp_path: Path) -> Path:
 def test_junit_one_case_per_rule_and_file_with_failures_skips_and_errors(tmp_path: Path) -> None:
     root = project(tmp_path)
     out = tmp_path / "report.xml"
-    res = velro(["lint", ".", "--format", f"junit={out}"], cwd=root)
+    res = cli(["lint", ".", "--format", f"junit={out}"], cwd=root)
     assert res.returncode == 2, res.stderr  # .env.staging cannot be parsed
     suites = ET.parse(out).getroot()
     assert suites.tag == "testsuites"
@@ -48,14 +48,14 @@ def test_junit_one_case_per_rule_and_file_with_failures_skips_and_errors(tmp_pat
     text = out.read_text(encoding="utf-8")
     assert SECRET not in text
     again = tmp_path / "again.xml"
-    velro(["lint", ".", "--format", f"junit={again}"], cwd=root)
+    cli(["lint", ".", "--format", f"junit={again}"], cwd=root)
     assert again.read_bytes() == out.read_bytes()
 
 
 def test_github_annotations(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / ".env.staging").unlink()
-    res = velro(["lint", ".", "-f", "github"], cwd=root)
+    res = cli(["lint", ".", "-f", "github"], cwd=root)
     assert res.returncode == 1, res.stderr
     lines = res.stdout.splitlines()
     debug = [line for line in lines if "velro/debug-disabled" in line]
@@ -76,5 +76,5 @@ def test_github_escapes_commands(tmp_path: Path) -> None:
     assert escape_property("a:b,c") == "a%3Ab%2Cc"
     # a file name with a comma and colon cannot break out of the property list
     write(tmp_path / "we,ird:name.env", "ENVIRONMENT=production\nDEBUG=true\n")
-    res = velro(["lint", ".", "-f", "github"], cwd=tmp_path)
+    res = cli(["lint", ".", "-f", "github"], cwd=tmp_path)
     assert "::error file=we%2Cird%3Aname.env,line=2" in res.stdout

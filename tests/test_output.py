@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, velro, write
 from velro_policy.reporters import REPORTERS
 
 SECRET = "Zq7Kx2Vm9Lp4Rt8Wn3Bc6Hd1Fg5Jk0Ys"  # 32 chars: too short for production
@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
 def test_no_secret_value_in_any_format(project: Path, fmt: str, tmp_path: Path) -> None:
     out_file = tmp_path / f"out.{fmt}"
-    res = velro(["lint", str(project), "--format", fmt, "--format", f"{fmt}={out_file}"])
+    res = cli(["lint", str(project), "--format", fmt, "--format", f"{fmt}={out_file}"])
     assert res.returncode == 1, res.stderr
     blob = res.stdout + res.stderr + out_file.read_text()
     for secret in (SECRET, TEMPLATE_SECRET, SECRET[:8]):
@@ -35,16 +35,16 @@ def test_no_secret_value_in_any_format(project: Path, fmt: str, tmp_path: Path) 
 
 
 def test_no_secret_in_explain_or_verbose_errors(project: Path) -> None:
-    res = velro(["explain", "velro/jwt-secret-strength"])
+    res = cli(["explain", "velro/jwt-secret-strength"])
     assert res.returncode == 0 and SECRET not in res.stdout
     (project / "broken.env").write_text(f'JWT_SECRET="{SECRET}\n')
-    res = velro(["lint", str(project / "broken.env")])
+    res = cli(["lint", str(project / "broken.env")])
     assert res.returncode == 2
     assert SECRET not in res.stdout + res.stderr
 
 
 def test_text_format(project: Path) -> None:
-    res = velro(["lint", str(project / ".env.production"), "--skip", "velro/project-*"], env={"NO_COLOR": "1"})
+    res = cli(["lint", str(project / ".env.production"), "--skip", "velro/project-*"], env={"NO_COLOR": "1"})
     lines = res.stdout.splitlines()
     assert lines[0].endswith(".env.production  [production: key ENVIRONMENT]")
     assert any(":2:1: critical velro/debug-disabled: DEBUG is 'true'" in line for line in lines)
@@ -64,8 +64,8 @@ def test_json_validates_and_is_deterministic(project: Path) -> None:
     import jsonschema
 
     schema = json.loads((REPO / "schemas" / "findings.schema.json").read_text())
-    first = velro(["lint", str(project), "--format", "json"])
-    second = velro(["lint", str(project), "--format", "json"])
+    first = cli(["lint", str(project), "--format", "json"])
+    second = cli(["lint", str(project), "--format", "json"])
     assert first.stdout == second.stdout
     data = json.loads(first.stdout)
     jsonschema.validate(data, schema)
@@ -77,10 +77,10 @@ def test_json_validates_and_is_deterministic(project: Path) -> None:
 
 def test_fingerprint_ignores_unrelated_line_moves(project: Path) -> None:
     args = ["lint", str(project / ".env.production"), "-f", "json", "--skip", "velro/project-*"]
-    before = json.loads(velro(args).stdout)
+    before = json.loads(cli(args).stdout)
     text = (project / ".env.production").read_text()
     (project / ".env.production").write_text("# a new comment\nLOG_LEVEL=info\n" + text)
-    after = json.loads(velro(args).stdout)
+    after = json.loads(cli(args).stdout)
     assert {f["fingerprint"] for f in before["findings"]} == {f["fingerprint"] for f in after["findings"]}
     assert [f["line"] for f in after["findings"]] == [f["line"] + 2 for f in before["findings"]]
 
@@ -89,7 +89,7 @@ def test_gitlab_code_quality_format(project: Path) -> None:
     """GitLab Code Quality: an array of issues with the fields GitLab reads, a severity of its
     scale, a unique fingerprint each, and inputs that could not be checked as blockers."""
     (project / "broken.env").write_text('JWT_SECRET="unterminated\n')
-    res = velro(["lint", str(project), "--format", "gitlab"])
+    res = cli(["lint", str(project), "--format", "gitlab"])
     assert res.returncode == 2, res.stderr
     issues = json.loads(res.stdout)
     assert issues and all(set(i) >= {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
@@ -103,6 +103,6 @@ def test_gitlab_code_quality_format(project: Path) -> None:
 
 
 def test_unknown_format_is_a_usage_error(project: Path) -> None:
-    res = velro(["lint", str(project), "--format", "gitlabx"])
+    res = cli(["lint", str(project), "--format", "gitlabx"])
     assert res.returncode == 2
     assert "unknown format 'gitlabx'" in res.stderr and "gitlab" in res.stderr and "unexpected" not in res.stderr

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 
 def test_shipped_pack_passes_with_required_coverage() -> None:
-    res = velro(["test", str(REPO / "policies"), "--require-coverage"])
+    res = cli(["test", str(REPO / "policies"), "--require-coverage"])
     assert res.returncode == 0, res.stdout + res.stderr
     assert " 0 failed" in res.stdout
     assert "MISS" not in res.stdout
@@ -44,9 +44,9 @@ def _env_matrix_pack(tmp_path: Path) -> Path:
 
 def test_losing_a_failing_case_breaks_required_coverage(tmp_path: Path) -> None:
     pack = _env_matrix_pack(tmp_path)
-    assert velro(["test", str(pack), "--require-coverage"]).returncode == 0
+    assert cli(["test", str(pack), "--require-coverage"]).returncode == 0
     _drop_failing_cases(pack, "velro/debug-disabled")
-    res = velro(["test", str(pack), "--require-coverage"])
+    res = cli(["test", str(pack), "--require-coverage"])
     assert res.returncode == 1, res.stdout + res.stderr
     assert "MISS velro/debug-disabled: fail=no pass=yes" in res.stdout
     assert "lack a failing or passing case: velro/debug-disabled" in res.stdout
@@ -64,7 +64,7 @@ cases:
     expect:
       velro/debug-disabled: pass
 """)
-    res = velro(["test", str(pack)])
+    res = cli(["test", str(pack)])
     assert res.returncode == 1
     assert "FAIL" in res.stdout and "expected pass, got fail at lines [1]" in res.stdout
 
@@ -72,7 +72,7 @@ cases:
 def test_bad_test_file_is_exit_2_with_location(tmp_path: Path) -> None:
     pack = _env_matrix_pack(tmp_path)
     write(pack / "bad.test.yaml", "apiVersion: velro-policy/v1\nkind: PolicyTest\ncases:\n  - name: x\n    env: 'A=1'\n    expect: {velro/debug-disabled: maybe}\n")
-    res = velro(["test", str(pack)])
+    res = cli(["test", str(pack)])
     assert res.returncode == 2
     assert "bad.test.yaml:6" in res.stderr and "Traceback" not in res.stderr
 

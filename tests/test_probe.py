@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 from ruamel.yaml import YAML
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "probe"
 ALLOWED = "https://app.velro.example"
@@ -103,7 +103,7 @@ def serve(app: Any, **tls: str) -> Iterator[tuple[str, Recorder]]:
 
 
 def probe_json(url: str, *args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:
-    res = velro(["probe", url, "-f", "json", *args], cwd=cwd)
+    res = cli(["probe", url, "-f", "json", *args], cwd=cwd)
     data = json.loads(res.stdout) if res.stdout.strip() else {}
     return res.returncode, data, res.stderr
 
@@ -188,7 +188,7 @@ def test_every_output_format_carries_the_url(tmp_path: Path) -> None:
     outs = {name: tmp_path / f"out.{name}" for name in REPORTERS}
     with serve(_app("weak_app")) as (url, _):
         args = [a for name, p in outs.items() for a in ("-f", f"{name}={p}")]
-        res = velro(["probe", url, *args], cwd=tmp_path)
+        res = cli(["probe", url, *args], cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     target = url + "/api/v1/auth/me"
     from velro_policy.reporters.github import escape_property
@@ -209,7 +209,7 @@ def test_every_output_format_carries_the_url(tmp_path: Path) -> None:
 
 def test_verbose_logs_every_request_without_header_values(tmp_path: Path) -> None:
     with serve(_app("weak_app")) as (url, rec):
-        res = velro(["probe", url, "--verbose"], cwd=tmp_path)
+        res = cli(["probe", url, "--verbose"], cwd=tmp_path)
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("velro-policy: probe: ")]
     assert len(lines) == len(rec.seen)
     assert all(url in ln and " -> " in ln for ln in lines)
@@ -221,7 +221,7 @@ def test_server_down_exits_2_with_one_line(tmp_path: Path) -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    res = velro(["probe", f"http://127.0.0.1:{port}"], cwd=tmp_path)
+    res = cli(["probe", f"http://127.0.0.1:{port}"], cwd=tmp_path)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert "cannot connect to" in res.stderr and "is the service running" in res.stderr
@@ -233,7 +233,7 @@ def test_a_server_that_never_answers_times_out_with_exit_2(tmp_path: Path) -> No
     sock.listen(8)  # the kernel accepts connections; nobody ever reads or answers
     try:
         started = time.monotonic()
-        res = velro(["probe", f"http://127.0.0.1:{sock.getsockname()[1]}", "--timeout", "0.5"], cwd=tmp_path)
+        res = cli(["probe", f"http://127.0.0.1:{sock.getsockname()[1]}", "--timeout", "0.5"], cwd=tmp_path)
         took = time.monotonic() - started
     finally:
         sock.close()
@@ -244,13 +244,13 @@ def test_a_server_that_never_answers_times_out_with_exit_2(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("bad", ["ftp://127.0.0.1/", "http://user:pw@127.0.0.1:1/", "http://127.0.0.1:1/?token=x", "not a url"])
 def test_bad_base_urls_are_refused(tmp_path: Path, bad: str) -> None:
-    res = velro(["probe", bad], cwd=tmp_path)
+    res = cli(["probe", bad], cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.startswith("velro-policy: error: BASE_URL") and res.stderr.count("\n") == 1
     assert "pw" not in res.stderr.replace("password", "")
 
 
 def test_a_bad_allowed_origin_is_refused(tmp_path: Path) -> None:
-    res = velro(["probe", "http://127.0.0.1:9", "--allowed-origin", "app.velro.example/login"], cwd=tmp_path)
+    res = cli(["probe", "http://127.0.0.1:9", "--allowed-origin", "app.velro.example/login"], cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "must be an origin" in res.stderr
 
 
@@ -285,7 +285,7 @@ def test_redirects_are_off_by_default_and_never_leave_the_host(tmp_path: Path) -
 
 def test_a_bad_plan_names_file_and_line(tmp_path: Path) -> None:
     plan = write(tmp_path / "p.plan.yaml", "apiVersion: velro-policy/v1\nkind: ProbePlan\npaths:\n  - /health\n  - https://elsewhere.example/\n")
-    res = velro(["probe", "http://127.0.0.1:9", "--plan", str(plan)], cwd=tmp_path)
+    res = cli(["probe", "http://127.0.0.1:9", "--plan", str(plan)], cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.count("\n") == 1
     assert "p.plan.yaml:5:" in res.stderr and "probe plan" in res.stderr
 
@@ -307,12 +307,12 @@ def test_a_recorded_probe_lints_to_the_same_rules(tmp_path: Path) -> None:
         code, live, _ = probe_json(url, "--record", str(tmp_path / "weak.probe.json"), cwd=tmp_path)
     recorded = json.loads((tmp_path / "weak.probe.json").read_text())
     assert all(h[0].lower() != "set-cookie" for ex in recorded["exchanges"] for h in ex["headers"])
-    res = velro(["lint", "weak.probe.json", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", "weak.probe.json", "-f", "json"], cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     linted = json.loads(res.stdout)
     assert {f["rule_id"] for f in linted["findings"]} == {f["rule_id"] for f in live["findings"]}
     bad = write(tmp_path / "broken.probe.json", '{"velro_probe": 1, "exchanges": [{"probe": "page"}]}\n')
-    res = velro(["lint", bad.name], cwd=tmp_path)
+    res = cli(["lint", bad.name], cwd=tmp_path)
     assert res.returncode == 2 and "exchange 1: url must be an absolute URL" in res.stderr
 
 
@@ -349,7 +349,7 @@ def test_tls_is_verified_unless_insecure(tmp_path: Path) -> None:
                     "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
     with serve(_app("hardened_app"), ssl_keyfile=str(key), ssl_certfile=str(cert)) as (url, rec):
         assert url.startswith("https://")
-        res = velro(["probe", url], cwd=tmp_path)
+        res = cli(["probe", url], cwd=tmp_path)
         assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
         assert "TLS verification failed" in res.stderr and "--insecure" in res.stderr
         assert rec.seen == []  # nothing was sent over an unverified connection

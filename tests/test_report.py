@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, REPO, velro, write
+from conftest import EXAMPLES, REPO, cli, write
 
 SCREENSHOT = REPO / "docs" / "report-insecure.png"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -113,7 +113,7 @@ class Page:
 
 def report(project: Path, tmp: Path, *extra: str, name: str = "report") -> tuple[Page, str, subprocess.CompletedProcess[str]]:
     html, md = tmp / f"{name}.html", tmp / f"{name}.md"
-    res = velro(["report", str(project), "--html", str(html), "--format", "markdown", "--output", str(md), *extra],
+    res = cli(["report", str(project), "--html", str(html), "--format", "markdown", "--output", str(md), *extra],
                 env={"VELRO_POLICY_CACHE_DIR": str(tmp / "cache")})
     assert res.returncode == 0, res.stderr
     return Page(html.read_text(encoding="utf-8")), md.read_text(encoding="utf-8"), res
@@ -232,7 +232,7 @@ def test_insecure_routes_headers_origins_and_checklists(insecure: tuple[Page, st
     assert pre["Security validation script passes all checks"] == "not-checkable"
     post = {tr.all("td")[1].attrs["data-verdict"] for tr in dom.one("table", data_checklist="post").all("tr") if "data-item" in tr.attrs}
     assert post == {"not-probed", "not-checkable"}
-    checked = json.loads(velro(["check", str(EXAMPLES / "insecure"), "-f", "json"]).stdout)
+    checked = json.loads(cli(["check", str(EXAMPLES / "insecure"), "-f", "json"]).stdout)
     expected = len([f for f in checked["findings"] if not f["suppressed"]])  # the same run as `check`, no second evaluator
     assert len([tr for tr in dom.one("table", **{"class": "findings"}).all("tr") if "data-rule" in tr.attrs]) == expected
 
@@ -441,17 +441,17 @@ def test_the_committed_screenshot_is_small_and_shown() -> None:
     (["report", "examples/secure", "--format", "pdf"], "Invalid value for '--format'"),
 ])
 def test_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
-    res = velro(args, cwd=REPO)
+    res = cli(args, cwd=REPO)
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr
     assert res.stdout == ""
 
 
 def test_help_and_markdown_to_stdout(tmp_path: Path) -> None:
-    res = velro(["report", "--help"])
+    res = cli(["report", "--help"])
     assert res.returncode == 0 and "--html FILE" in res.stdout and "--probe-recording" in res.stdout and "Exit 0" in res.stdout
     write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
-    res = velro(["report", str(tmp_path)])
+    res = cli(["report", str(tmp_path)])
     assert res.returncode == 0, res.stderr  # findings do not change the exit code: check is the gate
     assert res.stdout.startswith("## Security posture of ") and "| DEBUG | ❌ 'true'; guide: false (F1) |" in res.stdout
 

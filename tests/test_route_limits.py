@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, velro
+from conftest import REPO, cli
 from velro_policy.judge.evaluate import judge_documents
 from velro_policy.judge.operators.routes import CannotVerify, classify, compile_param, path_words, route_rate_limit, words
 from velro_policy.model import Document, Entry, Finding, Location, Route, RouteLimit, Unknown
@@ -303,9 +303,9 @@ def test_vocabulary(method: str, path: str, handler: str, kind: str | None) -> N
 
 
 def test_policies_list_and_explain_show_the_rule() -> None:
-    listed = velro(["policies", "list"])
+    listed = cli(["policies", "list"])
     assert listed.returncode == 0 and RULE in listed.stdout and " app " in listed.stdout
-    explained = velro(["explain", RULE])
+    explained = cli(["explain", RULE])
     assert explained.returncode == 0, explained.stderr
     assert "target: app" in explained.stdout and "route_rate_limit" in explained.stdout
 
@@ -322,6 +322,6 @@ def test_pack_rules_include_the_route_rule() -> None:
 def test_a_bad_parameter_is_a_policy_error(tmp_path: Path) -> None:
     bad = POLICY.read_text().replace("limit: 3/hour", "limit: often", 1)
     (tmp_path / "bad.yaml").write_text(bad)
-    res = velro(["check", "--policy", str(tmp_path), str(tmp_path)])
+    res = cli(["check", "--policy", str(tmp_path), str(tmp_path)])
     assert res.returncode == 2, res.stdout + res.stderr
     assert "bad.yaml" in res.stderr and "Traceback" not in res.stderr

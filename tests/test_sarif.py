@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 SCHEMA = json.loads((REPO / "tests" / "fixtures" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 SECRET = "Zq8vK2mP9xR4tY7wB3nL6cF1hJ5gD0sA8eU2iO4pQ"
@@ -34,7 +34,7 @@ def project(tmp_path: Path) -> Path:
 
 def sarif(project: Path, tmp_path: Path) -> tuple[dict, str]:
     out = tmp_path / "out.sarif"
-    res = velro(["check", str(project), "--format", "text", "--format", f"sarif={out}"], cwd=tmp_path)
+    res = cli(["check", str(project), "--format", "text", "--format", f"sarif={out}"], cwd=tmp_path)
     assert res.returncode in (1, 2), res.stderr
     assert "velro/debug-disabled" in res.stdout  # the text format went to the terminal at the same time
     text = out.read_text(encoding="utf-8")
@@ -105,7 +105,7 @@ def test_fingerprints_do_not_move_with_lines_and_output_is_byte_deterministic(pr
 
 def test_clean_run_is_valid_sarif_with_no_results(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=false\n")
-    res = velro(["lint", str(tmp_path / ".env.production"), "-f", "sarif"], cwd=tmp_path)
+    res = cli(["lint", str(tmp_path / ".env.production"), "-f", "sarif"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     validate(doc)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, velro, write
+from conftest import REPO, cli, write
 
 FIXTURES = REPO / "tests" / "fixtures" / "settings"
 EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
@@ -39,7 +39,7 @@ def expected(root: Path) -> set[tuple[str, int, str]]:
 
 
 def run_json(args: list[str], cwd: Path) -> tuple[int, dict, str]:
-    res = velro([*args, "-f", "json"], cwd=cwd)
+    res = cli([*args, "-f", "json"], cwd=cwd)
     assert "Traceback" not in res.stderr
     data = json.loads(res.stdout) if res.stdout.strip() else {}
     return res.returncode, data, res.stderr
@@ -90,7 +90,7 @@ def test_lint_reads_a_module_without_importing_it(tmp_path: Path) -> None:
 
 def test_lint_of_a_single_settings_file_text_output(tmp_path: Path) -> None:
     root = copy("weak", tmp_path)
-    res = velro(["lint", "app/core/config.py"], cwd=root)
+    res = cli(["lint", "app/core/config.py"], cwd=root)
     assert res.returncode == 1
     assert "app/core/config.py:38:33: critical velro/settings-debug-default: DEBUG is True; must be false" in res.stdout
     assert "app/core/config.py:76:34: high velro/rate-table-login: AUTH_RATE_LIMIT_LOGIN allows 5/hour; must be at most 3/hour" in res.stdout
@@ -136,7 +136,7 @@ def test_python2_settings_module_is_a_high_finding_with_file_and_line(tmp_path: 
     # No entry point: every module counts as deployed, and a deployed module that does not
     # parse is a finding (velro/unparseable-module, exit 1), never a silent pass (issue 14).
     write(tmp_path / "settings.py", 'DEBUG = False\nprint "deploying"\n')
-    res = velro(["check", ".", "--target", "settings"], cwd=tmp_path)
+    res = cli(["check", ".", "--target", "settings"], cwd=tmp_path)
     assert res.returncode == 1
     assert "Traceback" not in res.stderr
     assert "settings.py:2" in res.stdout and "velro/unparseable-module" in res.stdout and "not valid Python 3" in res.stdout
@@ -144,7 +144,7 @@ def test_python2_settings_module_is_a_high_finding_with_file_and_line(tmp_path: 
 
 def test_deeply_nested_literal_is_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "config.py", "X = " + "[" * 150 + "]" * 150 + "\n")
-    res = velro(["lint", "config.py"], cwd=tmp_path)
+    res = cli(["lint", "config.py"], cwd=tmp_path)
     assert res.returncode == 2 and "config.py:1" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -152,7 +152,7 @@ def test_literal_jwt_secret_default_is_critical_and_masked(tmp_path: Path) -> No
     secret = "velro-dev-secret-key-change-me-" + secrets.token_hex(8)
     write(tmp_path / "config.py", f'from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    jwt_secret: str = "{secret}"\n')
     for fmt in ("text", "json"):
-        res = velro(["lint", "config.py", "-f", fmt], cwd=tmp_path)
+        res = cli(["lint", "config.py", "-f", fmt], cwd=tmp_path)
         assert res.returncode == 1
         assert secret not in res.stdout and secret[5:-5] not in res.stdout
     data = json.loads(res.stdout)

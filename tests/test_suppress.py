@@ -6,13 +6,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import cli, write
 
 PROD = "ENVIRONMENT=production\n"
 
 
 def findings(root: Path, *args: str) -> tuple[int, dict, list[dict]]:
-    res = velro(["check", ".", "-f", "json", *args], cwd=root)
+    res = cli(["check", ".", "-f", "json", *args], cwd=root)
     assert res.returncode in (0, 1, 2), res.stderr
     doc = json.loads(res.stdout)
     return res.returncode, doc, doc["findings"]
@@ -59,7 +59,7 @@ def test_ignore_without_reason_or_with_unknown_rule_is_a_finding_and_suppresses_
 
 def test_non_suppressible_rules_cannot_be_ignored_and_the_output_says_so(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", PROD + "DEBUG=true # velro-policy: ignore[velro/debug-disabled] we need tracebacks\n")
-    res = velro(["check", "."], cwd=tmp_path)
+    res = cli(["check", "."], cwd=tmp_path)
     assert res.returncode == 1
     assert "(suppressed" not in res.stdout
     assert ".env.production:2: inline ignore of velro/debug-disabled disregarded: the rule is not suppressible" in res.stdout
@@ -135,11 +135,11 @@ def test_exception_for_a_non_suppressible_rule_is_disregarded(tmp_path: Path) ->
 def test_exception_needs_reason_and_expiry(tmp_path: Path) -> None:
     write(tmp_path / ".env.production", PROD)
     config(tmp_path, "  - rule: velro/debug-endpoints-disabled\n    expires: 2999-01-01\n")
-    res = velro(["check", "."], cwd=tmp_path)
+    res = cli(["check", "."], cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.startswith("velro-policy: error: velro-policy.yaml:2:")
     assert "'reason' is a required property" in res.stderr
     config(tmp_path, "  - rule: velro/debug-endpoints-disabled\n    reason: soon\n    expires: next week\n")
-    res = velro(["check", "."], cwd=tmp_path)
+    res = cli(["check", "."], cwd=tmp_path)
     assert res.returncode == 2 and "velro-policy.yaml:4:" in res.stderr
 
 

@@ -66,10 +66,20 @@ def project_findings(stdout: str) -> list[dict[str, object]]:
     return [f for f in json.loads(stdout)["findings"] if str(f["rule_id"]).startswith("velro/project-")]
 
 
-def test_three_findings_each_naming_both_files(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "proj")
-    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """One whole-project check of the fixture project (a Semgrep run), writing every output format
+    at once: JSON on stdout, each format to a file (the same reporter as on stdout)."""
+    tmp = tmp_path_factory.mktemp("crossfile")
+    make_project(tmp / "proj")
+    outs = {fmt: tmp / f"report.{fmt}" for fmt in sorted(REPORTERS)}
+    res = cli(["check", "proj", "-f", "json", *(a for fmt, out in outs.items() for a in ("-f", f"{fmt}={out}"))], cwd=tmp)
     assert res.returncode == 1, res.stderr
+    return res, {fmt: out.read_text(encoding="utf-8") for fmt, out in outs.items()}
+
+
+def test_three_findings_each_naming_both_files(whole: tuple[subprocess.CompletedProcess[str], dict[str, str]]) -> None:
+    res, _ = whole
     found = {str(f["rule_id"]): f for f in project_findings(res.stdout)}
     assert sorted(found) == ["velro/project-shared-secret", "velro/project-template-missing-key", "velro/project-unread-variable"], res.stdout
     assert len(project_findings(res.stdout)) == 3
@@ -88,18 +98,13 @@ def test_three_findings_each_naming_both_files(tmp_path: Path) -> None:
     assert (unread["path"], unread["line"], unread["key"]) == ("proj/.env.development", 3, "ALLOWED_ORIGINS")
     assert unread["related"] == ["proj/app/config.py"]
     assert "proj/app/config.py" in str(unread["message"]) and "CORS_ORIGINS" in str(unread["message"])
-    assert root.is_dir()
 
 
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
-def test_no_output_format_contains_the_secret(tmp_path: Path, fmt: str) -> None:
-    make_project(tmp_path / "proj")
-    out = tmp_path / f"report.{fmt}"
-    res = cli(["check", "proj", "-f", fmt, "-f", f"{fmt}={out}"], cwd=tmp_path)
-    assert res.returncode == 1, res.stderr
-    written = out.read_text(encoding="utf-8")
-    assert "project-shared-secret" in written or "project/shared" in written or "shared-secret" in written
-    for text in (res.stdout, res.stderr, written):
+def test_no_output_format_contains_the_secret(whole: tuple[subprocess.CompletedProcess[str], dict[str, str]], fmt: str) -> None:
+    res, written = whole
+    assert "project-shared-secret" in written[fmt] or "project/shared" in written[fmt] or "shared-secret" in written[fmt]
+    for text in (res.stdout, res.stderr, written[fmt]):
         assert SECRET not in text
         assert SECRET[10:40] not in text  # not even a slice of it
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import velro, write
+from conftest import cli as in_process
+from conftest import write
 
 BAD = "ENVIRONMENT=production\nDEBUG=true\n"
 GOOD = "ENVIRONMENT=production\nDEBUG=false\n"
@@ -31,7 +32,8 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return velro(list(args), cwd=root, env=git_env())
+    """The command line in process (git, and the hooks a commit starts, are real processes)."""
+    return in_process(list(args), cwd=root, env=git_env())
 
 
 @pytest.fixture()

@@ -113,10 +113,7 @@ def test_usage_errors_are_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2 and "unknown rule id" in res.stderr
 
 
-def test_version_help_and_explain() -> None:
-    from velro_policy import __version__
-
-    assert __version__ in cli(["--version"]).stdout
+def test_help_and_explain() -> None:
     helptext = cli(["lint", "--help"]).stdout
     for opt in ("--policy", "--only", "--skip", "--environment", "--format", "--output", "--fail-on"):
         assert opt in helptext
@@ -155,8 +152,10 @@ def test_force_color_and_no_color(tmp_path: Path) -> None:
 
 
 def test_version_names_the_semgrep_found(tmp_path: Path) -> None:
+    from velro_policy import __version__
+
     res = cli(["--version"])
-    assert res.returncode == 0 and res.stdout.startswith("velro-policy, version ")
+    assert res.returncode == 0 and res.stdout.startswith(f"velro-policy, version {__version__}\n")
     assert "semgrep: 1." in res.stdout
     res = cli(["--version"], env={"VELRO_POLICY_SEMGREP": str(tmp_path / "missing")})
     assert res.returncode == 0 and "semgrep: not installed" in res.stdout

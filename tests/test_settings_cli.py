@@ -151,10 +151,11 @@ def test_deeply_nested_literal_is_exit_2(tmp_path: Path) -> None:
 def test_literal_jwt_secret_default_is_critical_and_masked(tmp_path: Path) -> None:
     secret = "velro-dev-secret-key-change-me-" + secrets.token_hex(8)
     write(tmp_path / "config.py", f'from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    jwt_secret: str = "{secret}"\n')
-    for fmt in ("text", "json"):
-        res = cli(["lint", "config.py", "-f", fmt], cwd=tmp_path)
-        assert res.returncode == 1
-        assert secret not in res.stdout and secret[5:-5] not in res.stdout
+    res = cli(["lint", "config.py", "-f", "json", "-f", "text=report.txt"], cwd=tmp_path)  # one run (one Semgrep), both formats
+    assert res.returncode == 1
+    for text in (res.stdout, res.stderr, (tmp_path / "report.txt").read_text(encoding="utf-8")):
+        assert secret not in text and secret[5:-5] not in text
+    assert "velro/settings-jwt-secret-literal" in (tmp_path / "report.txt").read_text(encoding="utf-8")
     data = json.loads(res.stdout)
     assert [(f["line"], f["rule_id"], f["severity"]) for f in data["findings"]] == [(4, "velro/settings-jwt-secret-literal", "critical")]
 

@@ -16,7 +16,7 @@ EXAMPLES = REPO / "examples"
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One compiled-pack cache per test process: the cache is keyed by the content of every policy
-    and config file (tests/test_pack_cache.py), so sharing it changes nothing but the time (a cold
+    and config file (tests/policy/test_pack_cache.py), so sharing it changes nothing but the time (a cold
     pack costs ~1 s of CPU a run; the user's own ~/.cache is never touched)."""
     return tmp_path_factory.mktemp("velro-cache")
 

@@ -3,7 +3,7 @@
 Auth bypasses that grant access, marker-built tokens, an auth mode of "none", claims read without
 verification, debug switches/routers/skip lists/dumps/fallbacks, Origin reflection, and validation
 that never runs or is weaker than the guide.  The annotated fixtures (``# expect:``) are checked
-line by line by tests/test_code_rules.py; this module checks what those lines cannot say: the
+line by line by tests/policy/test_code_rules.py; this module checks what those lines cannot say: the
 severities, that the near-miss shapes next to each hit stay quiet when written on their own, and
 that no line is reported twice by overlapping rules.
 """

@@ -10,7 +10,7 @@ from velro_policy.inputs.pyread import read_module
 from velro_policy.model import Unknown
 from velro_policy.values.rates import loosest
 
-FIXTURES = Path(__file__).parent / "fixtures" / "settings"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "settings"
 
 
 def bindings(src: str) -> list[tuple[str, object, int]]:

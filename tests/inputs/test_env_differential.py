@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from velro_policy.inputs import env as env_source
 from velro_policy.model import Unknown
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _NL = re.compile(r"\r\n|\n|\r")
 
 

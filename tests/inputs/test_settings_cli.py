@@ -98,7 +98,7 @@ def test_lint_of_a_single_settings_file_text_output(tmp_path: Path) -> None:
 
 # -- defaults in code (issue 14 item 6) ------------------------------------------
 # A default is what runs wherever the platform does not set the variable: it is judged whatever
-# the committed env files say, once (tests/test_defaults.py has the env rules on defaults and
+# the committed env files say, once (tests/judge/test_defaults.py has the env rules on defaults and
 # the same answer at every scope).
 
 def _env(root: Path, name: str, *lines: str) -> None:

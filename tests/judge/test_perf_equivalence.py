@@ -21,7 +21,7 @@ from velro_policy.judge.evaluate import Evaluator, _applies
 from velro_policy.policy.pack import load as load_pack
 from velro_policy.values import environments, secret_quality, selectors
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _corpus_documents(tmp_path: Path, count: int) -> list:

@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 
 from conftest import REPO, cli, write
 
-FIXTURES = Path(__file__).parent / "fixtures" / "probe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probe"
 ALLOWED = "https://app.velro.example"
 
 WEAKNESSES = sorted([
@@ -201,7 +201,7 @@ def test_every_output_format_carries_the_url(tmp_path: Path) -> None:
     assert target in uris and all(u.startswith(url + "/") for u in uris), uris
     import jsonschema
 
-    schema = json.loads((Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
     assert not [e.message for e in jsonschema.validators.validator_for(schema)(schema).iter_errors(sarif)]
     results = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert results == set(WEAKNESSES) - {"velro/http-rate-limit-login"}

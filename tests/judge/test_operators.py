@@ -61,7 +61,7 @@ CASES = [
     ({"any": [{"equals": "a"}, {"equals": "b"}]}, ["a", "b"], ["c"]),
     ({"not": {"equals": "a"}}, ["b"], ["a"]),
     ({"min_length": {"by_environment": {"production": 10, "default": 2}}}, ["0123456789"], ["abc"]),
-    # settings target (tests/test_settings_operators.py has more)
+    # settings target (tests/judge/test_settings_operators.py has more)
     ({"header_one_of": ["DENY"]}, ["DENY", "deny", " Deny ", True], ["SAMEORIGIN", "ALLOW-FROM https://x"]),
     ({"header_one_of": ["1; mode=block"]}, ["1; mode=block", "1;mode=block", "1; MODE = block"], ["1", "0"]),
     ({"hsts": {"min_max_age": 31536000, "include_subdomains": True, "preload": True}},
@@ -99,8 +99,8 @@ def test_by_environment_resolves_per_environment() -> None:
 
 # Operators on the application model (its routes, the headers it sets), not one value: their cases are in
 # these modules (the operator called directly, or the rule that uses it run on generated apps).
-ELSEWHERE = {"route_rate_limit": ("test_route_limits.py", "route_rate_limit("),
-             "app_headers": ("test_headers_everywhere.py", "velro/app-headers-missing")}
+ELSEWHERE = {"route_rate_limit": ("judge/test_route_limits.py", "route_rate_limit("),
+             "app_headers": ("inputs/test_headers_everywhere.py", "velro/app-headers-missing")}
 
 
 def test_every_registered_operator_is_covered() -> None:
@@ -108,9 +108,9 @@ def test_every_registered_operator_is_covered() -> None:
     (OPERATORS fills on first use, so it held whatever earlier tests in the same worker had loaded)."""
     covered = {op for spec, _, _ in CASES for op in spec}
     assert set(WHERE) <= covered | set(ELSEWHERE), f"operators without tests: {set(WHERE) - covered - set(ELSEWHERE)}"
-    here = Path(__file__).parent
+    tests = Path(__file__).resolve().parents[1]
     for name, (module, named) in ELSEWHERE.items():
-        assert named in (here / module).read_text(encoding="utf-8"), (name, module)
+        assert named in (tests / module).read_text(encoding="utf-8"), (name, module)
 
 
 def test_reasons_never_format_the_raw_value() -> None:

@@ -5,7 +5,7 @@ cells are found by their row and column, not by searching the text.  The page is
 in a real headless Chromium (``tests/browser.py``): no console error, no request but the
 page itself.  Without Chromium the browser tests fail; VELRO_SKIP_BROWSER=1 skips them.
 
-Update the README's screenshot with: python tests/test_report.py --screenshot
+Update the README's screenshot with: PYTHONPATH=tests python tests/reporters/test_report.py --screenshot
 """
 from __future__ import annotations
 
@@ -466,7 +466,7 @@ def test_lint_does_not_import_the_report() -> None:
 if __name__ == "__main__" and "--screenshot" in sys.argv:
     import tempfile
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import browser as _browser
 
     with tempfile.TemporaryDirectory() as tmp:

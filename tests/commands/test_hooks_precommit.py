@@ -4,45 +4,21 @@ pre-commit against a temporary clone of this checkout (working tree included).
 pre-commit builds the hook's virtualenv (``language: python``: pip installs
 this package and its dependencies, about 40 s) once per test session: the
 snapshot and PRE_COMMIT_HOME are shared by every xdist worker and every module
-that uses them (tests/hostile/ too), and pre-commit's own store lock lets one
+that uses them (tests/hostile/ too; tests/hookrepo.py), and pre-commit's own store lock lets one
 process build while the others wait.
 """
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import REPO, write
-
-
-def hooks() -> dict[str, dict]:
-    return {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
-
-
-def git_env(home: Path) -> dict[str, str]:
-    """Hermetic git: no global/system config (a global core.hooksPath would break
-    hook installation), fixed identity."""
-    return {
-        **os.environ,
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-        "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1",
-    }
-
-
-def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{args} failed: {res.stdout}\n{res.stderr}")
-    return res
+from hookrepo import git_env, hooks, run, shared_hook_repo
 
 
 @pytest.mark.parametrize("path", [
@@ -71,38 +47,6 @@ def test_hook_manifest_is_valid_and_multi_file_hooks_run_serially() -> None:
     # the hook environment's Python, isolated: nothing from the repository on sys.path (tests/hostile/)
     assert all(h["entry"].startswith("python -I -m velro_policy lint") and h["pass_filenames"] for h in loaded.values())
     assert loaded["velro-policy-code"]["types"] == ["python"]
-
-
-def shared_hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
-    """A git repo holding this checkout's files as they are now, its commit, and a
-    PRE_COMMIT_HOME; made once per test session, in a folder every xdist worker
-    of the session shares (the workers' base temp folders are its children)."""
-    from filelock import FileLock  # pre-commit -> virtualenv -> filelock
-
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    root = base / "velro-policy-hook-repo"
-    src, home, done = root / "src", root / "pre-commit-home", root / "commit"
-    with FileLock(str(base / "velro-policy-hook-repo.lock")):
-        if not done.is_file():
-            shutil.rmtree(root, ignore_errors=True)
-            home.mkdir(parents=True)
-            env = git_env(home)
-            listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, env=env,
-                                    capture_output=True, check=True).stdout
-            for name in filter(None, listed.decode().split("\0")):
-                source = REPO / name
-                if source.is_file():
-                    target = src / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(source.read_bytes())
-                    os.chmod(target, source.stat().st_mode)
-            run(["git", "init", "-q", "."], src, env)
-            run(["git", "add", "-A", "."], src, env)
-            run(["git", "commit", "-q", "-m", "snapshot"], src, env)
-            done.write_text(run(["git", "rev-parse", "HEAD"], src, env).stdout.strip())
-    return src, done.read_text(), home
 
 
 @pytest.fixture(scope="session")

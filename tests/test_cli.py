@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import EXAMPLES, REPO, velro, write
+from conftest import EXAMPLES, REPO, cli, velro, write
 
 CUSTOM_POLICY = REPO / "tests" / "fixtures" / "custom-policy" / "acme-log-level.yaml"
 
@@ -12,16 +12,16 @@ CUSTOM_POLICY = REPO / "tests" / "fixtures" / "custom-policy" / "acme-log-level.
 def test_must_show_insecure_production_file(tmp_path: Path) -> None:
     env = write(tmp_path / ".env.production",
                 "ENVIRONMENT=production\nDEBUG=true\nJWT_SECRET=Xk9mP2vL8qR4tY7wZ1aB3cD5eF6gH0jK2lM4nP6q\nALLOWED_ORIGINS=[\"*\"]\n")
-    res = velro(["lint", str(env), "-f", "json"])
+    res = cli(["lint", str(env), "-f", "json"])
     assert res.returncode == 1
     found = sorted((f["line"], f["rule_id"]) for f in json.loads(res.stdout)["findings"])
     assert found == [(2, "velro/debug-disabled"), (3, "velro/jwt-secret-strength"), (4, "velro/cors-no-wildcard")]
 
 
 def test_examples() -> None:
-    secure = velro(["check", str(EXAMPLES / "secure")])
+    secure = cli(["check", str(EXAMPLES / "secure")])
     assert secure.returncode == 0, secure.stdout + secure.stderr
-    insecure = velro(["check", str(EXAMPLES / "insecure"), "-f", "json"])
+    insecure = cli(["check", str(EXAMPLES / "insecure"), "-f", "json"])
     assert insecure.returncode == 1
     ids = {f["rule_id"] for f in json.loads(insecure.stdout)["findings"]}
     # every target has something to say about the insecure project
@@ -43,7 +43,7 @@ rules:
     select: DEBUG
     check: {no_such_operator: true}
 """)
-    res = velro(["lint", str(EXAMPLES / "secure"), "--policy", str(bad)])
+    res = cli(["lint", str(EXAMPLES / "secure"), "--policy", str(bad)])
     assert res.returncode == 2
     assert "bad.yaml:11:" in res.stderr and "no_such_operator" in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
@@ -51,22 +51,22 @@ rules:
 
 def test_invalid_yaml_and_bad_regex_and_python_tag(tmp_path: Path) -> None:
     yaml_err = write(tmp_path / "y.yaml", "apiVersion: velro-policy/v1\nkind: [unclosed\n")
-    res = velro(["policies", "validate", str(yaml_err)])
+    res = cli(["policies", "validate", str(yaml_err)])
     assert res.returncode == 2 and "y.yaml:" in res.stderr and "Traceback" not in res.stderr
     tag = write(tmp_path / "t.yaml", "apiVersion: !!python/object/apply:os.system ['touch pwned']\n")
-    res = velro(["policies", "validate", str(tag)], cwd=tmp_path)
+    res = cli(["policies", "validate", str(tag)], cwd=tmp_path)
     assert res.returncode == 2 and not (tmp_path / "pwned").exists()
     regex = write(tmp_path / "r.yaml", CUSTOM_POLICY.read_text().replace("check: {one_of: [info, warning, error]}", "check: {matches: '(a)\\1'}"))
-    res = velro(["policies", "validate", str(regex)])
+    res = cli(["policies", "validate", str(regex)])
     assert res.returncode == 2 and "r.yaml:" in res.stderr and "RE2" in res.stderr
 
 
 def test_user_policy_is_listed_and_applied(tmp_path: Path) -> None:
-    listed = velro(["policies", "list", "--policy", str(CUSTOM_POLICY)])
+    listed = cli(["policies", "list", "--policy", str(CUSTOM_POLICY)])
     assert listed.returncode == 0
     assert "acme/log-level-not-debug" in listed.stdout
     env = write(tmp_path / ".env.production", "LOG_LEVEL=debug\n")
-    res = velro(["lint", str(env), "--policy", str(CUSTOM_POLICY)])
+    res = cli(["lint", str(env), "--policy", str(CUSTOM_POLICY)])
     assert res.returncode == 1 and "acme/log-level-not-debug" in res.stdout
 
 
@@ -75,9 +75,9 @@ def test_user_policy_from_project_config(tmp_path: Path) -> None:
     write(tmp_path / "policies" / "log.yaml", CUSTOM_POLICY.read_text())
     write(tmp_path / "velro-policy.yaml", "policies: [policies]\nseverity: {velro/debug-disabled: medium}\n")
     env = write(tmp_path / ".env.production", "LOG_LEVEL=debug\nDEBUG=true\n")
-    listed = velro(["policies", "list"], cwd=tmp_path)
+    listed = cli(["policies", "list"], cwd=tmp_path)
     assert "acme/log-level-not-debug" in listed.stdout
-    res = velro(["lint", ".", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", ".", "-f", "json"], cwd=tmp_path)
     sev = {f["rule_id"]: f["severity"] for f in json.loads(res.stdout)["findings"]}
     assert sev == {"acme/log-level-not-debug": "medium", "velro/debug-disabled": "medium"}
     assert env.exists()
@@ -87,21 +87,21 @@ def test_pyproject_config_and_bad_config(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     write(tmp_path / "pyproject.toml", '[tool.velro-policy]\ndisable = ["velro/debug-disabled"]\n')
     write(tmp_path / ".env.production", "DEBUG=true\n")
-    assert velro(["lint", "."], cwd=tmp_path).returncode == 0
+    assert cli(["lint", "."], cwd=tmp_path).returncode == 0
     write(tmp_path / "velro-policy.yaml", "fail_on: sometimes\n")
-    res = velro(["lint", "."], cwd=tmp_path)
+    res = cli(["lint", "."], cwd=tmp_path)
     assert res.returncode == 2 and "velro-policy.yaml:1:" in res.stderr
 
 
 def test_only_skip_fail_on_and_output(tmp_path: Path) -> None:
     env = write(tmp_path / ".env.production", "DEBUG=true\nAUTH_RATE_LIMIT_LOGIN=10/minute\n")
-    only = json.loads(velro(["lint", str(env), "--only", "velro/rate-*", "-f", "json"]).stdout)
+    only = json.loads(cli(["lint", str(env), "--only", "velro/rate-*", "-f", "json"]).stdout)
     assert [f["rule_id"] for f in only["findings"]] == ["velro/rate-limit-login"]
-    skip = json.loads(velro(["lint", str(env), "--skip", "velro/debug-disabled", "-f", "json"]).stdout)
+    skip = json.loads(cli(["lint", str(env), "--skip", "velro/debug-disabled", "-f", "json"]).stdout)
     assert [f["rule_id"] for f in skip["findings"]] == ["velro/rate-limit-login"]
-    assert velro(["lint", str(env), "--only", "velro/rate-*", "--fail-on", "critical"]).returncode == 0
+    assert cli(["lint", str(env), "--only", "velro/rate-*", "--fail-on", "critical"]).returncode == 0
     out = tmp_path / "report.json"
-    res = velro(["lint", str(env), "-f", "json", "-o", str(out)])
+    res = cli(["lint", str(env), "-f", "json", "-o", str(out)])
     assert res.returncode == 1 and res.stdout == "" and json.loads(out.read_text())["findings"]
 
 
@@ -113,14 +113,11 @@ def test_usage_errors_are_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2 and "unknown rule id" in res.stderr
 
 
-def test_version_help_and_explain() -> None:
-    from velro_policy import __version__
-
-    assert __version__ in velro(["--version"]).stdout
-    helptext = velro(["lint", "--help"]).stdout
+def test_help_and_explain() -> None:
+    helptext = cli(["lint", "--help"]).stdout
     for opt in ("--policy", "--only", "--skip", "--environment", "--format", "--output", "--fail-on"):
         assert opt in helptext
-    ex = velro(["explain", "velro/debug-disabled"]).stdout
+    ex = cli(["explain", "velro/debug-disabled"]).stdout
     assert "Critical Environment Variables" in ex and "DEBUG=false" in ex and "violation:" in ex
 
 
@@ -134,7 +131,7 @@ def test_directory_walk_skips_vendor_and_ignored_dirs(tmp_path: Path) -> None:
                     "vendor_env/.env.production"):
         write(tmp_path / skipped, "DEBUG=true\n")
     (tmp_path / "vendor_env" / "pyvenv.cfg").write_text("home = /usr\n")
-    data = json.loads(velro(["lint", str(tmp_path), "-f", "json"]).stdout)
+    data = json.loads(cli(["lint", str(tmp_path), "-f", "json"]).stdout)
     assert sorted({f["path"].split(str(tmp_path))[-1] for f in data["findings"]}) == ["/.env.production"]
 
 
@@ -155,27 +152,29 @@ def test_force_color_and_no_color(tmp_path: Path) -> None:
 
 
 def test_version_names_the_semgrep_found(tmp_path: Path) -> None:
-    res = velro(["--version"])
-    assert res.returncode == 0 and res.stdout.startswith("velro-policy, version ")
+    from velro_policy import __version__
+
+    res = cli(["--version"])
+    assert res.returncode == 0 and res.stdout.startswith(f"velro-policy, version {__version__}\n")
     assert "semgrep: 1." in res.stdout
-    res = velro(["--version"], env={"VELRO_POLICY_SEMGREP": str(tmp_path / "missing")})
+    res = cli(["--version"], env={"VELRO_POLICY_SEMGREP": str(tmp_path / "missing")})
     assert res.returncode == 0 and "semgrep: not installed" in res.stdout
 
 
 def test_an_empty_tree_warns(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("nothing to check\n")
-    res = velro(["check", str(tmp_path)])
+    res = cli(["check", str(tmp_path)])
     assert res.returncode == 0
     assert "warning: nothing was checked" in res.stdout
 
 
 def test_lint_stdin_reads_env_lines_and_json_objects(tmp_path: Path) -> None:
-    res = velro(["lint", "-"], cwd=tmp_path, input_text="ENVIRONMENT=production\nDEBUG=true\n")
+    res = cli(["lint", "-"], cwd=tmp_path, input_text="ENVIRONMENT=production\nDEBUG=true\n")
     assert res.returncode == 1 and ".env:2:1: critical velro/debug-disabled" in res.stdout, res.stderr
     assert "velro-stdin-" not in res.stdout + res.stderr  # shown as its name, not the temporary file
     secret = "Zq7Kx2Vm9Lp4$#t8Wn3Bc6Hd1Fg5Jk0Ys"
     live = json.dumps({"DEBUG": "false", "JWT_SECRET": secret, "ALLOWED_ORIGINS": '["*"]'})
-    res = velro(["lint", "--stdin-filename", ".env.production", "-", "-f", "json"], cwd=tmp_path, input_text=live)
+    res = cli(["lint", "--stdin-filename", ".env.production", "-", "-f", "json"], cwd=tmp_path, input_text=live)
     assert res.returncode == 1, res.stderr
     findings = json.loads(res.stdout)["findings"]
     found = {(f["path"], f["rule_id"]) for f in findings}
@@ -185,15 +184,15 @@ def test_lint_stdin_reads_env_lines_and_json_objects(tmp_path: Path) -> None:
     assert secret not in res.stdout + res.stderr
     message = next(f["message"] for f in findings if f["rule_id"] == "velro/jwt-secret-strength")
     assert "33 characters" in message  # '$' and '#' kept literally: the value read back is the one given
-    bad = velro(["lint", "-"], cwd=tmp_path, input_text='{"DEBUG": tru')
+    bad = cli(["lint", "-"], cwd=tmp_path, input_text='{"DEBUG": tru')
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_a_file_not_named_as_env_is_refused_unless_told(tmp_path: Path) -> None:
     settings = write(tmp_path / "railway-vars.txt", "ENVIRONMENT=production\nDEBUG=true\n")
-    res = velro(["lint", str(settings)], cwd=tmp_path)
+    res = cli(["lint", str(settings)], cwd=tmp_path)
     assert res.returncode == 2 and "is not an env file by its name" in res.stdout + res.stderr and "--as env" in res.stderr
-    res = velro(["lint", "--as", "env", str(settings)], cwd=tmp_path)
+    res = cli(["lint", "--as", "env", str(settings)], cwd=tmp_path)
     assert res.returncode == 1 and "velro/debug-disabled" in res.stdout, res.stderr
 
 
@@ -202,7 +201,7 @@ def test_progress_verbose_quiet_and_never_in_outputs(tmp_path: Path) -> None:
     not a terminal (hooks, CI); -q prints nothing but errors; stdout is the same in all three."""
     write(tmp_path / ".env.production", "ENVIRONMENT=production\nDEBUG=true\n")
     write(tmp_path / "app" / "main.py", "from fastapi import FastAPI\napp = FastAPI()\n")
-    runs = {v: velro(["check", ".", "--target", "env", "--target", "settings", "-f", "json", *v], cwd=tmp_path)
+    runs = {v: cli(["check", ".", "--target", "env", "--target", "settings", "-f", "json", *v], cwd=tmp_path)
             for v in ((), ("-v",), ("-q",))}
     assert {r.returncode for r in runs.values()} == {1}
     assert len({r.stdout for r in runs.values()}) == 1  # the machine output never changes

@@ -42,8 +42,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write
-from test_hooks_precommit import git_env as precommit_env
-from test_hooks_precommit import run, shared_hook_repo
+from hookrepo import git_env as precommit_env
+from hookrepo import run, shared_hook_repo
 
 BAD = "ENVIRONMENT=production\nDEBUG=true\n"
 STAGED = "app/config/.env.production"
@@ -269,7 +269,7 @@ def test_plain_pre_push_hook_imports_nothing_from_the_repository(hostile: tuple[
 
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
-    return shared_hook_repo(tmp_path_factory)  # the same snapshot and hook virtualenv as test_hooks_precommit
+    return shared_hook_repo(tmp_path_factory)  # the same snapshot and hook virtualenv as tests/commands/test_hooks_precommit.py
 
 
 def precommit_project(root: Path, hook_repo: tuple[Path, str, Path], hook_ids: list[str]) -> dict[str, str]:
@@ -332,7 +332,7 @@ def test_console_script_ignores_the_current_folder_but_honours_pythonpath(
 
 
 def hooks_manifest_entry(hook_id: str) -> str:
-    from test_hooks_precommit import hooks
+    from hookrepo import hooks
 
     return str(hooks()[hook_id]["entry"])
 

@@ -12,7 +12,7 @@ order, then runs every cross-file step itself, exactly as a serial run.
 Output is byte-identical to ``--jobs 1``: the evaluator is a pure function
 of (rule, document); findings, problems and applied rules are sorted or
 set-valued before anything is printed; the worker count only changes who
-computes them (``tests/test_parallel.py`` compares the bytes of every format).
+computes them (``tests/commands/test_parallel.py`` compares the bytes of every format).
 
 Workers are forked (POSIX); where fork is unavailable the run is serial and
 says so in its notes.  Below ``MIN_FILES`` env files a pool costs more than

@@ -9,7 +9,7 @@ are taken by one regex pass; from the first line that is anything else
 (escapes, multi-line values, spaces around ``=``, unicode whitespace...),
 the rest of the file goes to python-dotenv's own parser.  Files are read as
 pydantic-settings opens them (UTF-8, one BOM dropped, universal newlines).
-``tests/test_env_differential.py`` proves the two paths agree with
+``tests/inputs/test_env_differential.py`` proves the two paths agree with
 python-dotenv: same keys, values and lines.
 """
 from __future__ import annotations
@@ -248,7 +248,7 @@ def _fast_columns(text: str) -> tuple[list[str], list[str], list[int], list[int]
     """(keys, values, lines, cols or None when all are 1) of a file whose lines all
     have the simplest shapes, else None.
 
-    Equal to ``_scan`` wherever it answers (``tests/test_env_differential.py``)."""
+    Equal to ``_scan`` wherever it answers (``tests/inputs/test_env_differential.py``)."""
     if "\r" in text:
         return None
     rows = _FAST.findall(text)

@@ -175,7 +175,9 @@ def test_one_regex_tail_glob_match_answers_as_fnmatch_over_every_tail(path: str,
     assert _files.project_relative(path, root) == reference_relative(path, root)
     parts = reference_relative(path, root).split("/")
     tails = ["/".join(parts[i:]) for i in range(len(parts))]
-    assert _files.tail_glob_match(path, patterns, root) == any(fnmatch(t, p) for p in patterns for t in tails)
+    # a pattern without "/" matches the file name only (gitignore's rule); one with "/" any tail
+    assert _files.tail_glob_match(path, patterns, root) == any(
+        fnmatch(parts[-1], p) if "/" not in p else any(fnmatch(t, p) for t in tails) for p in patterns)
 
 
 @settings(max_examples=3000, deadline=None)

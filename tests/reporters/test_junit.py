@@ -61,7 +61,7 @@ def test_github_annotations(tmp_path: Path) -> None:
     debug = [line for line in lines if "velro/debug-disabled" in line]
     assert debug == [
         "::error file=.env.production,line=2,col=1,title=velro/debug-disabled (critical)::"
-        "DEBUG is 'true'; must be false (production)%0Afix: Set DEBUG=false (railway variables set DEBUG=false). "
+        "DEBUG is 'true'; must be false (production)%0Afix: Set DEBUG=false (set DEBUG=false in your platform's environment variables). "
         "Debug mode must never be true in production."
     ]
     assert not any("debug-endpoints-disabled" in line for line in lines if line.startswith("::error"))  # suppressed

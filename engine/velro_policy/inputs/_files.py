@@ -168,32 +168,31 @@ def _project_relative(path: str, root: str | None, cwd: str) -> str:
 def tail_glob_match(path: str, patterns: list[str], root: str | None) -> bool:
     """Does a glob match the project-relative path or any tail of it?
 
-    So ``tests/*`` excludes ``tests/`` folders at any depth, and
-    ``test_*.py`` any test module.  Used by ``code_exclude`` and
-    ``python_exclude`` alike.  One regex search per path: the tails are the
-    suffixes that start at the beginning or right after a ``/``.
+    So ``tests/*`` excludes ``tests/`` folders at any depth.  A pattern without
+    ``/`` (``test_*.py``, ``conftest.py``) matches the file name only, as in
+    gitignore: its ``*`` never spans a folder, so a project checked out under a
+    folder named ``test_something`` is not excluded whole.  Used by
+    ``code_exclude`` and ``python_exclude`` alike.  At most two regex matches
+    per path: the tails are the suffixes that start at the beginning or right
+    after a ``/``.
     """
-    return bool(_tail_regex(tuple(patterns)).search(project_relative(path, root)))
+    names, tails = _glob_regexes(tuple(patterns))
+    rel = project_relative(path, root)
+    return bool(names.match(rel.rsplit("/", 1)[-1]) or tails.search(rel))
 
 
 @lru_cache(maxsize=64)
-def _tail_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """``any(fnmatch(tail, p) for p in patterns for tail in tails)`` as one pattern
-    (case-insensitive where ``fnmatch`` is: where ``os.path.normcase`` folds case)."""
-    import re
-
-    flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
-    return re.compile("(?:^|/)(?:" + "|".join(map(_segment_aware, patterns)) + ")" if patterns else "(?!)", flags)
-
-
-def _segment_aware(pattern: str) -> str:
-    """``fnmatch.translate``, except that a pattern without ``/`` (``test_*.py``, ``conftest.py``)
-    matches a file name only: its ``*`` never spans a folder, so a project checked out under a
-    folder named ``test_something`` is not excluded whole (gitignore's rule for such patterns)."""
+def _glob_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(file-name patterns, path patterns) as two regexes: ``fnmatch`` of the name for the
+    patterns without ``/``, ``fnmatch`` of any tail for the others (case-insensitive where
+    ``fnmatch`` is: where ``os.path.normcase`` folds case)."""
     from fnmatch import translate
 
-    regex = translate(pattern)
-    return regex if "/" in pattern else regex.replace(".*", "[^/]*")
+    flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
+    names = [translate(p) for p in patterns if "/" not in p]
+    paths = [translate(p) for p in patterns if "/" in p]
+    return (re.compile("(?:" + "|".join(names) + ")" if names else "(?!)", flags),
+            re.compile("(?:^|/)(?:" + "|".join(paths) + ")" if paths else "(?!)", flags))
 
 
 def repository_top(folder: str) -> str | None:

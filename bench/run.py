@@ -548,7 +548,10 @@ class Bench:
             entry = next(h["entry"] for h in hooks if h["id"] == "velro-policy-env")
         except Exception:  # noqa: BLE001 - fall back to the plain command
             pass
-        command = shlex.join(velro()) + entry[len("velro-policy"):]
+        # the manifest's entry is `python -I -m velro_policy lint ...`: keep what follows the program
+        args = entry.split()
+        start = next((i for i, a in enumerate(args) if a in ("velro_policy", "velro-policy")), -1) + 1
+        command = shlex.join([*velro(), *args[start:]])
         if root.exists():
             shutil.rmtree(root)
         root.mkdir(parents=True)

@@ -11,7 +11,6 @@ import pytest
 
 from conftest import write
 from velro_policy import hookpath
-from velro_policy.main import TARGET_CHOICES
 
 CLICK = "import sys; from velro_policy.main import main; raise SystemExit(main())"
 
@@ -54,6 +53,3 @@ def test_the_fast_path_answers_as_click_does(repo: Path, args: list[str]) -> Non
 def test_other_command_lines_go_to_click(args: list[str]) -> None:
     assert hookpath.parse(args) is None
 
-
-def test_targets_are_the_command_lines() -> None:
-    assert list(hookpath.TARGETS) == TARGET_CHOICES

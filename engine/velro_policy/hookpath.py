@@ -15,7 +15,7 @@ and compares output and exit code.
 """
 from __future__ import annotations
 
-TARGETS = ("env", "settings", "code", "app")  # main.TARGET_CHOICES (a test keeps them equal)
+TARGETS = ("env", "settings", "code", "app")  # --target choices: main.py offers these to click too
 
 
 def parse(argv: list[str]) -> tuple[list[str], list[str] | None, bool] | None:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from velro_policy.error_handler import error_handler
+from velro_policy.hookpath import TARGETS as HOOK_TARGETS
 from velro_policy.model import SEVERITIES
 from velro_policy.reporters import REPORTERS
 
@@ -116,7 +117,7 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
 # --target: the inputs a run reads.  ``app`` is the application model's routes, headers and CORS
 # (built from the Python modules; its rules are not Semgrep's).
-TARGET_CHOICES = ["env", "settings", "code", "app"]
+TARGET_CHOICES = list(HOOK_TARGETS)  # one list for click and the hooks' fast path (velro_policy.hookpath)
 TARGET_HELP = ("Only these targets (repeatable; default: all): env files, settings modules, code (Semgrep rules), "
                "app (the application model: routes' rate limits, headers, CORS).")
 
@@ -158,16 +159,12 @@ def _run_stdin(name: str, targets: list[str] | None, **kw: Any) -> None:
     """`lint -`: stdin written to a private temporary file named NAME, judged and shown as NAME."""
     import os
     import sys
-    import tempfile
+
+    from velro_policy.commands.stdin import as_env_text, env_file
 
     with error_handler(kw.get("debug", False)):
-        from velro_policy.commands.stdin import as_env_text
-
         text = as_env_text(sys.stdin.buffer.read(), name)
-    with tempfile.TemporaryDirectory(prefix="velro-stdin-") as tmp:
-        path = os.path.join(tmp, os.path.basename(name) or ".env")
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+    with env_file(text, name) as path:
         _run((path,), targets, shown_as={os.path.normpath(path): name}, **kw)
 
 

@@ -74,18 +74,13 @@ def report(opts: ReportOptions) -> int:
 def _with_live(run: Run, opts: ReportOptions, config: str | None) -> Run:
     """The run with the live platform's variables (stdin) judged as one more env file, named
     ``NAME (live)``: the same pipeline as ``lint -`` with ``--stdin-filename NAME``."""
-    import tempfile
-
     from velro_policy.commands.run import Options, collect
-    from velro_policy.commands.stdin import as_env_text
+    from velro_policy.commands.stdin import as_env_text, env_file
 
     name = str(opts.live_vars)
     text = as_env_text(sys.stdin.buffer.read(), name)
     seen: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="velro-live-") as tmp:
-        path = os.path.join(tmp, os.path.basename(name) or ".env")
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+    with env_file(text, name) as path:
         live = collect(Options(paths=[path], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
                                locked_policy=opts.locked_policy, read_as="env", targets=["env"],
                                shown_as={os.path.normpath(path): f"{name} (live)"}), seen=seen)

@@ -11,7 +11,10 @@ env text, and its parse problems are reported as for a file.
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from velro_policy.errors import InputError
 
@@ -49,3 +52,17 @@ def _quoted(value: object) -> str:
         return f"'{text}'"
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
+
+
+@contextmanager
+def env_file(text: str, name: str) -> Iterator[str]:
+    """A private temporary file named like NAME holding ``text`` (its name decides the environment
+    and how it is read, as a real file's would); removed on exit.  ``lint -`` and ``report
+    --live-vars`` judge stdin through it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="velro-stdin-") as tmp:
+        path = os.path.join(tmp, os.path.basename(name) or ".env")
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        yield path

@@ -36,6 +36,20 @@ def parse(argv: list[str]) -> tuple[list[str], list[str] | None, bool] | None:
     return rest, targets or None, False
 
 
+def main() -> int:
+    """The ``velro-policy`` console script and ``python -m velro_policy``: a hook's command line
+    runs here, any other goes to click (``velro_policy.main``). The plain git hook and
+    ``language: system`` hooks call the console script, so they skip click too."""
+    import sys
+
+    code = run(sys.argv[1:])
+    if code is None:
+        from velro_policy.main import main as click_main
+
+        code = click_main()
+    return code
+
+
 def run(argv: list[str]) -> int | None:
     """The exit code of a hook's command line run without click, or None when it is not one."""
     parsed = parse(argv)

@@ -66,7 +66,7 @@ class Evaluator:
         self._in_force: dict[tuple[str, str], InForce] = {}
         self._deep: dict[int, tuple[list[Rule], list[Rule]]] = {}  # see _deep_capable
         self._settled: dict[tuple[str, str], dict[tuple[object, object], bool]] = {}  # see _picks
-        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], dict[str, list[int]], list[int]]] = {}  # see _select_key
+        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], selectors.GlobTable, list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
     def _patterns(self, rule: Rule) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
@@ -148,14 +148,13 @@ class Evaluator:
                 for p in include:
                     table = globs if any(c in p[0] for c in "*?[") else literal
                     table.setdefault(p[0], []).append(pos)
-            index = self._key_indexes[scope] = (literal, globs, other)
-        literal, globs, other = index
+            index = self._key_indexes[scope] = (literal, selectors.GlobTable(globs), other)
+        literal, glob_table, other = index
         parts = (key,)
         low = key.lower()
         candidates = set(literal.get(low, ()))
-        for glob, positions in globs.items():
-            if selectors.segment_matches(low, glob):
-                candidates.update(positions)
+        for positions in glob_table.matching(low):
+            candidates.update(positions)
         candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0])
                           or self._by_role(rules[pos], (parts,)))
         return tuple(

@@ -108,6 +108,30 @@ def _stars_matcher(glob: str) -> Callable[[str], bool]:
     return match
 
 
+def needle(glob: str) -> str:
+    """The longest literal piece of a one-segment glob: a name it matches contains it
+    ("" for a glob with a ``[...]`` class, whose edges fnmatch reads in more than one way)."""
+    if "[" in glob:
+        return ""
+    return max(re.split(r"[*?]", glob), key=len)
+
+
+class GlobTable:
+    """Which of many one-segment globs match a name, cheaply: each glob is tried only when the
+    name contains its longest literal piece (``str.__contains__``, in C), so a key meets a
+    few matchers instead of every glob of the pack (about 180 in the built-in one).  Values are
+    what the caller files under each glob (rule positions)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, globs: dict[str, list[int]]) -> None:
+        self._rows = [(needle(glob), glob, values) for glob, values in globs.items()]
+
+    def matching(self, name: str) -> list[list[int]]:
+        """The value lists of the globs that match ``name`` (lower-cased)."""
+        return [values for piece, glob, values in self._rows if piece in name and _segment(name, glob)]
+
+
 _MATCHES: dict[tuple[Pattern, tuple[object, ...]], bool] = {}  # (pattern, parts) -> verdict
 
 

@@ -66,7 +66,7 @@ class Evaluator:
         self._in_force: dict[tuple[str, str], InForce] = {}
         self._deep: dict[int, tuple[list[Rule], list[Rule]]] = {}  # see _deep_capable
         self._settled: dict[tuple[str, str], dict[tuple[object, object], bool]] = {}  # see _picks
-        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], selectors.GlobTable, list[int]]] = {}  # see _select_key
+        self._key_indexes: dict[tuple[str, str], tuple[dict[str, list[int]], selectors.GlobTable, list[tuple[selectors.Pattern, int]], list[int]]] = {}  # see _select_key
         self._passes: dict[tuple[str, str, str, str], bool] = {}
 
     def _patterns(self, rule: Rule) -> tuple[list[selectors.Pattern], list[selectors.Pattern]]:
@@ -128,35 +128,34 @@ class Evaluator:
         return got[1]
 
     def _select_key(self, key: str, scope: tuple[str, str], rules: list[Rule]) -> tuple[str, ...]:
-        """``_selected_by(((key,),), rules)`` for a top-level key, through an index: most
-        selectors are plain names (``DEBUG``), looked up in a dict; one-segment globs
-        (``*_SECRET*``) are tried once each, whatever number of rules share them.  A
+        """``_select(((key,),), rules)`` for a top-level key, through an index: plain names
+        (``DEBUG``) are looked up in a dict; one-segment globs (``*_SECRET*``) are tried only when
+        the key holds their literal piece (``selectors.GlobTable``); of the multi-segment selectors
+        only those that can pick one segment (``**["X"]``) are tried; role rules ask the roles.  A
         one-file lint meets every key for the first time, so this is its selection cost."""
         index = self._key_indexes.get(scope)
         if index is None:
             literal: dict[str, list[int]] = {}
             globs: dict[str, list[int]] = {}
-            other: list[int] = []  # rules with a multi-segment selector (``**["X"]``), or a role: matched in full
+            deep: list[tuple[selectors.Pattern, int]] = []
+            by_role: list[int] = []
             for pos, rule in enumerate(rules):
-                include, _ = self._patterns(rule)
                 if self._role_selectors(rule):
-                    other.append(pos)  # its name selectors are tried there too
-                    continue
-                if any(len(p) != 1 for p in include):
-                    other.append(pos)
-                    continue
-                for p in include:
-                    table = globs if any(c in p[0] for c in "*?[") else literal
-                    table.setdefault(p[0], []).append(pos)
-            index = self._key_indexes[scope] = (literal, selectors.GlobTable(globs), other)
-        literal, glob_table, other = index
+                    by_role.append(pos)
+                for p in self._patterns(rule)[0]:
+                    if len(p) == 1:
+                        table = globs if any(c in p[0] for c in "*?[") else literal
+                        table.setdefault(p[0], []).append(pos)
+                    elif sum(seg != "**" for seg in p) <= 1:  # `**`, `**["X"]`: zero or more segments, then one
+                        deep.append((p, pos))
+            index = self._key_indexes[scope] = (literal, selectors.GlobTable(globs), deep, by_role)
+        literal, glob_table, deep, by_role = index
         parts = (key,)
-        low = key.lower()
-        candidates = set(literal.get(low, ()))
-        for positions in glob_table.matching(low):
+        candidates = set(literal.get(key.lower(), ()))
+        for positions in glob_table.matching(key.lower()):
             candidates.update(positions)
-        candidates.update(pos for pos in other if any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[0])
-                          or self._by_role(rules[pos], (parts,)))
+        candidates.update(pos for p, pos in deep if selectors.matches(p, parts))
+        candidates.update(pos for pos in by_role if self._by_role(rules[pos], (parts,)))
         return tuple(
             str(rules[pos].id) for pos in sorted(candidates)
             if not any(selectors.matches(p, parts) for p in self._patterns(rules[pos])[1])

@@ -31,6 +31,8 @@ class SelectorError(ValueError):
 
 def compile_selector(text: str) -> Pattern:
     text = text.strip()
+    if text and not any(c in text for c in ".[]"):  # a plain name or one-segment glob (most selectors)
+        return (text.lower(),)
     m = re.match(r"[^.\[\]]+", text)
     if not m:
         raise SelectorError(f"selector {text!r} must start with a name or '*'")

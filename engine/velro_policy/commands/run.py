@@ -252,8 +252,11 @@ def app_step(opts: Options, root: str, config: dict[str, Any], rules: list[Rule]
         return None
     paths = opts.paths or ["."]
     whole = not (opts.staged or opts.changed_since) and len(paths) == 1 and os.path.isdir(paths[0])
+    reads_python = found is not None and any(found.files.get(name) for name in ("settings", "code"))
+    if whole and found is not None and not reads_python and (opts.targets is None or "code" in opts.targets):
+        return None  # the code source claims every module it may read: none here, so no app (a tree of env files)
     if not whole:
-        if found is None or not any(found.files.get(name) for name in ("settings", "code")):
+        if not reads_python:
             return None
         from velro_policy.inputs._files import repository_top
 

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -65,6 +66,7 @@ TARGETS = {
     "F.non_semgrep_share": ("F: non-Semgrep work (check --target env --target settings .) / bare semgrep", 0.25),
     "E.overhead_ms": ("E: pre-commit run, the velro-policy-env hook as users install it (language: python) minus a no-op hook, ms", 60),
     "E.plain_overhead_ms": ("E: the plain git pre-commit hook (velro-policy hooks install) minus an empty hook, ms", 60),
+    "E.instructions": ("E: instructions of the env hook's process / of `import click, dotenv` (valgrind; load-independent; informative)", None),
 }
 
 
@@ -537,6 +539,31 @@ class Bench:
         self.results["E"] = {"measurements": m, "overhead_ms": over, "plain_overhead_ms": plain}
         self.target("E.overhead_ms", over)
         self.target("E.plain_overhead_ms", plain)
+        counts = self.hook_instructions(root, env)
+        if counts:
+            self.results["E"]["instructions"] = counts
+            self.target("E.instructions", counts["hook"] / counts["click+dotenv"],
+                        note=", ".join(f"{name} {n / 1e6:.0f} M" for name, n in counts.items()))
+
+    def hook_instructions(self, root: Path, env: dict[str, str]) -> dict[str, int] | None:
+        """Instructions executed (valgrind callgrind, children not followed) by the env hook's own
+        process, by `python -c pass` and by the click+dotenv import floor: unlike times, these do
+        not move with the load of a shared machine.  None without valgrind."""
+        valgrind = shutil.which("valgrind")
+        if not valgrind or self.args.quick:
+            return None
+        py = [sys.executable, "-I"]
+        commands = {"python -c pass": [*py, "-c", "pass"], "click+dotenv": [*py, "-c", "import click, dotenv"],
+                    "hook": [*py, "-m", "velro_policy", "lint", "--target", "env", ".env.production"]}
+        out: dict[str, int] = {}
+        for name, cmd in commands.items():
+            run = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], cwd=root, env=env,
+                                 capture_output=True, text=True, check=False, timeout=600)
+            found = re.search(r"Collected : (\d+)", run.stderr)
+            if not found:
+                return None
+            out[name] = int(found.group(1))
+        return out
 
     def hook_repo(self, root: Path) -> None:
         """A git repo with two pre-commit configs (committed) and one staged env file."""

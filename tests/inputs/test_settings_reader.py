@@ -181,7 +181,7 @@ def test_env_reads_fold_to_the_default_and_record_the_variable() -> None:
 def test_conditional_reassignment_is_unknown_but_sequential_is_last() -> None:
     got = values('''
         import os
-        if os.getenv("ENV") == "production":
+        if os.getenv("ENV") == "qa":
             ORIGINS = ["https://app.velro.ai"]
         else:
             ORIGINS = ["http://localhost:3000"]
@@ -316,3 +316,61 @@ def test_later_changes_to_dicts_and_lists_are_followed() -> None:
     assert b["PROD_ORIGINS"].lit.value == ["https://a", "https://b", "https://c"]
     assert isinstance(b["ORIGINS"].lit.value, Unknown)  # extended under a condition
     assert b["Middleware.headers"].lit.value == {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+
+
+def production_view(src: str) -> dict[str, object]:
+    """The module's values as production runs it: bindings of never-production branches left out."""
+    return {b.display: b.lit.value for b in read(src).bindings if not b.outside_production}
+
+
+@pytest.mark.parametrize("condition, body_outside", [
+    ("not settings.PRODUCTION", True),
+    ("settings.PRODUCTION", False),
+    ("not is_production()", True),
+    ("settings.DEBUG", True),
+    ("IS_LOCAL", True),
+    ('ENV == "development"', True),
+    ('ENV != "production"', True),
+    ('os.getenv("ENVIRONMENT") == "staging"', True),
+    ('ENV in ("dev", "test")', True),
+    ('ENV not in ("production", "staging")', True),
+    ('settings.DEBUG or ENV == "local"', True),
+    ('not settings.PRODUCTION and FEATURE', True),
+])
+def test_a_value_assigned_only_where_production_never_runs_is_not_a_production_value(condition: str, body_outside: bool) -> None:
+    """mealie's shape: `if not settings.PRODUCTION: allowed_origins = ["http://localhost:3000"]`
+    was judged as the production value (a false localhost/https finding)."""
+    src = f'''
+        import os
+        if {condition}:
+            ORIGINS = ["http://localhost:3000"]
+    '''
+    assert ("ORIGINS" in production_view(src)) is not body_outside
+    assert values(src)["ORIGINS"] == ["http://localhost:3000"]  # kept, flagged: a development document still sees it
+
+
+@pytest.mark.parametrize("condition", [
+    'ENV == "production"', "settings.PRODUCTION", 'ENV in ("production", "staging")', 'ENV != "development"',
+])
+def test_the_branch_production_runs_is_the_value(condition: str) -> None:
+    got = production_view(f'''
+        if {condition}:
+            ORIGINS = ["https://app.velro.ai"]
+        else:
+            ORIGINS = ["http://localhost:3000"]
+    ''')
+    assert got["ORIGINS"] == ["https://app.velro.ai"]
+
+
+@pytest.mark.parametrize("condition", ['ENV == "qa"', "settings.FEATURE_X", 'ENV', 'ENV == "dev" or FEATURE'])
+def test_conditions_that_do_not_say_production_stay_unknown_or_kept(condition: str) -> None:
+    """Nothing is dropped on a guess: an alias the table does not know, a flag, a bare ENV."""
+    src = f'''
+        if {condition}:
+            ORIGINS = ["https://app.velro.ai"]
+        else:
+            ORIGINS = ["http://localhost:3000"]
+        if {condition}:
+            HOSTS = ["http://localhost:3000"]
+    '''
+    assert not any(b.outside_production for b in read(src).bindings)

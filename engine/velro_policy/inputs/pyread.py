@@ -55,6 +55,7 @@ class Binding(NamedTuple):
     env: tuple[str, ...] = ()
     aliases: tuple[tuple[str, ...], ...] = ()
     kind: str = "constant"
+    outside_production: bool = False  # assigned only in branches that never run in production (``if not PRODUCTION:``)
 
 
 class FieldInfo(NamedTuple):
@@ -113,6 +114,7 @@ class _Pending(NamedTuple):
     conditional: bool
     literal: bool = False  # a known value not derived from an env read
     by_env: bool = False  # under a condition that names the environment (ENV == "production")
+    outside_production: bool = False  # in a branch that never runs in production (``_production_branches``)
 
 
 class _Reader:
@@ -126,12 +128,23 @@ class _Reader:
         self._plain: set[str] = set()  # classes of this module that are not settings classes
         self._where: dict[str, tuple[str, object]] = {}  # name -> its binding (pending key or direct index)
         self._by_env = 0  # depth of enclosing ifs whose condition names the environment
+        self._outside_production = 0  # depth of enclosing branches that never run in production
         self._env_names: set[str] = set()  # module names whose value comes from an env read
 
     # -- results ---------------------------------------------------------
     def finish(self) -> list[Binding]:
         out: list[Binding] = []
         for group in self.pending.values():
+            outside = [p for p in group if p.outside_production]
+            if outside:
+                rest = [p for p in group if not p.outside_production]
+                out.extend(p.binding._replace(outside_production=True) for p in outside)
+                if not rest:
+                    continue
+                if len(rest) == 1 and (not rest[0].conditional or rest[0].by_env):
+                    out.append(rest[0].binding)  # the one value production runs (``if PROD: X = a else: X = b``)
+                    continue
+                group = rest
             last = group[-1].binding
             literal = [p.binding for p in group if p.literal]
             if len(group) > 1 and any(p.conditional for p in group) and literal and not any(p.by_env for p in group):
@@ -168,7 +181,8 @@ class _Reader:
         # A field is keyed by its class and name: a module constant DEBUG and a
         # field whose env variable is DEBUG are two different values.
         key = (binding.kind, *(binding.aliases[0] if binding.kind == "field" else binding.parts))
-        self.pending.setdefault(key, []).append(_Pending(binding, conditional, literal, self._by_env > 0))
+        self.pending.setdefault(key, []).append(_Pending(binding, conditional, literal, self._by_env > 0,
+                                                         self._outside_production > 0))
         if binding.kind == "constant":
             self._where[binding.parts[-1]] = ("pending", key)
 
@@ -244,11 +258,15 @@ class _Reader:
                     self.folder.scope.pop((alias.asname or alias.name).split(".")[0], None)
             elif isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
                 continue
-            elif isinstance(stmt, ast.If) and _names_environment(stmt.test):
+            elif isinstance(stmt, ast.If) and (_names_environment(stmt.test) or any(_production_branches(stmt.test))):
                 self._by_env += 1
                 try:
-                    for sub in _sub_blocks(stmt):
-                        self.block(sub, owner, conditional=True)
+                    for sub, outside in zip((stmt.body, stmt.orelse), _production_branches(stmt.test)):
+                        self._outside_production += outside
+                        try:
+                            self.block(sub, owner, conditional=True)
+                        finally:
+                            self._outside_production -= outside
                 finally:
                     self._by_env -= 1
             elif isinstance(stmt, _BLOCKS):
@@ -481,6 +499,57 @@ def _names_environment(test: ast.expr) -> bool:
         if word and _ENV_WORD.search(word):
             return True
     return False
+
+
+_PRODUCTION_NAME = re.compile(r"^(?:is_?|in_?)?(?:prod|production|live)(?:_?(?:mode|env|environment))?$", re.IGNORECASE)
+_NOT_PRODUCTION_NAME = re.compile(r"^(?:is_?|in_?)?(?:dev|development|local|debug|testing|staging)(?:_?mode)?$", re.IGNORECASE)
+
+
+def _production_branches(test: ast.expr) -> tuple[bool, bool]:
+    """(the body never runs in production, the else branch never does) for an ``if`` that
+    chooses by environment.  ``PRODUCTION``/``is_production()``/``ENV == "production"`` hold
+    exactly in production; ``DEBUG``, ``IS_LOCAL``, ``ENV == "development"`` and
+    ``ENV in ("dev", "test")`` never do (the guide keeps debug off there); ``not`` swaps the
+    branches.  Anything else is (False, False): both may run in production, as before."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        body, orelse = _production_branches(test.operand)
+        return orelse, body
+    if isinstance(test, ast.BoolOp):
+        parts = [_production_branches(v) for v in test.values]
+        if isinstance(test.op, ast.And):  # a conjunct that never holds in production: neither does the whole
+            return any(b for b, _ in parts), False
+        return all(b for b, _ in parts), any(o for _, o in parts)  # not (a or b): an else that needs not-a
+    name = dotted(test.func) if isinstance(test, ast.Call) and not test.args else dotted(test)
+    if name:
+        last = name.rsplit(".", 1)[-1]
+        if _PRODUCTION_NAME.match(last):
+            return False, True
+        if _NOT_PRODUCTION_NAME.match(last):
+            return True, False
+        return False, False
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        from velro_policy.values.environments import DEFAULT_ALIASES
+
+        sides = (test.left, test.comparators[0])
+        consts = [n for n in sides if isinstance(n, (ast.Constant, ast.Tuple, ast.List, ast.Set))]
+        if len(consts) != 1:
+            return False, False
+        node = consts[0]
+        items = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+        words = [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+        if not words or len(words) != len(items):
+            return False, False
+        kinds = {DEFAULT_ALIASES.get(w.strip().lower()) for w in words}
+        if None in kinds:
+            return False, False  # a name the alias table does not know: not guessed
+        op = test.ops[0]
+        holds_only_outside = "production" not in kinds  # ENV == "dev", ENV in ("dev", "test")
+        exactly_production = kinds == {"production"}
+        if isinstance(op, (ast.Eq, ast.In)):
+            return holds_only_outside, exactly_production or not holds_only_outside and isinstance(op, ast.In)
+        if isinstance(op, (ast.NotEq, ast.NotIn)):
+            return exactly_production or not holds_only_outside and isinstance(op, ast.NotIn), holds_only_outside
+    return False, False
 
 
 def _is_main_guard(test: ast.expr) -> bool:

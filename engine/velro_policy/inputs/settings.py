@@ -259,7 +259,8 @@ def load_file(path: str, *, display_path: str, config: dict[str, Any], markers: 
     hit = parsed(os.path.abspath(path)) if parsed is not None else None
     read = read_module(text, display_path, tree=hit[1] if hit is not None and hit[0] == text else None)
     settings_module = settings_module or bool(read.settings_classes)
-    entries = tuple(e for b in read.bindings if _keep(b, settings_module) for e in _entries(b))
+    entries = tuple(e for b in read.bindings if _keep(b, settings_module)
+                    and not (b.outside_production and environment == "production") for e in _entries(b))
     if len(entries) > MAX_VALUES:
         line = entries[MAX_VALUES].loc.line
         return Document(path, TARGET, (), environment, source, display_path=display_path, problems=(Problem(

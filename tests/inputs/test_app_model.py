@@ -188,10 +188,11 @@ def test_app_command_missing_dir(tmp_path: Path) -> None:
 
 
 # -- check: undeployed code, unparseable modules -----------------------------------
-def check(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+def check(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str, targets: tuple[str, ...] = ("code", "settings")) -> tuple[int, str]:
     monkeypatch.chdir(root)
     # These apps set no security header: the app rules' finding (velro/app-headers-missing) is not what is tested here.
-    res = CliRunner().invoke(cli, ["check", ".", "--target", "code", "--target", "settings", "--skip", "velro/app-headers-missing", *args])
+    chosen = [a for t in targets for a in ("--target", t)]
+    res = CliRunner().invoke(cli, ["check", ".", *chosen, "--skip", "velro/app-headers-missing", *args])
     return res.exit_code, res.output
 
 
@@ -217,6 +218,28 @@ def test_broken_deployed_module_is_a_finding(tmp_path: Path, monkeypatch: pytest
     code, out = check(tmp_path, monkeypatch)
     assert code == 1, out
     assert "high velro/unparseable-module" in out and "routes/items.py" in out and "invalid syntax" in out
+
+
+@pytest.mark.parametrize("declaration", [(".python-version", "3.99\n"), ("pyproject.toml", '[project]\nrequires-python = ">=3.99,<4"\n')])
+def test_a_module_in_a_newer_python_than_the_running_one_is_cannot_verify(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declaration: tuple[str, str]) -> None:
+    """A project that declares a newer Python (full-stack-fastapi-template: 3.14's `except A, B:`)
+    is not told to fix a syntax error its Python accepts: low, "cannot verify", run it with that Python."""
+    clean_app(tmp_path)
+    write(tmp_path / declaration[0], declaration[1])
+    write(tmp_path / "routes/items.py", 'import os\nX = os.getenv("A")\ndef broken(:\n    pass\n')
+    code, out = check(tmp_path, monkeypatch, targets=("settings",))  # no Semgrep: the model and the settings reader say it
+    assert code == 1, out
+    assert "low velro/unparseable-module" in out and "the project declares Python 3.99" in out and declaration[0] in out
+    assert "Run velro-policy with Python 3.99" in out
+
+
+def test_an_older_declared_python_keeps_the_syntax_error_high(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_app(tmp_path)
+    write(tmp_path / ".python-version", "3.9.18\n")
+    write(tmp_path / "routes/items.py", 'import os\nX = os.getenv("A")\ndef broken(:\n    pass\n')
+    code, out = check(tmp_path, monkeypatch, targets=("settings",))
+    assert code == 1 and "high velro/unparseable-module" in out, out
 
 
 def test_unmounted_router_leaking_exceptions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -220,14 +220,18 @@ class AppStep:
         self.dropped: dict[str, int] = {}
         self.kept: dict[str, int] = {}
         self.skipped_unparseable: list[str] = []
+        self.declared_python: tuple[tuple[int, int], str] | None = None  # (version, file) the project says it runs on
 
     @classmethod
     def build(cls, root: str, config: dict[str, Any], display: Any, *, partial: bool = False) -> AppStep:
+        from velro_policy.inputs._files import declared_python
         from velro_policy.inputs.app import build_details
 
         built = build_details(root, config, display)
-        return cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed, partial,
+        step = cls(built.model, built.modules, built.unparseable, display(root), built.references, built.parsed, partial,
                    built.validators)
+        step.declared_python = declared_python(root)
+        return step
 
     def roles(self) -> dict[str, frozenset[str]]:
         """Env variable name (upper case) -> the roles it plays in the deployed app, for role selectors."""
@@ -276,11 +280,11 @@ class AppStep:
                 self.skipped_unparseable.append(p.path)
             elif p.path not in done:
                 done.add(p.path)
-                findings.append(unparseable_finding(p))
+                findings.append(unparseable_finding(p, self.declared_python))
         for p in self.unparseable:
             if p.path not in done:
                 done.add(p.path)
-                findings.append(unparseable_finding(p))
+                findings.append(unparseable_finding(p, self.declared_python))
         return out
 
     def settle_findings(self, findings: list[Finding], include: bool, checked: set[str] | None = None,
@@ -350,7 +354,24 @@ def _some(paths: dict[str, int]) -> str:
 UNPARSEABLE = "velro/unparseable-module"
 
 
-def unparseable_finding(p: Problem) -> Finding:
+def unparseable_finding(p: Problem, declared: tuple[tuple[int, int], str] | None = None) -> Finding:
+    """A deployed module that cannot be parsed.  When the project declares a newer Python than the
+    one running velro-policy (``declared``), the syntax is most likely that Python's (3.14's
+    ``except A, B:``): not a bug of the app but a module this run cannot check, so "cannot verify"
+    at low, with how to check it, instead of a high "fix the syntax error"."""
+    import sys
+
+    running = sys.version_info[:2]
+    if declared is not None and declared[0] > running and p.message.startswith("is not valid Python"):
+        version = ".".join(map(str, declared[0]))
+        reason = p.message.split(";")[0].split("(", 1)[-1].rstrip(")")
+        message = (f"{p.path} cannot be read by Python {running[0]}.{running[1]}, which runs velro-policy ({reason}); the "
+                   f"project declares Python {version} ({declared[1]}); cannot verify: the app imports it, so it is "
+                   "deployed, and its code and settings are not checked")
+        return Finding(p.path, p.line, p.col, UNPARSEABLE, "low", message,
+                       fingerprint=fingerprint(UNPARSEABLE, p.path), title="Deployed module cannot be parsed",
+                       remediation=f"Run velro-policy with Python {version} (install it into a Python {version} "
+                                   "environment), so this module is read.")
     message = (f"{p.path} {p.message.split(';')[0]}; the app imports it, so it is deployed, "
                "and its code and settings could not be checked")
     return Finding(p.path, p.line, p.col, UNPARSEABLE, "high", message,

@@ -212,3 +212,33 @@ def deploy_platform(root: str) -> str:
     railway.toml / railway.json sits at the project's top, else "" (unknown: generic advice)."""
     top = repository_top(root) or os.path.abspath(root)
     return "railway" if any(os.path.isfile(os.path.join(top, n)) for n in ("railway.toml", "railway.json")) else ""
+
+
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+_REQUIRES_PYTHON = re.compile(r"""^\s*requires-python\s*=\s*["']([^"']*)["']""", re.MULTILINE)
+
+
+def declared_python(root: str) -> tuple[tuple[int, int], str] | None:
+    """The Python version a project declares it runs on, and where: ``.python-version``, else the
+    lower bound of ``requires-python`` in ``pyproject.toml`` (``>=3.14``, ``~=3.12``, ``==3.13.*``),
+    in ``root`` and the folders above it up to the repository's top.  None when nothing says."""
+    top = repository_top(root)
+    here = os.path.abspath(root)
+    while True:
+        for name in (".python-version", "pyproject.toml"):
+            path = os.path.join(here, name)
+            data = read_capped(path) if os.path.isfile(path) else None
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            if name == "pyproject.toml":
+                m = _REQUIRES_PYTHON.search(text)
+                text = re.split(r",", m.group(1))[0] if m and re.match(r"\s*(>=|~=|==)", m.group(1)) else ""
+            v = _VERSION.search(text)
+            if v:
+                return (int(v.group(1)), int(v.group(2))), os.path.relpath(path, root).replace(os.sep, "/")
+        parent = os.path.dirname(here)
+        if top is None or here == top or parent == here:
+            return None
+        here = parent
+

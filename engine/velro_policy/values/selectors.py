@@ -60,11 +60,6 @@ def _match(pattern: Pattern, parts: tuple[str, ...]) -> bool:
 _SEGMENT_MATCHERS: dict[str, Callable[[str], bool]] = {}
 
 
-def segment_matches(name: str, glob: str) -> bool:
-    """Does one lower-cased path segment match one segment glob of a compiled selector?"""
-    return _segment(name, glob)
-
-
 def _segment(name: str, glob: str) -> bool:
     """``fnmatchcase(name, glob)``, without a regex for the usual shapes
     (``DEBUG``, ``*_KEY``, ``JWT_*``, ``*SECRET*``): compiling one regex per

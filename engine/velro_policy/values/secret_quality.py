@@ -13,11 +13,11 @@ from operator import mul
 
 _PLACEHOLDER_SOURCE = (
     r"""^(
-        replace[_-]?(with|me)\b.* | .*\breplace[_-]?with[_-].* | change[_-]?(me|this|it)\b.* | .*changeme.*
+        replace[_-]?(with|me)(\b|_).* | .*\breplace[_-]?with[_-].* | change[_-]?(me|this|it)(\b|_).* | .*changeme.*
       | your[_-].*[_-]?(here|key|secret|token|password)? | .*[_-]here$ | <[^>]*> | \{\{.*\}\} | \$\{[^}]*\}
       | x{3,} | \*{3,} | \.{3,} | todo | tbd | fixme | placeholder.* | .*[_-]placeholder
       | example.* | .*[_-]example | sample.* | dummy.* | fake.* | test | secret | password | none | null
-      | insert[_-].* | put[_-].* | set[_-]?(me|this)\b.* | enter[_-].* | add[_-]your.* | generate[_-].*
+      | insert[_-].* | put[_-].* | set[_-]?(me|this)(\b|_).* | enter[_-].* | add[_-]your.* | generate[_-].*
       | (super[_-]?)?secret[_-]?key | my[_-]?secret.* | s3cr3t | default | undefined
     )$"""
 )

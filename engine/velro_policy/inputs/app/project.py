@@ -20,7 +20,7 @@ SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "
 # Files that deploy or run the app and can consume an env variable themselves (``${POSTGRES_PASSWORD}`` in a
 # compose file or an env file's interpolation, ``$ECR_REPO`` in a deploy script): a variable they name is not
 # "set but never read".
-_DEPLOY_NAMES = ("Dockerfile", "Makefile", "Procfile", "railway.toml", "railway.json", "nixpacks.toml", "fly.toml",
+_DEPLOY_NAMES = ("Dockerfile", "Makefile", "Procfile", "Caddyfile", "railway.toml", "railway.json", "nixpacks.toml", "fly.toml",
                  "render.yaml", ".gitlab-ci.yml")
 _DEPLOY_SUFFIXES = (".sh", ".bash", ".dockerfile", ".tf")
 _COMPOSE_PREFIXES = ("docker-compose", "compose")

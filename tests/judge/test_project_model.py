@@ -104,6 +104,20 @@ def test_without_the_model_the_settings_modules_decide(tmp_path: Path, monkeypat
     assert found["TIMEZONE"]["severity"] == "medium"
 
 
+@pytest.mark.parametrize("command", [("check", "."), ("lint", ".env.production")])
+def test_without_the_model_a_variable_a_deployment_file_consumes_is_not_stale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, str]) -> None:
+    """Two apps and no deployment file naming one: the model is incomplete and the settings modules
+    decide, but a compose file that passes TIMEZONE to a container still consumes it; the same
+    answer for the whole project and for the env file alone (the env hook)."""
+    project(tmp_path)
+    (tmp_path / "Procfile").unlink()
+    write(tmp_path / "other.py", "from fastapi import FastAPI\n\nsecond = FastAPI()\n")
+    write(tmp_path / "docker-compose.yml", "services:\n  web:\n    environment:\n      TZ: ${TIMEZONE}\n")
+    found = unread(run(tmp_path, monkeypatch, *command, "--target", "env", "--target", "settings"))
+    assert sorted(found) == []
+
+
 # -- template parity: a template is compared with its own environment's files, one finding per file ----------
 def templates(root: Path) -> None:
     write(root / ".env.example", "ENVIRONMENT=development\nDEBUG=false\nSENTRY_DSN=<dsn>\n")

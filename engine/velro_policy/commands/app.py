@@ -260,7 +260,7 @@ class AppStep:
                 if not under:
                     names.setdefault(role, []).extend(s for s in r.select if s.startswith("!") or "[" not in s and "." not in s)
         role_names = {role: tuple(dict.fromkeys(sels)) for role, sels in names.items() if any(not s.startswith("!") for s in sels)}
-        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)), role_names, self.references())
+        return AppView(reads, self.roles(), tuple(sorted(self.model.deployed)), role_names)
 
     def _undeployed(self, path: str) -> bool:
         return path in self.modules and not self.model.is_deployed(path)

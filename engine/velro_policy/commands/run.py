@@ -156,7 +156,8 @@ def collect(opts: Options, pack: pack_mod.Pack | None = None, *, seen: dict[str,
             partial = bool(scope) or not all(os.path.isdir(p) for p in opts.paths or ["."])
             findings.extend(project_step(documents, rules, config, applied=applied, notes=found.skipped, staged=opts.staged,
                                          partial=partial, targets=opts.targets, display=display_path,
-                                         app=app.project_view(rules) if app is not None else None))
+                                         app=app.project_view(rules) if app is not None else None,
+                                         consumed=app.references() if app is not None else None))
         problems = [p for doc in documents for p in doc.problems] + eval_problems
         if app is not None:
             problems = app.settle_problems(problems, findings)
@@ -346,13 +347,15 @@ def load_documents(files: dict[str, list[str]], ctx: LoadContext, say: Callable[
 
 def project_step(documents: list[Document], rules: list[Rule], config: dict[str, Any], *, applied: set[str],
         notes: list[str], staged: bool, partial: bool, targets: list[str] | None,
-        display: Callable[[str], str], app: Any = None) -> list[Finding]:
+        display: Callable[[str], str], app: Any = None, consumed: dict[str, str] | None = None) -> list[Finding]:
     """The project step of a run.
 
     A whole-project run (directories) judges its own documents.  A partial
     run (named files, ``--staged``, ``--changed-since``, a hook) also reads
     the rest of the project and keeps only findings involving a checked file.
-    ``app``: what the application model tells the project checks (``judge.project.AppView``).
+    ``app``: what the application model tells the project checks (``judge.project.AppView``);
+    ``consumed``: the env names its project's deployment files consume (a partial run finds them
+    beside the checked files instead).
     """
     from velro_policy.inputs.context import ENV_TARGETS, SETTINGS_TARGET, load_context, shown
     from velro_policy.judge.project import evaluate, project_rules
@@ -361,10 +364,11 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
         return []
     mine = [d for d in documents if d.target in (*ENV_TARGETS, SETTINGS_TARGET)]
     if not partial:  # with the app model's document (CORS middleware options), which only whole-directory runs have
-        return evaluate([*mine, *(d for d in documents if d.target == "app")], rules, config, applied=applied, app=app)
+        return evaluate([*mine, *(d for d in documents if d.target == "app")], rules, config, applied=applied, app=app,
+                        consumed=consumed)
     if not mine:
         return []
-    context, more, cleanup = load_context(mine, config=config, rules=rules, display=display, staged=staged)
+    context, more, cleanup, consumed = load_context(mine, config=config, rules=rules, display=display, staged=staged)
     notes.extend(more)
     for d in context:  # not this run's file to fail on, but its findings cannot be complete
         if d.problems:
@@ -372,7 +376,7 @@ def project_step(documents: list[Document], rules: list[Rule], config: dict[str,
                          "cross-file findings involving it are missing until it is fixed")
     primary = {shown(d) for d in mine}
     try:  # settings modules are read again by settings_read: index copies live until then
-        return evaluate(mine + context, rules, config, primary=primary, applied=applied, app=app)
+        return evaluate(mine + context, rules, config, primary=primary, applied=applied, app=app, consumed=consumed)
     finally:
         cleanup()
 

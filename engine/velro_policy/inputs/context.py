@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from velro_policy.model import Document
 from velro_policy.rules import Rule
@@ -17,6 +17,7 @@ from velro_policy.values.paths import parent_folders
 
 ENV_TARGETS = ("env",)
 SETTINGS_TARGET = "settings"
+DEPLOY = "deploy"  # a discovery bucket of its own: deployment files, read for the variables they consume
 
 
 def shown(doc: Document) -> str:
@@ -61,10 +62,17 @@ def context_roots(documents: Iterable[Document]) -> list[str]:
     return kept
 
 
+class Context(NamedTuple):
+    documents: list[Document]  # the env files and settings modules the run did not load itself
+    notes: list[str]
+    cleanup: Callable[[], None]  # removes the index copies (--staged) once the project rules are done
+    consumed: dict[str, str]  # env names the deployment files found beside them consume (inputs.deploy.references)
+
+
 def load_context(documents: list[Document], *, config: dict[str, Any], rules: list[Rule],
-                 display: Callable[[str], str], staged: bool) -> tuple[list[Document], list[str], Callable[[], None]]:
+                 display: Callable[[str], str], staged: bool) -> Context:
     """The env files and settings modules of the checked files' projects that
-    the run did not load itself, and notes.
+    the run did not load itself, notes, and the variables deployment files consume.
 
     Files are found as ``check DIR`` finds them (same sources, same
     ``exclude`` globs, gitignored directories skipped, env files read even
@@ -73,6 +81,7 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     ``.env.production``) from the working tree, where it only ever exists.
     """
     from velro_policy.inputs import SOURCES, LoadContext, sources_for
+    from velro_policy.inputs.deploy import is_deploy_file, references, workflow_files
     from velro_policy.inputs.discover import discover
     from velro_policy.inputs.settings import env_reads_document
 
@@ -80,16 +89,19 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     have = {os.path.abspath(shown(d)) for d in documents}
 
     def classify(path: str, explicit: bool) -> list[str]:
-        return [n for n, s in wanted.items() if s.claims(path, False, config)]
+        names = [n for n, s in wanted.items() if s.claims(path, False, config)]
+        return [*names, DEPLOY] if is_deploy_file(os.path.basename(path)) else names
 
     roots = context_roots(documents)
     if not roots:
-        return [], [], _nothing
+        return Context([], [], _nothing, {})
     found = discover(roots, classify, exclude=list(config.get("exclude", [])))
+    deploy_files = [*found.files.pop(DEPLOY, []), *(w for r in roots for w in workflow_files(r))]
+    consumed = references(deploy_files, display) if deploy_files else {}
     files = {n: [p for p in ps if os.path.abspath(p) not in have] for n, ps in found.files.items()}
     files = {n: ps for n, ps in files.items() if ps}
     if not files:
-        return [], [], _nothing
+        return Context([], [], _nothing, consumed)
     tmp = None
     real: dict[str, str] = {}
     if staged:
@@ -111,7 +123,7 @@ def load_context(documents: list[Document], *, config: dict[str, Any], rules: li
     count = sum(len(p) for p in files.values())
     where = "the index for tracked files, the working tree otherwise" if staged else "the working tree"
     note = f"project rules: read {count} other file(s) of the project from {where}; only findings that involve a checked file are shown"
-    return out, [note], (tmp.cleanup if tmp is not None else _nothing)
+    return Context(out, [note], tmp.cleanup if tmp is not None else _nothing, consumed)
 
 
 def _nothing() -> None:

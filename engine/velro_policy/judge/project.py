@@ -82,7 +82,6 @@ class AppView(NamedTuple):
     roles: dict[str, frozenset[str]]  # UPPER env name -> the roles it plays
     modules: tuple[str, ...]  # display paths of the deployed modules
     role_names: dict[str, tuple[str, ...]] = {}  # role -> the usual names of its variable (name selectors of the rules selecting it)
-    elsewhere: dict[str, str] = {}  # UPPER env name -> "file:line" of a deployment or env file naming it ($X, ${X}, env.X)
 
 
 class Project(NamedTuple):
@@ -92,6 +91,7 @@ class Project(NamedTuple):
     groups: dict[str, list[Document]] = {}  # folder -> env documents in it
     app: AppView | None = None  # the application model, when the run has a complete one
     app_docs: tuple[Document, ...] = ()  # the application model's document (whole-directory runs: CORS middleware options)
+    consumed: dict[str, str] = {}  # UPPER env name -> "file:line" of a deployment or env file naming it ($X, ${X}, {$X}, env.X)
 
     @staticmethod
     def of(doc: Document) -> Entries:
@@ -374,7 +374,7 @@ def settings_read(rule: Rule, project: Project, pick: Picker, param: Any, applie
         for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
             v = project.of(doc)
             for i in pick.picked(v.keys):
-                if v.uppers[i] not in read:
+                if v.uppers[i] not in read and v.uppers[i] not in project.consumed:
                     setters.setdefault(v.uppers[i], []).append((doc, v.entry(i)))
         modules = [d for d, _ in mine]
         for k, uses in sorted(setters.items()):
@@ -400,7 +400,7 @@ def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param
         return
     applied()
     # Consumed without the app: named by a deployment file, or interpolated in an env file (DATABASE_URL=...${POSTGRES_PASSWORD}@db)
-    consumed = app.elsewhere
+    consumed = project.consumed
     setters: dict[str, list[tuple[Document, Entry]]] = {}
     for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
         v = project.of(doc)
@@ -563,19 +563,21 @@ def project_rules(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def evaluate(documents: Iterable[Document], rules: list[Rule], config: dict[str, Any], *,
-             primary: set[str] | None = None, applied: set[str] | None = None, app: AppView | None = None) -> list[Finding]:
+             primary: set[str] | None = None, applied: set[str] | None = None, app: AppView | None = None,
+             consumed: dict[str, str] | None = None) -> list[Finding]:
     """Findings of the project rules over ``documents``.
 
     ``primary``: display paths of the files the run checks; when given, only
     findings involving one of them are kept (partial runs and hooks).
     ``app``: what the application model says (a directory run with a complete model).
+    ``consumed``: env names deployment files consume themselves (``inputs.deploy.references``).
     """
     from velro_policy.model import fingerprint
 
     docs = [d for d in documents if not d.problems]
     env = [d for d in docs if d.target in ENV_TARGETS]
     project = Project(env, [d for d in docs if d.target == SETTINGS_TARGET], config, _groups(env),
-                      app=app, app_docs=tuple(d for d in docs if d.target == "app"))
+                      app=app, app_docs=tuple(d for d in docs if d.target == "app"), consumed=consumed or {})
     out: list[Finding] = []
     for rule in project_rules(rules):
         assert isinstance(rule.check, Op), "a project rule's check is one project check (policy.load)"

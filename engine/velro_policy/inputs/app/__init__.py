@@ -51,7 +51,7 @@ def build_details(root: str, config: dict[str, Any] | None = None, display: Call
         notes.append("no entry point found (no Procfile, railway, Dockerfile, nixpacks, start.sh, uvicorn line or FastAPI() module); "
                      "every module counts as deployed")
         model = AppModel("", "", modules, False, notes=tuple(notes))
-        return AppBuild(model, modules, (), validators=_validation_functions(project, shown))
+        return AppBuild(model, modules, (), lambda: project.deploy_references(shown), validators=_validation_functions(project, shown))
     graph = _Graph(project, shown, found.entries)
     graph.run()
     notes.extend(graph.notes)

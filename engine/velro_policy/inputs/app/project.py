@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 from velro_policy.inputs._files import special_kind
+from velro_policy.inputs.deploy import is_deploy_file, references, workflow_files
 
 MAX_BYTES = 2 * 1024 * 1024
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "virtualenv", "dist", "build"})
-# Files that deploy or run the app and can consume an env variable themselves (``${POSTGRES_PASSWORD}`` in a
-# compose file or an env file's interpolation, ``$ECR_REPO`` in a deploy script): a variable they name is not
-# "set but never read".
-_DEPLOY_NAMES = ("Dockerfile", "Makefile", "Procfile", "Caddyfile", "railway.toml", "railway.json", "nixpacks.toml", "fly.toml",
-                 "render.yaml", ".gitlab-ci.yml")
-_DEPLOY_SUFFIXES = (".sh", ".bash", ".dockerfile", ".tf")
-_COMPOSE_PREFIXES = ("docker-compose", "compose")
-MAX_DEPLOY_FILES = 500
 
 
 class Parsed(NamedTuple):
@@ -41,7 +33,7 @@ class Project:
         self._fileset: set[str] = set()
         self._parsed: dict[str, Parsed] = {}
         self._texts: dict[str, str] = {}
-        self.deploy_files: list[str] = []  # Dockerfiles, compose files, shell scripts, CI workflows (see _deploy_file)
+        self.deploy_files: list[str] = []  # Dockerfiles, compose files, shell scripts, CI workflows (inputs.deploy)
         self._walk()
 
     def _walk(self) -> None:
@@ -54,26 +46,13 @@ class Project:
                     path = os.path.join(here, name)
                     self.files.append(path)
                     self._fileset.add(path)
-                elif _deploy_file(name):
+                elif is_deploy_file(name):
                     self.deploy_files.append(os.path.join(here, name))
-        workflows = os.path.join(self.root, ".github", "workflows")
-        if os.path.isdir(workflows):
-            self.deploy_files.extend(os.path.join(workflows, n) for n in sorted(os.listdir(workflows)) if n.endswith((".yml", ".yaml")))
+        self.deploy_files.extend(workflow_files(self.root))
 
     def deploy_references(self, shown: Callable[[str], str] | None = None) -> dict[str, str]:
-        """Env variable names (upper case) the deployment files name as ``$X``, ``${X}`` or
-        ``env.X``, each with the first "file:line" naming it."""
-        shown = shown or self.rel
-        out: dict[str, str] = {}
-        for path in self.deploy_files[:MAX_DEPLOY_FILES]:
-            text = _read_text(path)
-            if "$" not in text and "env." not in text:
-                continue
-            for m in _REFERENCE.finditer(text):
-                name = (m.group(1) or m.group(2)).upper()
-                if name not in out:
-                    out[name] = f"{shown(path)}:{text.count(chr(10), 0, m.start()) + 1}"
-        return out
+        """Env variable names (upper case) the deployment files name, each with the first "file:line"."""
+        return references(self.deploy_files, shown or self.rel)
 
     def is_file(self, path: str) -> bool:
         return path in self._fileset
@@ -152,13 +131,6 @@ class Project:
         return None
 
 
-_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)|\b(?:env|secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _deploy_file(name: str) -> bool:
-    low = name.lower()
-    return name.startswith(_DEPLOY_NAMES) or low.endswith(_DEPLOY_SUFFIXES) or low.startswith(".env") or low.endswith(".env") or \
-        (low.startswith(_COMPOSE_PREFIXES) and low.endswith((".yml", ".yaml")))
 
 
 def _parse(path: str) -> Parsed:

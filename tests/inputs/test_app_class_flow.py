@@ -262,3 +262,14 @@ def test_an_sdk_object_is_no_project_receiver(tmp_path: Path) -> None:
     })
     model = build(str(tmp_path), {})
     assert [(r.path, r.kind) for r in model.routes] == [("/vectors", "")]
+
+
+def test_a_hostile_chain_of_class_lists_is_no_traceback(tmp_path: Path) -> None:
+    files(tmp_path, {
+        "main.py": "from fastapi import FastAPI\n\n\nclass A:\n    def run(self):\n        return 1\n\n\n"
+                   "STEPS = " + " + ".join(["[A]"] * 400) + "\napp = FastAPI()\n\n\n"
+                   "@app.post('/steps')\nasync def steps():\n    for s in STEPS:\n        s().run()\n"
+                   "    return [s().run() for s in STEPS]\n",
+    })
+    model = build(str(tmp_path), {})
+    assert [(r.path, r.kind) for r in model.routes] == [("/steps", "")]

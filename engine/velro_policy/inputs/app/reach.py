@@ -295,12 +295,10 @@ class Reach:
     # -- the entry point ------------------------------------------------------------------------
     def route(self, f: Facts, handler: ast.FunctionDef | ast.AsyncFunctionDef | None, func: str) -> str:
         """The reason the route's handler is a generation route ("" when it is not)."""
-        fn = self._handler(f, handler, func)
-        if fn is None:
-            return ""
         try:
-            found = self._reach(fn, MAX_DEPTH, None)
-        except RecursionError:
+            fn = self._handler(f, handler, func)
+            found = self._reach(fn, MAX_DEPTH, None) if fn is not None else None
+        except RecursionError:  # a hostile nesting of values: no reason rather than a traceback
             return ""
         if found is None:
             return ""
@@ -360,7 +358,10 @@ class Reach:
         """The project functions the handler calls itself (not in a background task), and those they
         call, ``levels`` calls down, resolved exactly (never by a method's name alone), each with the
         helpers on the way: where a limiter the handler relies on may run."""
-        fn = self._handler(f, handler, func)
+        try:
+            fn = self._handler(f, handler, func)
+        except RecursionError:
+            return []
         if fn is None:
             return []
         out: dict[int, tuple[_Fn, tuple[str, ...]]] = {}

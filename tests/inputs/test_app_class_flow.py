@@ -273,3 +273,76 @@ def test_a_hostile_chain_of_class_lists_is_no_traceback(tmp_path: Path) -> None:
     })
     model = build(str(tmp_path), {})
     assert [(r.path, r.kind) for r in model.routes] == [("/steps", "")]
+
+
+def test_more_ways_to_carry_classes(tmp_path: Path) -> None:
+    files(tmp_path, {
+        "main.py": """
+            from fastapi import FastAPI
+
+            from kinds import BASIC, EXTRA, TABLE, Quiet, Loud
+
+            app = FastAPI()
+
+
+            @app.post("/items")
+            async def by_items():
+                return [cls().speak() for _, cls in TABLE.items()]
+
+
+            @app.post("/enumerated")
+            async def by_enumerate():
+                for i, cls in enumerate(BASIC + EXTRA):
+                    cls().speak()
+
+
+            @app.post("/indexed")
+            async def by_index(key: str):
+                return TABLE[key]().speak()
+
+
+            @app.post("/either")
+            async def by_or(given: list):
+                for cls in list(given or EXTRA):
+                    cls().speak()
+
+
+            @app.post("/basic-only")
+            async def basic_only():
+                for i, cls in enumerate(BASIC):
+                    cls().speak()
+
+
+            @app.post("/keys")
+            async def keys_only():
+                return [key().speak() for key in TABLE]
+            """,
+        "kinds.py": """
+            from openai import OpenAI
+
+
+            class Quiet:
+                def speak(self):
+                    return ""
+
+
+            class Loud:
+                def speak(self):
+                    return OpenAI().responses.create(model="m", input="hi")
+
+
+            BASIC = [Quiet]
+            EXTRA = (Loud,)
+            TABLE = {"quiet": Quiet, "loud": Loud}
+            """,
+    })
+    model = build(str(tmp_path), {})
+    sdk = "calls openai responses.create (kinds.py:11) via Loud.speak()"
+    assert [(r.path, r.kind_reason) for r in model.routes] == [
+        ("/items", sdk),  # for _, cls in TABLE.items(), in a comprehension
+        ("/enumerated", sdk),  # enumerate() over two lists added together
+        ("/indexed", sdk),  # TABLE[key]()
+        ("/either", sdk),  # list(given or EXTRA): the default a parameter falls back to
+        ("/basic-only", ""),  # the list without the generating class
+        ("/keys", ""),  # iterating a dict gives its keys (strings), not its classes
+    ]

@@ -133,7 +133,7 @@ class _Mod:
         self.binds: dict[str, list[object]] = {}  # module-level name -> exprs, _Fn, _Cls
         self.by_node: dict[int, _Fn] = {}
         self.functions: list[_Fn] = []
-        self.made: list[ast.expr] = []  # the loop variables' element nodes: memo keys are node ids, they must live
+        self.made: dict[int, ast.expr] = {}  # the loop variables' element nodes by id: memo keys are node ids, they must live
         self.stars: list[tuple[str, int]] = []  # from m import *: (module, level)
         self._block(tree.body, None, None)
 
@@ -196,18 +196,20 @@ class _Mod:
     def _loop(self, target: ast.expr, it: ast.expr, fn: _Fn | None, cls: _Cls | None) -> None:
         """``for x in ITEMS`` binds ``x`` to an element of ITEMS (``ITEMS[*]``, an ``_EACH`` subscript):
         ``for strategy in STRATEGIES: strategy(...).run()`` runs every class the list holds.
-        ``for k, v in TABLE.items()`` and ``for i, v in enumerate(ITEMS)`` bind ``v`` the same way."""
+        ``for k, v in TABLE.items()`` binds ``v`` to an element of ``TABLE.values()``, ``for i, v in
+        enumerate(ITEMS)`` to one of ITEMS.  Iterating a dict itself gives its keys."""
         if isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(it, ast.Call) and it.args \
                 and dotted(it.func) == "enumerate":
             target, it = target.elts[1], it.args[0]
         elif isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(it, ast.Call) \
                 and isinstance(it.func, ast.Attribute) and it.func.attr == "items":
-            target, it = target.elts[1], it.func.value
+            target, it = target.elts[1], ast.Call(func=ast.Attribute(value=it.func.value, attr="values", ctx=ast.Load()),
+                                                  args=[], keywords=[])
         if not isinstance(target, ast.Name):
             return
         each = ast.Subscript(value=it, slice=ast.Constant(_EACH), ctx=ast.Load())
         ast.copy_location(each, it)
-        self.made.append(each)
+        self.made[id(each)] = each  # (a made .values() call lives as its value)
         self._bind(fn, cls, target.id, each)
 
     def _target(self, target: ast.expr, value: ast.expr, fn: _Fn | None, cls: _Cls | None) -> None:
@@ -288,7 +290,7 @@ class Reach:
         self._memo: dict[tuple[int, int, int], tuple[Hit, tuple[str, ...]] | None] = {}
         self._traced: dict[tuple[int, int, int], _Sdk | None] = {}
         self._typed: dict[tuple[int, int, int, int], list[_Cls]] = {}
-        self._held_memo: dict[tuple[int, int, int, int], list[_Cls]] = {}
+        self._held_memo: dict[tuple[int, int, int, int, bool], list[_Cls]] = {}
         self._keep: list[ast.AST] = []
         self._active: set[int] = set()
 
@@ -471,7 +473,7 @@ class Reach:
             return None
         if not isinstance(node, ast.Name):
             return None
-        if node.id in ("self", "cls") and fn is not None and attrs:
+        if _is_self(node, fn) and fn is not None and attrs:
             cls = _class_of(fn)
             if cls is None:
                 return None
@@ -588,7 +590,7 @@ class Reach:
         (``self.m()``, ``cls.m()``, a function defined in this one) costs nothing: it is the same
         unit of code split up, resolved exactly.  ``deeper`` False: those free steps only."""
         out: list[tuple[list[tuple[_Fn, _Cls | None]], int]] = []
-        own = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls")
+        own = isinstance(call.func, ast.Attribute) and _is_self(call.func.value, fn)
         if not deeper and not own and not isinstance(call.func, ast.Name):
             return out
         exact = self._callees(call.func, fn, fn.mod, ctx)
@@ -624,7 +626,7 @@ class Reach:
             root = root.func if isinstance(root, ast.Call) else root.value
         if not isinstance(root, ast.Name):
             return False
-        if root.id in ("self", "cls"):
+        if _is_self(root, fn):
             return not isinstance(node, ast.Attribute)  # self.m() is resolved exactly; self.repo.m() is not
         targets = self._lookup(root.id, fn, fn.mod, 0)
         if not targets:
@@ -665,7 +667,7 @@ class Reach:
             return []
         method = func.attr
         recv = func.value
-        if isinstance(recv, ast.Name) and recv.id in ("self", "cls") and fn is not None:
+        if _is_self(recv, fn) and fn is not None:
             cls = self._self_class(fn, ctx)
             found = self._method(cls, method, 0) if cls is not None else None
             return [(found, cls)] if found is not None else []
@@ -726,10 +728,10 @@ class Reach:
         if isinstance(node, ast.BoolOp):  # given or Default
             return [c for v in node.values for c in self._types(v, fn, mod, hops, ctx)]
         if isinstance(node, ast.Subscript):  # REGISTRY[key], STRATEGIES[0], a loop variable: any element
-            return self._held(node.value, fn, mod, hops, ctx)
+            return self._held(node.value, fn, mod, hops, ctx, id(node) in mod.made)
         if isinstance(node, ast.Call):
             return self._types_of_call(node, fn, mod, hops, ctx)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") and fn is not None:
+        if isinstance(node, ast.Attribute) and _is_self(node.value, fn) and fn is not None:
             cls = self._self_class(fn, ctx)
             if cls is None:
                 return []
@@ -762,7 +764,7 @@ class Reach:
         if not name:  # REGISTRY[key](...), pick()(...): what the called value is, instantiated
             return self._types(func, fn, mod, hops, ctx)
         parts = name.split(".")
-        if parts[0] in ("self", "cls"):  # self.strategy(...): a class held in an attribute, instantiated
+        if _is_self(ast.Name(parts[0]), fn):  # self.strategy(...): a class held in an attribute, instantiated
             return self._types(func, fn, mod, hops, ctx) if len(parts) == 2 else []
         out: list[_Cls] = []
         for t in self._resolve_dotted(name, fn, mod, hops):
@@ -774,53 +776,55 @@ class Reach:
                 out.extend(self._types(t[0], t[1], t[2], hops + 1))
         return out
 
-    def _held(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None) -> list[_Cls]:
+    def _held(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None, each: bool = False) -> list[_Cls]:
         """The project classes (or instances) a container holds: a list/tuple/set's elements, a dict's
-        values, through names, ``self.x``, ``+``, ``or`` and ``list(...)``-like copies (memoised)."""
+        values (its keys when ``each``: what iterating it gives), through names, ``self.x``, ``+``,
+        ``or`` and ``list(...)``-like copies (memoised)."""
         if hops > _MAX_HOPS:
             return []
-        key = (id(node), id(fn), id(mod), id(ctx))
+        key = (id(node), id(fn), id(mod), id(ctx), each)
         if key in self._held_memo:
             return self._held_memo[key]
         self._held_memo[key] = []
-        got = list(dict.fromkeys(self._held_uncached(node, fn, mod, hops, ctx)))
+        got = list(dict.fromkeys(self._held_uncached(node, fn, mod, hops, ctx, each)))
         self._held_memo[key] = got
         return got
 
-    def _held_uncached(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None) -> list[_Cls]:
+    def _held_uncached(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None, each: bool) -> list[_Cls]:
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return [c for e in node.elts for c in (self._held(e.value, fn, mod, hops, ctx) if isinstance(e, ast.Starred)
+            return [c for e in node.elts for c in (self._held(e.value, fn, mod, hops, ctx, each) if isinstance(e, ast.Starred)
                                                    else self._types(e, fn, mod, hops, ctx))]
         if isinstance(node, ast.Dict):
             return [c for k, v in zip(node.keys, node.values)
-                    for c in (self._types(v, fn, mod, hops, ctx) if k is not None else self._held(v, fn, mod, hops, ctx))]
+                    for c in (self._held(v, fn, mod, hops, ctx, each) if k is None else
+                              self._types(k if each else v, fn, mod, hops, ctx))]
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.BitOr)):
-            return self._held(node.left, fn, mod, hops, ctx) + self._held(node.right, fn, mod, hops, ctx)
+            return self._held(node.left, fn, mod, hops, ctx, each) + self._held(node.right, fn, mod, hops, ctx, each)
         if isinstance(node, ast.BoolOp):
-            return [c for v in node.values for c in self._held(v, fn, mod, hops, ctx)]
+            return [c for v in node.values for c in self._held(v, fn, mod, hops, ctx, each)]
         if isinstance(node, ast.IfExp):
-            return self._held(node.body, fn, mod, hops, ctx) + self._held(node.orelse, fn, mod, hops, ctx)
+            return self._held(node.body, fn, mod, hops, ctx, each) + self._held(node.orelse, fn, mod, hops, ctx, each)
         if isinstance(node, ast.Call):
             name = dotted(node.func).split(".")[-1]
             if name in _SAME and isinstance(node.func, ast.Attribute) and not node.args:  # TABLE.values(), ITEMS.copy()
-                return self._held(node.func.value, fn, mod, hops, ctx)
-            if name in _SAME and isinstance(node.func, ast.Name):  # list(ITEMS), dict(a=A)
-                return [c for a in node.args for c in self._held(a, fn, mod, hops, ctx)] + \
+                return self._held(node.func.value, fn, mod, hops, ctx, each and name != "values")
+            if name in _SAME and isinstance(node.func, ast.Name):  # list(ITEMS) (a dict's keys), dict(a=A)
+                return [c for a in node.args for c in self._held(a, fn, mod, hops, ctx, each or name != "dict")] + \
                     [c for k in node.keywords for c in self._types(k.value, fn, mod, hops, ctx)]
             return []
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls") and fn is not None:
+        if isinstance(node, ast.Attribute) and _is_self(node.value, fn) and fn is not None:
             cls = self._self_class(fn, ctx)
             if cls is None:
                 return []
             return [c for value, where in self._attr_values(cls, node.attr, 0)
-                    for c in self._held(value, where, cls.mod, hops + 1, ctx if where is not None else None)]
+                    for c in self._held(value, where, cls.mod, hops + 1, ctx if where is not None else None, each)]
         if isinstance(node, (ast.Name, ast.Attribute)):
             name = dotted(node)
             if not name:
                 return []
             targets = self._lookup(name, fn, mod, hops) if isinstance(node, ast.Name) else self._resolve_dotted(name, fn, mod, hops)
             return [c for t in targets if isinstance(t, tuple) and len(t) == 3 and isinstance(t[0], ast.expr)
-                    for c in self._held(t[0], t[1], t[2], hops + 1, ctx if t[1] is fn else None)]
+                    for c in self._held(t[0], t[1], t[2], hops + 1, ctx if t[1] is fn else None, each)]
         return []
 
     def _annotation(self, ann: ast.expr | None, fn: _Fn, hops: int) -> list[_Cls]:
@@ -865,6 +869,21 @@ def _strip(node: ast.expr) -> tuple[ast.expr, list[str]]:
             node = node.body
         else:
             return node, attrs
+
+
+def _is_self(node: ast.expr, fn: _Fn | None) -> bool:
+    """``self``/``cls`` as the first parameter of the method ``fn`` is (or is nested in), not a
+    variable of that name (``for cls in KINDS``)."""
+    if not (isinstance(node, ast.Name) and node.id in ("self", "cls")) or fn is None:
+        return False
+    while fn.outer is not None and fn.cls is None:
+        if node.id in fn.locals:
+            return False  # a parameter or variable of the nested function, not the method's self
+        fn = fn.outer
+    if fn.cls is None:
+        return False
+    args = [*fn.node.args.posonlyargs, *fn.node.args.args]
+    return bool(args) and args[0].arg == node.id and all(isinstance(v, tuple) for v in fn.locals.get(node.id, []))
 
 
 def _class_of(fn: _Fn) -> _Cls | None:

@@ -222,6 +222,18 @@ STUDIO = {
 
 
         def level3(body):
+            return level4(body)
+
+
+        def level4(body):
+            return level5(body)
+
+
+        def level5(body):
+            return level6(body)
+
+
+        def level6(body):
             return fal_client.submit("acme/flux", arguments=body)
         """,
     "archive/old.py": """
@@ -256,7 +268,7 @@ def test_routes_are_generation_by_what_their_handler_reaches(tmp_path: Path) -> 
         ("POST", "/chat/pipe", "generation", "calls langchain_core.prompts ainvoke (studio/routes/chat.py:20)"),
         ("POST", "/misc/pay", "", ""),  # a POST, to a host that is no generation API
         ("POST", "/misc/upload", "", ""),  # a POST to a generation API host, but to its files endpoint
-        ("POST", "/misc/deep", "", ""),  # the SDK call is three helpers down: beyond the bound (MAX_DEPTH = 2)
+        ("POST", "/misc/deep", "", ""),  # the SDK call is six helpers down: beyond the bound (MAX_DEPTH = 5)
         ("POST", "/misc/notes", "", ""),  # store.run(): two project methods are named run, only one generates
     ]
 

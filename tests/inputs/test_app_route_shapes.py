@@ -57,3 +57,45 @@ def test_limiter_called_in_the_handler_body(tmp_path: Path) -> None:
     assert isinstance(register.value, Unknown) and register.source == "handler call check_rate_limit()"
     # named arguments; the limiter of a function the handler defines is not the handler's
     assert by_path["/generate"] == (RouteLimit((10, 3600), "handler call check_rate_limit()", Location("main.py", 36, 5)),)
+
+
+def test_limiter_called_in_a_helper_the_handler_calls(tmp_path: Path) -> None:
+    write(tmp_path / "guard.py",
+          "def check_rate_limit(key, limit, window_minutes):\n    return True\n\n\n"
+          "def enforce_rate_limit(request):\n    return check_rate_limit(request, 1, 1)\n")
+    write(tmp_path / "replies.py",
+          "from guard import check_rate_limit\n\n\n"
+          "async def answer(user, text):\n    if not check_rate_limit(user, limit=10, window_minutes=60):\n        return ''\n    return text\n\n\n"
+          "class Bot:\n    def __init__(self, limiter):\n        self.limiter = limiter\n\n"
+          "    async def reply(self, user, text):\n        return await self._guarded(user, text)\n\n"
+          "    async def _guarded(self, user, text):\n        if not self.limiter.rate_limit_ok(user):\n            return ''\n        return text\n\n"
+          "    async def _deeper(self, user):\n        return self._deepest(user)\n\n"
+          "    def _deepest(self, user):\n        return later(user)\n\n\n"
+          "def later(user):\n    check_rate_limit(user, 1, 1)\n\n\n"
+          "def with_inner(user):\n    def inner():\n        check_rate_limit(user, 1, 1)\n    return inner\n")
+    write(tmp_path / "main.py",
+          "from fastapi import BackgroundTasks, FastAPI\n\nfrom guard import enforce_rate_limit\n"
+          "from replies import Bot, answer, later, with_inner\n\napp = FastAPI()\n\n\n"
+          "@app.post('/assistant/ask')\nasync def ask(user: str, text: str):\n    return await answer(user, text)\n\n\n"
+          "@app.post('/assistant/bot')\nasync def bot(user: str, text: str):\n    return await Bot(None).reply(user, text)\n\n\n"
+          "@app.post('/assistant/deep')\nasync def deep(user: str):\n    return await Bot(None)._deeper(user)\n\n\n"
+          "@app.post('/auth/login')\nasync def login(request: dict):\n    enforce_rate_limit(request)\n    return {}\n\n\n"
+          "@app.post('/assistant/later')\nasync def queue(user: str, tasks: BackgroundTasks):\n    tasks.add_task(later, user)\n"
+          "    return with_inner(user)\n\n\n"
+          "@app.post('/assistant/stored')\nasync def stored(user: str, store):\n    return store.answer_later(user)\n")
+    model = build(str(tmp_path), {})
+    by_path = {r.path: r.limits for r in model.routes}
+    # one call down, the count and the window from the arguments named for them
+    assert by_path["/assistant/ask"] == (
+        RouteLimit((10, 3600), "call check_rate_limit() in helper answer()", Location("replies.py", 5, 12)),)
+    # two calls down through self; a limiter object's method: its numbers cannot be folded ("cannot verify")
+    (bot,) = by_path["/assistant/bot"]
+    assert bot.source == "call self.limiter.rate_limit_ok() in helper Bot.reply() -> Bot._guarded()"
+    assert isinstance(bot.value, Unknown) and "cannot be folded" in bot.value.why and bot.loc == Location("replies.py", 18, 16)
+    assert by_path["/assistant/deep"] == ()  # three calls down: beyond the two levels
+    # the limiter the handler calls is counted once, not again for what it calls inside
+    (login,) = by_path["/auth/login"]
+    assert login.source == "handler call enforce_rate_limit()" and isinstance(login.value, Unknown)
+    # a background task's limiter, one inside a nested function, a method found only by its name: none
+    assert by_path["/assistant/later"] == ()
+    assert by_path["/assistant/stored"] == ()

@@ -2,7 +2,9 @@
 own functions and methods (a bounded call graph over the deployed modules' trees).
 
 A route is of kind ``generation`` when its handler, or a project function/method it calls (at
-most ``MAX_DEPTH`` calls down, background tasks it enqueues included), makes a generation call:
+most ``MAX_DEPTH`` calls down, background tasks it enqueues included; a call that stays in the
+same object or function, ``self.m()`` or a nested function, is not counted), makes a generation
+call:
 
 - a generation method of a known SDK (``fal_client.submit``, ``client.images.generate``,
   ``client.chat.completions.create``, ``replicate.run``, ``client.messages.create``,
@@ -16,6 +18,10 @@ embeddings) are not generation.  Calls are resolved to project functions exactly
 import, ``self.m()`` in the class (and its project bases), ``x.m()`` where ``x`` is built from
 a project class or annotated with one (``svc: GenService = Depends(...)``); an ``x.m()`` whose
 receiver is unknown only when every project method named ``m`` reaches a generation call.
+Classes flow through values: a receiver that may be one of several classes (``A if flag else B``,
+an element of a list/tuple/dict of classes iterated or indexed, ``REGISTRY.get(key, Default)``, what
+a project function returns) runs each one's method, and any that generates makes the route one;
+an inherited method run on a subclass calls the subclass's overrides (``self.m()``).
 The reason names the call and its place, and the helpers on the way:
 ``calls fal_client.submit (app/services/gen.py:42) via GenService.start()``.
 """
@@ -31,7 +37,10 @@ from velro_policy.inputs.pyfold import dotted
 if TYPE_CHECKING:
     from velro_policy.inputs.app import _Graph
 
-MAX_DEPTH = 2  # project functions between the handler and the SDK call (handler -> helper -> service method)
+# Project functions between the handler and the SDK call, calls on self and nested functions not
+# counted.  5 reaches mealie's bulk import (handler -> task -> create_from_html -> scraper -> strategy
+# -> service); 6-10 find nothing more on the 8 real repositories and cost more (bench/realworld.md).
+MAX_DEPTH = 5
 _MAX_HOPS = 6  # assignments / imports followed to trace one receiver
 
 # SDK (top-level import name, or a prefix ending with "*") -> generation call chains: the last
@@ -82,6 +91,9 @@ _ENQUEUE = frozenset({"add_task", "enqueue", "enqueue_call", "run_in_executor", 
                       "submit", "start_soon", "create_task", "ensure_future", "Thread", "Process", "Timer"})
 _TASK_METHODS = frozenset({"delay", "apply_async", "send", "kiq", "spawn", "spawn_async"})  # celery/dramatiq/taskiq/modal
 _TASK_BY_NAME = frozenset({"enqueue_job", "send_task"})  # arq, celery: the task's name as a string
+_EACH = "*each*"  # the key of a loop variable's element node (``ITEMS[*each*]``)
+_PICK = frozenset({"get", "pop", "setdefault"})  # TABLE.get(key, Default): one of the values, or the default
+_SAME = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "dict", "copy", "values"})  # the same elements
 
 
 class Hit(NamedTuple):
@@ -121,6 +133,8 @@ class _Mod:
         self.binds: dict[str, list[object]] = {}  # module-level name -> exprs, _Fn, _Cls
         self.by_node: dict[int, _Fn] = {}
         self.functions: list[_Fn] = []
+        self.made: dict[int, ast.expr] = {}  # the loop variables' element nodes by id: memo keys are node ids, they must live
+        self.stars: list[tuple[str, int]] = []  # from m import *: (module, level)
         self._block(tree.body, None, None)
 
     def _block(self, body: list[ast.stmt], fn: _Fn | None, cls: _Cls | None) -> None:
@@ -155,8 +169,11 @@ class _Mod:
                 fn.locals.setdefault(stmt.name, []).append(new_cls)
             self._block(stmt.body, None, new_cls)
             return
+        self._header(stmt, fn, cls)
         for node in _own_nodes(stmt):
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            if isinstance(node, ast.comprehension):
+                self._loop(node.target, node.iter, fn, cls)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
                     self._target(t, node.value, fn, cls)
@@ -168,6 +185,32 @@ class _Mod:
                 fn.calls.append(node)
         for block in _blocks(stmt):
             self._block(block, fn, cls)
+
+    def _header(self, stmt: ast.stmt, fn: _Fn | None, cls: _Cls | None) -> None:
+        """A ``for`` statement's variable; a module's ``from m import *``."""
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._loop(stmt.target, stmt.iter, fn, cls)
+        elif isinstance(stmt, ast.ImportFrom) and fn is None and cls is None and any(a.name == "*" for a in stmt.names):
+            self.stars.append((stmt.module or "", stmt.level))
+
+    def _loop(self, target: ast.expr, it: ast.expr, fn: _Fn | None, cls: _Cls | None) -> None:
+        """``for x in ITEMS`` binds ``x`` to an element of ITEMS (``ITEMS[*]``, an ``_EACH`` subscript):
+        ``for strategy in STRATEGIES: strategy(...).run()`` runs every class the list holds.
+        ``for k, v in TABLE.items()`` binds ``v`` to an element of ``TABLE.values()``, ``for i, v in
+        enumerate(ITEMS)`` to one of ITEMS.  Iterating a dict itself gives its keys."""
+        if isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(it, ast.Call) and it.args \
+                and dotted(it.func) == "enumerate":
+            target, it = target.elts[1], it.args[0]
+        elif isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(it, ast.Call) \
+                and isinstance(it.func, ast.Attribute) and it.func.attr == "items":
+            target, it = target.elts[1], ast.Call(func=ast.Attribute(value=it.func.value, attr="values", ctx=ast.Load()),
+                                                  args=[], keywords=[])
+        if not isinstance(target, ast.Name):
+            return
+        each = ast.Subscript(value=it, slice=ast.Constant(_EACH), ctx=ast.Load())
+        ast.copy_location(each, it)
+        self.made[id(each)] = each  # (a made .values() call lives as its value)
+        self._bind(fn, cls, target.id, each)
 
     def _target(self, target: ast.expr, value: ast.expr, fn: _Fn | None, cls: _Cls | None) -> None:
         if isinstance(target, ast.Name):
@@ -244,21 +287,20 @@ class Reach:
                     self.methods_by_name.setdefault(fn.node.name, []).append(fn)
                 elif fn.outer is None:
                     self.functions_by_name.setdefault(fn.node.name, []).append(fn)
-        self._memo: dict[tuple[int, int], tuple[Hit, tuple[str, ...]] | None] = {}
+        self._memo: dict[tuple[int, int, int], tuple[Hit, tuple[str, ...]] | None] = {}
         self._traced: dict[tuple[int, int, int], _Sdk | None] = {}
-        self._typed: dict[tuple[int, int, int], list[_Cls]] = {}
+        self._typed: dict[tuple[int, int, int, int], list[_Cls]] = {}
+        self._held_memo: dict[tuple[int, int, int, int, bool], list[_Cls]] = {}
         self._keep: list[ast.AST] = []
         self._active: set[int] = set()
 
     # -- the entry point ------------------------------------------------------------------------
     def route(self, f: Facts, handler: ast.FunctionDef | ast.AsyncFunctionDef | None, func: str) -> str:
         """The reason the route's handler is a generation route ("" when it is not)."""
-        fn = self._handler(f, handler, func)
-        if fn is None:
-            return ""
         try:
-            found = self._reach(fn, MAX_DEPTH)
-        except RecursionError:
+            fn = self._handler(f, handler, func)
+            found = self._reach(fn, MAX_DEPTH, None) if fn is not None else None
+        except RecursionError:  # a hostile nesting of values: no reason rather than a traceback
             return ""
         if found is None:
             return ""
@@ -278,37 +320,69 @@ class Reach:
         except SyntaxError:
             return None
         self._keep.append(node)  # memo keys are node ids: the node must outlive the build
-        targets = self._callees(node, None, mod)
-        return targets[0] if len(targets) == 1 else None
+        targets = self._callees(node, None, mod, None)
+        return targets[0][0] if len(targets) == 1 else None
 
-    def _reach(self, fn: _Fn, depth: int) -> tuple[Hit, tuple[str, ...]] | None:
-        key = (id(fn), depth)
+    def _reach(self, fn: _Fn, depth: int, ctx: _Cls | None) -> tuple[Hit, tuple[str, ...]] | None:
+        """``ctx``: the class of the object ``self`` is in ``fn`` (a subclass of the method's class when
+        the method is inherited): ``self.m()`` then runs the subclass's override of ``m``."""
+        key = (id(fn), depth, id(ctx))
         if key in self._memo:
             return self._memo[key]
         if id(fn) in self._active:
             return None
         self._active.add(id(fn))
         try:
-            result = self._reach_uncached(fn, depth)
+            result = self._reach_uncached(fn, depth, ctx)
         finally:
             self._active.discard(id(fn))
         self._memo[key] = result
         return result
 
-    def _reach_uncached(self, fn: _Fn, depth: int) -> tuple[Hit, tuple[str, ...]] | None:
+    def _reach_uncached(self, fn: _Fn, depth: int, ctx: _Cls | None) -> tuple[Hit, tuple[str, ...]] | None:
         for call in fn.calls:
             hit = self._generation_call(call, fn)
             if hit is not None:
                 return hit, ()
-        if depth <= 0:
-            return None
         for call in fn.calls:
-            for group in self._edges(call, fn):
-                found = [self._reach(g, depth - 1) for g in group]
+            for group, cost in self._edges(call, fn, ctx, depth > 0):
+                if cost > depth:
+                    continue
+                found = [self._reach(g, depth - cost, c) for g, c in group]
                 if found and all(x is not None for x in found):
                     hit, via = found[0]  # type: ignore[misc]
-                    return hit, (group[0].name, *via)
+                    first, cls = group[0]
+                    return hit, (f"{cls.name}.{first.node.name}" if cls is not None and first.cls is not None else first.name, *via)
         return None
+
+    def direct_helpers(self, f: Facts, handler: ast.FunctionDef | ast.AsyncFunctionDef | None, func: str,
+                       levels: int) -> list[tuple[_Fn, tuple[str, ...]]]:
+        """The project functions the handler calls itself (not in a background task), and those they
+        call, ``levels`` calls down, resolved exactly (never by a method's name alone), each with the
+        helpers on the way: where a limiter the handler relies on may run."""
+        try:
+            fn = self._handler(f, handler, func)
+        except RecursionError:
+            return []
+        if fn is None:
+            return []
+        out: dict[int, tuple[_Fn, tuple[str, ...]]] = {}
+        frontier: list[tuple[_Fn, _Cls | None, tuple[str, ...]]] = [(fn, None, ())]
+        for _ in range(levels):
+            nxt: list[tuple[_Fn, _Cls | None, tuple[str, ...]]] = []
+            for cur, ctx, via in frontier:
+                for call in cur.calls:
+                    try:
+                        targets = self._callees(call.func, cur, cur.mod, ctx)
+                    except RecursionError:
+                        continue
+                    for target, tctx in targets:
+                        if target is fn or id(target) in out:
+                            continue
+                        out[id(target)] = (target, (*via, target.name))
+                        nxt.append((target, tctx, (*via, target.name)))
+            frontier = nxt
+        return list(out.values())
 
     # -- generation calls -----------------------------------------------------------------------
     def _generation_call(self, call: ast.Call, fn: _Fn) -> Hit | None:
@@ -399,7 +473,7 @@ class Reach:
             return None
         if not isinstance(node, ast.Name):
             return None
-        if node.id in ("self", "cls") and fn is not None and attrs:
+        if _is_self(node, fn) and fn is not None and attrs:
             cls = _class_of(fn)
             if cls is None:
                 return None
@@ -464,7 +538,15 @@ class Reach:
         if name in mod.binds:
             return [(v, None, mod) if isinstance(v, ast.expr) else v for v in mod.binds[name]]
         sym = mod.facts.symbols.get(name)
-        if sym is None or hops > _MAX_HOPS:
+        if hops > _MAX_HOPS:
+            return []
+        if sym is None:  # from .impl import *: a package re-exporting what a module defines
+            for module, level in mod.stars:
+                other = self.mods.get(self.graph.module_of(mod.facts.path, module, level) or "")
+                if other is not None and other is not mod:
+                    got = self._lookup(name, None, other, hops + 1)
+                    if got:
+                        return got
             return []
         module, level, attr = sym
         if level == 0 and self.graph.module_of(mod.facts.path, module, 0) is None:
@@ -501,28 +583,40 @@ class Reach:
         return targets
 
     # -- calls to project functions -------------------------------------------------------------
-    def _edges(self, call: ast.Call, fn: _Fn) -> list[list[_Fn]]:
-        """The project functions a call may run, as groups: a group counts when every member
-        reaches a generation call (one member, except a method found by its name only)."""
-        out: list[list[_Fn]] = []
-        exact = self._callees(call.func, fn, fn.mod)
-        out.extend([t] for t in exact)
+    def _edges(self, call: ast.Call, fn: _Fn, ctx: _Cls | None, deeper: bool) -> list[tuple[list[tuple[_Fn, _Cls | None]], int]]:
+        """The project functions a call may run, as groups with what the step costs against
+        ``MAX_DEPTH``: a group counts when every member reaches a generation call (one member,
+        except a method found by its name only).  A call that stays in the same object or function
+        (``self.m()``, ``cls.m()``, a function defined in this one) costs nothing: it is the same
+        unit of code split up, resolved exactly.  ``deeper`` False: those free steps only."""
+        out: list[tuple[list[tuple[_Fn, _Cls | None]], int]] = []
+        own = isinstance(call.func, ast.Attribute) and _is_self(call.func.value, fn)
+        if not deeper and not own and not isinstance(call.func, ast.Name):
+            return out
+        exact = self._callees(call.func, fn, fn.mod, ctx)
+        for target, tctx in exact:
+            free = own or target.outer is not None
+            if free or deeper:
+                out.append(([(target, tctx)], 0 if free else 1))
+        if not deeper:
+            return out
         name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
         if name in _ENQUEUE:
             refs = [*call.args, *(k.value for k in call.keywords if k.arg in ("target", "func", "fn", "function"))]
             for arg in refs:
                 if isinstance(arg, (ast.Name, ast.Attribute)):
-                    out.extend([t] for t in self._callees(arg, fn, fn.mod))
+                    out.extend(([t], 1) for t in self._callees(arg, fn, fn.mod, ctx))
         elif name in _TASK_METHODS and isinstance(call.func, ast.Attribute):
-            out.extend([t] for t in self._callees(call.func.value, fn, fn.mod))
+            out.extend(([t], 1) for t in self._callees(call.func.value, fn, fn.mod, ctx))
         elif name in _TASK_BY_NAME and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
             named = self.functions_by_name.get(call.args[0].value.split(".")[-1], [])
             if len(named) == 1:
-                out.append(named)
-        if not exact and isinstance(call.func, ast.Attribute) and not self._known_receiver(call.func.value, fn):
+                out.append(([(named[0], None)], 1))
+        if not exact and isinstance(call.func, ast.Attribute) and not self._known_receiver(call.func.value, fn) \
+                and self._trace(call.func.value, fn, fn.mod, 0) is None:  # self.client.embeddings.create: the SDK's, not ours
             same = self.methods_by_name.get(call.func.attr, [])
             if same and not call.func.attr.startswith("__"):
-                out.append(same)
+                out.append(([(m, None) for m in same], 1))
         return out
 
     def _known_receiver(self, node: ast.expr, fn: _Fn) -> bool:
@@ -532,7 +626,7 @@ class Reach:
             root = root.func if isinstance(root, ast.Call) else root.value
         if not isinstance(root, ast.Name):
             return False
-        if root.id in ("self", "cls"):
+        if _is_self(root, fn):
             return not isinstance(node, ast.Attribute)  # self.m() is resolved exactly; self.repo.m() is not
         targets = self._lookup(root.id, fn, fn.mod, 0)
         if not targets:
@@ -563,28 +657,44 @@ class Reach:
             return False
         return self.graph.module_of(mod.facts.path, sym[0], sym[1]) is None and not _sdk_of(sym[0])
 
-    def _callees(self, func: ast.expr, fn: _Fn | None, mod: _Mod) -> list[_Fn]:
+    def _callees(self, func: ast.expr, fn: _Fn | None, mod: _Mod, ctx: _Cls | None) -> list[tuple[_Fn, _Cls | None]]:
+        """The project functions a called expression runs, each with the class ``self`` is in it.
+        A receiver whose value may be one of several classes (``A if flag else B``, an element of a
+        list of classes, ``REGISTRY.get(key, Default)``) gives one callee per class."""
         if isinstance(func, ast.Name):
-            return [t for t in self._lookup(func.id, fn, mod, 0) if isinstance(t, _Fn)]
+            return [(t, ctx if t.outer is not None else None) for t in self._lookup(func.id, fn, mod, 0) if isinstance(t, _Fn)]
         if not isinstance(func, ast.Attribute):
             return []
         method = func.attr
         recv = func.value
-        if isinstance(recv, ast.Name) and recv.id in ("self", "cls") and fn is not None:
-            cls = _class_of(fn)
+        if _is_self(recv, fn) and fn is not None:
+            cls = self._self_class(fn, ctx)
             found = self._method(cls, method, 0) if cls is not None else None
-            return [found] if found is not None else []
-        out: list[_Fn] = []
-        for cls in self._types(recv, fn, mod, 0):
+            return [(found, cls)] if found is not None else []
+        out: list[tuple[_Fn, _Cls | None]] = []
+        for cls in self._types(recv, fn, mod, 0, ctx):
             found = self._method(cls, method, 0)
             if found is not None:
-                out.append(found)
+                out.append((found, cls))
         if out:
             return out
         name = dotted(func)
         if name:
-            return [t for t in self._resolve_dotted(name, fn, mod, 0) if isinstance(t, _Fn)]
+            return [(t, None) for t in self._resolve_dotted(name, fn, mod, 0) if isinstance(t, _Fn)]
         return []
+
+    def _self_class(self, fn: _Fn, ctx: _Cls | None) -> _Cls | None:
+        """The class of ``self`` in ``fn``: the context class when it is the method's own class or
+        one of its project subclasses, else the method's class."""
+        own = _class_of(fn)
+        if ctx is None or own is None or ctx is own:
+            return own
+        return ctx if self._inherits(ctx, own, 0) else own
+
+    def _inherits(self, cls: _Cls, base: _Cls, depth: int) -> bool:
+        if depth > 5:
+            return False
+        return any(b is base or self._inherits(b, base, depth + 1) for b in self._bases(cls))
 
     def _method(self, cls: _Cls, name: str, depth: int) -> _Fn | None:
         if name in cls.methods:
@@ -597,31 +707,39 @@ class Reach:
                 return found
         return None
 
-    def _types(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int) -> list[_Cls]:
-        """The project classes an expression's value is an instance of (or the class itself), memoised."""
+    def _types(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None = None) -> list[_Cls]:
+        """The project classes an expression's value is an instance of (or the class itself), memoised.
+        ``ctx``: the class of ``self`` in ``fn`` when known (an inherited method run on a subclass)."""
         if hops > _MAX_HOPS:
             return []
-        key = (id(node), id(fn), id(mod))
+        key = (id(node), id(fn), id(mod), id(ctx))
         if key in self._typed:
             return self._typed[key]
         self._typed[key] = []
-        got = list(dict.fromkeys(self._types_uncached(node, fn, mod, hops)))
+        got = list(dict.fromkeys(self._types_uncached(node, fn, mod, hops, ctx)))
         self._typed[key] = got
         return got
 
-    def _types_uncached(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int) -> list[_Cls]:
+    def _types_uncached(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None) -> list[_Cls]:
         if isinstance(node, ast.Await):
-            return self._types(node.value, fn, mod, hops + 1)
+            return self._types(node.value, fn, mod, hops, ctx)
+        if isinstance(node, ast.IfExp):  # A if flag else B: either class
+            return self._types(node.body, fn, mod, hops, ctx) + self._types(node.orelse, fn, mod, hops, ctx)
+        if isinstance(node, ast.BoolOp):  # given or Default
+            return [c for v in node.values for c in self._types(v, fn, mod, hops, ctx)]
+        if isinstance(node, ast.Subscript):  # REGISTRY[key], STRATEGIES[0], a loop variable: any element
+            return self._held(node.value, fn, mod, hops, ctx, id(node) in mod.made)
         if isinstance(node, ast.Call):
-            name = dotted(node.func)
-            if name:
-                return [t for t in self._resolve_dotted(name, fn, mod, hops) if isinstance(t, _Cls)]
-            return []
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" and fn is not None:
-            cls = _class_of(fn)
+            return self._types_of_call(node, fn, mod, hops, ctx)
+        if isinstance(node, ast.Attribute) and _is_self(node.value, fn) and fn is not None:
+            cls = self._self_class(fn, ctx)
             if cls is None:
                 return []
-            return [c for value, where in self._attr_values(cls, node.attr, 0) for c in self._types(value, where, cls.mod, hops + 1)]
+            return [c for value, where in self._attr_values(cls, node.attr, 0)
+                    for c in self._types(value, where, cls.mod, hops + 1, ctx if where is not None else None)]
+        if isinstance(node, ast.Attribute):  # module.Class
+            name = dotted(node)
+            return [t for t in self._resolve_dotted(name, fn, mod, hops) if isinstance(t, _Cls)] if name else []
         if isinstance(node, ast.Name):
             out: list[_Cls] = []
             for target in self._lookup(node.id, fn, mod, hops):
@@ -630,8 +748,83 @@ class Reach:
                 elif isinstance(target, tuple) and len(target) == 3 and target[0] == "param":
                     out.extend(self._annotation(target[1], target[2], hops + 1))
                 elif isinstance(target, tuple) and len(target) == 3 and isinstance(target[0], ast.expr):
-                    out.extend(self._types(target[0], target[1], target[2], hops + 1))
+                    out.extend(self._types(target[0], target[1], target[2], hops + 1, ctx if target[1] is fn else None))
             return out
+        return []
+
+    def _types_of_call(self, node: ast.Call, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None) -> list[_Cls]:
+        """What a call makes: a project class instantiated, what a project function returns, a class
+        held in a variable, a container or an attribute and then called."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _PICK and node.args:
+            held = self._held(func.value, fn, mod, hops, ctx)
+            if held:  # REGISTRY.get(key, Default)
+                return held + (self._types(node.args[1], fn, mod, hops, ctx) if len(node.args) > 1 else [])
+        name = dotted(func)
+        if not name:  # REGISTRY[key](...), pick()(...): what the called value is, instantiated
+            return self._types(func, fn, mod, hops, ctx)
+        parts = name.split(".")
+        if _is_self(ast.Name(parts[0]), fn):  # self.strategy(...): a class held in an attribute, instantiated
+            return self._types(func, fn, mod, hops, ctx) if len(parts) == 2 else []
+        out: list[_Cls] = []
+        for t in self._resolve_dotted(name, fn, mod, hops):
+            if isinstance(t, _Cls):
+                out.append(t)
+            elif isinstance(t, _Fn):  # make_parser(...): what the project function returns
+                out.extend(c for r in t.returns for c in self._types(r, t, t.mod, hops + 1))
+            elif isinstance(t, tuple) and len(t) == 3 and isinstance(t[0], ast.expr):  # Chosen(...), Chosen = A if f else B
+                out.extend(self._types(t[0], t[1], t[2], hops + 1))
+        return out
+
+    def _held(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None, each: bool = False) -> list[_Cls]:
+        """The project classes (or instances) a container holds: a list/tuple/set's elements, a dict's
+        values (its keys when ``each``: what iterating it gives), through names, ``self.x``, ``+``,
+        ``or`` and ``list(...)``-like copies (memoised)."""
+        if hops > _MAX_HOPS:
+            return []
+        key = (id(node), id(fn), id(mod), id(ctx), each)
+        if key in self._held_memo:
+            return self._held_memo[key]
+        self._held_memo[key] = []
+        got = list(dict.fromkeys(self._held_uncached(node, fn, mod, hops, ctx, each)))
+        self._held_memo[key] = got
+        return got
+
+    def _held_uncached(self, node: ast.expr, fn: _Fn | None, mod: _Mod, hops: int, ctx: _Cls | None, each: bool) -> list[_Cls]:
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return [c for e in node.elts for c in (self._held(e.value, fn, mod, hops, ctx, each) if isinstance(e, ast.Starred)
+                                                   else self._types(e, fn, mod, hops, ctx))]
+        if isinstance(node, ast.Dict):
+            return [c for k, v in zip(node.keys, node.values)
+                    for c in (self._held(v, fn, mod, hops, ctx, each) if k is None else
+                              self._types(k if each else v, fn, mod, hops, ctx))]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.BitOr)):
+            return self._held(node.left, fn, mod, hops, ctx, each) + self._held(node.right, fn, mod, hops, ctx, each)
+        if isinstance(node, ast.BoolOp):
+            return [c for v in node.values for c in self._held(v, fn, mod, hops, ctx, each)]
+        if isinstance(node, ast.IfExp):
+            return self._held(node.body, fn, mod, hops, ctx, each) + self._held(node.orelse, fn, mod, hops, ctx, each)
+        if isinstance(node, ast.Call):
+            name = dotted(node.func).split(".")[-1]
+            if name in _SAME and isinstance(node.func, ast.Attribute) and not node.args:  # TABLE.values(), ITEMS.copy()
+                return self._held(node.func.value, fn, mod, hops, ctx, each and name != "values")
+            if name in _SAME and isinstance(node.func, ast.Name):  # list(ITEMS) (a dict's keys), dict(a=A)
+                return [c for a in node.args for c in self._held(a, fn, mod, hops, ctx, each or name != "dict")] + \
+                    [c for k in node.keywords for c in self._types(k.value, fn, mod, hops, ctx)]
+            return []
+        if isinstance(node, ast.Attribute) and _is_self(node.value, fn) and fn is not None:
+            cls = self._self_class(fn, ctx)
+            if cls is None:
+                return []
+            return [c for value, where in self._attr_values(cls, node.attr, 0)
+                    for c in self._held(value, where, cls.mod, hops + 1, ctx if where is not None else None, each)]
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = dotted(node)
+            if not name:
+                return []
+            targets = self._lookup(name, fn, mod, hops) if isinstance(node, ast.Name) else self._resolve_dotted(name, fn, mod, hops)
+            return [c for t in targets if isinstance(t, tuple) and len(t) == 3 and isinstance(t[0], ast.expr)
+                    for c in self._held(t[0], t[1], t[2], hops + 1, ctx if t[1] is fn else None, each)]
         return []
 
     def _annotation(self, ann: ast.expr | None, fn: _Fn, hops: int) -> list[_Cls]:
@@ -676,6 +869,21 @@ def _strip(node: ast.expr) -> tuple[ast.expr, list[str]]:
             node = node.body
         else:
             return node, attrs
+
+
+def _is_self(node: ast.expr, fn: _Fn | None) -> bool:
+    """``self``/``cls`` as the first parameter of the method ``fn`` is (or is nested in), not a
+    variable of that name (``for cls in KINDS``)."""
+    if not (isinstance(node, ast.Name) and node.id in ("self", "cls")) or fn is None:
+        return False
+    while fn.outer is not None and fn.cls is None:
+        if node.id in fn.locals:
+            return False  # a parameter or variable of the nested function, not the method's self
+        fn = fn.outer
+    if fn.cls is None:
+        return False
+    args = [*fn.node.args.posonlyargs, *fn.node.args.args]
+    return bool(args) and args[0].arg == node.id and all(isinstance(v, tuple) for v in fn.locals.get(node.id, []))
 
 
 def _class_of(fn: _Fn) -> _Cls | None:

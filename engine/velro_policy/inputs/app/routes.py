@@ -274,14 +274,36 @@ _WINDOW_NAME = re.compile(r"window|second|minute|hour|day|period|interval|durati
 _UNITS = (("milli", 0.001), ("ms", 0.001), ("minute", 60), ("hour", 3600), ("day", 86400))
 
 
+_HELPER_LEVELS = 2  # calls down from the handler where a limiter it relies on is looked for
+
+
 def _handler_limits(res: _Resolver, f: Facts, decl: RouteDecl) -> list[RouteLimit]:
-    """A limiter the handler calls in its own body (``if not rate_limit(key, 5, 60): ...``): the
-    count and the window from the arguments named (or, for a project function, whose parameters
-    are named) for them, through the handler's locals (``n, window = LIMITS["login"]``).  A call
-    whose numbers cannot be told apart or folded is an ``Unknown`` limit: never a guess."""
+    """Limiters the handler calls in its own body, and those its project helpers call (one or two
+    calls down, resolved exactly: ``reply = await answer(user, text)`` where ``answer`` checks a
+    per-user limiter before calling a model): a request runs them as surely as the handler's own.
+    A helper named for a limiter (``check_rate_limit``) is the limiter whose call was counted
+    already: what it calls inside is not counted again."""
     if decl.handler is None:
         return []
-    nodes = own_nodes(decl.handler)
+    out = _body_limits(res, f, decl.handler, "handler call {name}()")
+    try:
+        helpers = res.reach.direct_helpers(f, decl.handler, decl.func, _HELPER_LEVELS)
+    except RecursionError:
+        helpers = []
+    for helper, via in helpers:
+        if any(_LIMIT_CALL.search(step.rpartition(".")[2]) for step in via):
+            continue
+        text = " -> ".join(v + "()" for v in via)
+        out += _body_limits(res, helper.mod.facts, helper.node, "call {name}() in helper " + text)
+    return out
+
+
+def _body_limits(res: _Resolver, f: Facts, func: ast.FunctionDef | ast.AsyncFunctionDef, source: str) -> list[RouteLimit]:
+    """A limiter a function calls in its own body (``if not rate_limit(key, 5, 60): ...``): the
+    count and the window from the arguments named (or, for a project function, whose parameters
+    are named) for them, through the function's locals (``n, window = LIMITS["login"]``).  A call
+    whose numbers cannot be told apart or folded is an ``Unknown`` limit: never a guess."""
+    nodes = own_nodes(func)
     local: dict[str, tuple[ast.expr, int]] = {}
     for node in nodes:
         if isinstance(node, ast.Assign):
@@ -305,7 +327,7 @@ def _handler_limits(res: _Resolver, f: Facts, decl: RouteDecl) -> list[RouteLimi
         named = [(params[i] if i < len(params) else "", a) for i, a in enumerate(node.args)]
         named += [(k.arg, k.value) for k in node.keywords if k.arg]
         values = [(n, _local_value(res, f, a, local)) for n, a in named]
-        out.append(RouteLimit(_count_window(values, _src(node)), f"handler call {name}()", f.loc(node)))
+        out.append(RouteLimit(_count_window(values, _src(node)), source.format(name=name), f.loc(node)))
     return out
 
 

@@ -535,3 +535,58 @@ def test_a_library_object_is_no_project_receiver(tmp_path: Path) -> None:
     })
     model = build(str(tmp_path), {})
     assert [(r.path, r.kind) for r in model.routes] == [("/a", ""), ("/b", ""), ("/c", "generation")]
+
+
+def test_agent_frameworks_are_generation_sdks(tmp_path: Path) -> None:
+    """An agent of mcp_use / pydantic-ai / crewai answers a run with chat-model calls (a real backend's
+    `/api/chat`: an MCPAgent built in a helper, then `await agent.run(prompt)`); building one is not."""
+    files(tmp_path, {
+        "Procfile": "web: uvicorn main:app\n",
+        "agents_setup.py": """
+            from mcp_use import MCPAgent, MCPClient
+
+
+            async def make_agent(user_id: int) -> MCPAgent:
+                return MCPAgent(llm=None, client=MCPClient.from_dict({}), max_steps=10)
+            """,
+        "main.py": """
+            from crewai import Crew
+            from fastapi import FastAPI
+            from pydantic_ai import Agent
+
+            from agents_setup import make_agent
+
+            app = FastAPI()
+            writer = Agent("openai:gpt-4o")
+
+
+            @app.post("/chat")
+            async def chat(body: dict):
+                agent = await make_agent(1)
+                return {"reply": await agent.run(body["prompt"])}
+
+
+            @app.post("/draft")
+            async def draft(body: dict):
+                result = await writer.run(body["topic"])
+                return {"text": result.output}
+
+
+            @app.post("/crew")
+            def crew(body: dict):
+                return Crew(agents=[], tasks=[]).kickoff(inputs=body)
+
+
+            @app.post("/agents")
+            async def new_agent(body: dict):
+                await make_agent(2)  # built, never run
+                return {"ok": True}
+            """,
+    })
+    model = build(str(tmp_path), {})
+    assert [(r.path, r.kind, r.kind_reason.split(" (")[0]) for r in model.routes] == [
+        ("/chat", "generation", "calls mcp_use run"),
+        ("/draft", "generation", "calls pydantic_ai run"),
+        ("/crew", "generation", "calls crewai kickoff"),
+        ("/agents", "", ""),
+    ]

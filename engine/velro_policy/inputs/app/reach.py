@@ -72,6 +72,15 @@ SDKS: dict[str, tuple[str, ...]] = {
     "langchain*": _RUNNABLE,
     "langgraph": _RUNNABLE,
     "llama_index": ("complete", "acomplete", "chat", "achat", "stream_complete", "stream_chat"),
+    "instructor": _OPENAI,  # a patched OpenAI/Anthropic client
+    # Agent frameworks: an agent built on a chat model answers each run with model calls.
+    "mcp_use": ("run", "astream", "stream"),
+    "pydantic_ai": ("run", "run_sync", "run_stream", "iter"),
+    "crewai": ("kickoff", "kickoff_async", "kickoff_for_each", "kickoff_for_each_async"),
+    "smolagents": ("run",),
+    "agno": ("run", "arun", "print_response"),
+    "autogen_agentchat": ("run", "run_stream", "on_messages"),
+    "autogen": ("initiate_chat", "a_initiate_chat", "generate_reply", "a_generate_reply"),
 }
 # Hosts of generation APIs: a POST whose URL is on one of them (or a subdomain) is a generation call.
 GENERATION_HOSTS = ("api.openai.com", "openai.azure.com", "api.anthropic.com", "fal.run", "api.replicate.com",

@@ -35,6 +35,33 @@ def test_routers_made_by_factory_functions(tmp_path: Path) -> None:
         "main.py:15: include_router(unknown_factory()) names a router that cannot be followed statically; its routes are not listed"]
 
 
+def test_routers_of_controller_classes(tmp_path: Path) -> None:
+    """A controller class keeps its router on self and declares its routes in a method (a real
+    backend's shape): `c = AuthController()` then `include_router(c.router)`, or `Other().router`;
+    two controllers of one module keep their own routers; a controller nobody includes adds nothing."""
+    write(tmp_path / "main.py",
+          "from fastapi import FastAPI\n\nfrom controllers import AuthController, MediaController\n\n"
+          "app = FastAPI()\nauth = AuthController()\napp.include_router(auth.router)\n"
+          "app.include_router(MediaController().router, prefix='/v1')\n")
+    write(tmp_path / "controllers.py",
+          "from fastapi import APIRouter\n\n\nclass AuthController:\n    def __init__(self):\n"
+          "        self.router = APIRouter(prefix='/auth')\n        self._routes()\n\n"
+          "    def _routes(self):\n        @self.router.post('/signup')\n        async def signup():\n            return {}\n\n"
+          "        @self.router.post('/login')\n        async def login():\n            return {}\n\n\n"
+          "class MediaController:\n    def __init__(self):\n        self.router = APIRouter(prefix='/media')\n"
+          "        self.router.add_api_route('/upload', self.upload, methods=['POST'])\n\n"
+          "    async def upload(self):\n        return {}\n\n\n"
+          "class UnusedController:\n    def __init__(self):\n        self.router = APIRouter(prefix='/unused')\n\n"
+          "        @self.router.post('/register')\n        async def register():\n            return {}\n")
+    model = build(str(tmp_path), {})
+    assert [(r.method, r.path, r.handler, r.loc.line) for r in model.routes] == [
+        ("POST", "/auth/signup", "signup", 10),
+        ("POST", "/auth/login", "login", 14),
+        ("POST", "/v1/media/upload", "self.upload", 22),
+    ]
+    assert not [n for n in model.notes if "include_router" in n]
+
+
 def test_limiter_called_in_the_handler_body(tmp_path: Path) -> None:
     write(tmp_path / "table.py", "BUDGET = {'login': (5, 60), 'reset': [3, 3600]}\n")
     write(tmp_path / "main.py",

@@ -111,6 +111,7 @@ class Facts:
         self.call_binds: dict[str, tuple[ast.expr, int]] = {}  # x = f(...) -> (f, -1); a, b = f(...) -> (f, 0), (f, 1)
         self._assigns: dict[str, ast.expr] = {}
         self._bind: tuple[str, ...] = ()
+        self._open_classes: list[str] = []  # classes whose body is being walked: `self.router` in them is `Class.router`
         self.bound: set[str] = set()  # names assigned at module level
         self._walk(tree.body, "", {})
 
@@ -205,7 +206,11 @@ class Facts:
                 for t in stmt.targets:
                     if isinstance(t, ast.Name) and not isinstance(lit.value, Unknown):
                         self.class_attrs.setdefault(t.id, lit)
-        self._walk(node.body, gate, local, module_level=False)
+        self._open_classes.append(node.name)
+        try:
+            self._walk(node.body, gate, local, module_level=False)
+        finally:
+            self._open_classes.pop()
 
     def _assign(self, stmt: ast.Assign | ast.AnnAssign, gate: str, local: dict[str, ast.expr], module_level: bool) -> None:
         if stmt.value is None:
@@ -234,6 +239,8 @@ class Facts:
                     self._const(t.id, value)
             elif isinstance(t, ast.Attribute) and t.attr == "limiter" and dotted(t.value).endswith(".state"):
                 self.state_limiter.append(dotted(value) or _src(value))
+            elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and self._open_classes:
+                self._object(f"{self._open_classes[-1]}.{t.attr}", value)  # a controller class: self.router = APIRouter(...)
         saved, self._bind = self._bind, names
         try:
             self._exprs(value, local)
@@ -297,7 +304,7 @@ class Facts:
         func = call.func
         if not isinstance(func, ast.Attribute):
             return
-        owner = dotted(func.value)
+        owner = self._owner(dotted(func.value))
         kw = _kwargs(call)
         if func.attr == "include_router" and call.args:
             deps, nodes = _dep_list(kw.get("dependencies"))
@@ -308,6 +315,12 @@ class Facts:
             self._add_middleware(owner, call.args[0], call, gate)
         elif func.attr in ("add_api_route", "add_api_websocket_route") and len(call.args) >= 2:
             self._add_route(owner, call, kw)
+
+    def _owner(self, name: str) -> str:
+        """The app/router a decorator or call names: ``self.router`` inside class C is ``C.router``."""
+        if name.startswith("self.") and self._open_classes:
+            return f"{self._open_classes[-1]}.{name[5:]}"
+        return name
 
     def _add_route(self, owner: str, call: ast.Call, kw: dict[str, ast.expr]) -> None:
         methods: tuple[str, ...] = ("WEBSOCKET",) if call.func.attr == "add_api_websocket_route" else ("GET",)  # type: ignore[attr-defined]
@@ -461,7 +474,7 @@ class Facts:
             ann_deps.extend(self._annotation_deps(arg.annotation))
         all_deps = (*deps, *(_src(d) for d in param_deps), *ann_deps)
         path = deco.args[0] if deco.args else kw.get("path")
-        self.routes.append(RouteDecl(dotted(deco.func.value), "", path, node.name, self.loc(deco), all_deps,
+        self.routes.append(RouteDecl(self._owner(dotted(deco.func.value)), "", path, node.name, self.loc(deco), all_deps,
                                      (*nodes, *param_deps), limits, exempt, methods, node))
 
     def _annotation_deps(self, ann: ast.expr | None) -> list[str]:

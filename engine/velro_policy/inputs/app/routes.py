@@ -45,9 +45,9 @@ class _Resolver:
         """The app/router object a dotted name in module ``f`` denotes."""
         if not expr or hops > _MAX_HOPS:
             return None
+        if expr in f.objects:  # `router`, or a controller class's `Controller.router`
+            return (f.path, expr)
         head, _, rest = expr.partition(".")
-        if not rest and head in f.objects:
-            return (f.path, head)
         sym = f.symbols.get(head)
         if sym is None:
             return None
@@ -55,7 +55,8 @@ class _Resolver:
         if attr:
             target = self.graph.module_of(f.path, module, level)
             other = self.by_path.get(target or "")
-            if other is not None and other is not f and (attr in other.objects or attr in other.symbols):
+            if other is not None and other is not f and (attr in other.objects or attr in other.symbols
+                                                          or f"{attr}.{rest}" in other.objects):
                 return self.ref(other, attr + ("." + rest if rest else ""), hops + 1)
             sub = self.graph.module_of(f.path, f"{module}.{attr}" if module else attr, level)
             if sub is not None and sub in self.by_path and rest:
@@ -122,7 +123,13 @@ class _Resolver:
 
     def factory(self, f: Facts, target: ast.expr) -> Ref | None:
         """The router a factory function returns: ``include_router(make_router())``, or
-        ``r = make_router(db)`` / ``public, admin = make_routers()`` then ``include_router(r)``."""
+        ``r = make_router(db)`` / ``public, admin = make_routers()`` then ``include_router(r)``;
+        or a controller object's router: ``c = AuthController()`` then ``include_router(c.router)``."""
+        if isinstance(target, ast.Attribute):
+            base = target.value
+            made = base.func if isinstance(base, ast.Call) else (
+                f.call_binds[base.id][0] if isinstance(base, ast.Name) and f.call_binds.get(base.id, (None, 0))[1] == -1 else None)
+            return self.ref(f, f"{dotted(made)}.{target.attr}") if made is not None and dotted(made) else None
         if isinstance(target, ast.Call):
             func, index = target.func, -1
         elif isinstance(target, ast.Name) and target.id in f.call_binds:

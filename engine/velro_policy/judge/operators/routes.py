@@ -46,6 +46,8 @@ _KIND = {
         "not_words": {**_PHRASES, "description": "Phrases that, anywhere in the path or the handler's name, mean the route is not this kind ('logout', 'refresh')."},
         "model_kinds": {"type": "array", "items": {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$"}, "uniqueItems": True,
                         "description": "Kinds the application model tells from what the handler calls ('generation': it reaches an AI/generation SDK call, directly or through project helpers): a route the model marks with one is this kind whatever its words say (not_words do not apply to it), and the finding says why."},
+        "top_level": {"type": "boolean",
+                      "description": "A route of this kind is never nested under another resource: with true, a path with a parameter segment ('/businesses/{id}/accounts') is not this kind ('create account' there is an accounting record, not a sign-up). Default false."},
         "methods": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z]+$"}, "minItems": 1, "uniqueItems": True,
                     "description": "HTTP methods a route of this kind has (default POST, PUT, PATCH: a read-only GET route is never a login). A route whose method is '*', 'ANY', '?' (not readable) or empty has them all."},
     },
@@ -106,6 +108,7 @@ class Kind(NamedTuple):
     not_words: tuple[tuple[str, ...], ...]
     methods: frozenset[str]
     model_kinds: frozenset[str] = frozenset()
+    top_level: bool = False
 
 
 class Vocabulary(NamedTuple):
@@ -126,6 +129,7 @@ def compile_param(param: dict[str, Any]) -> Vocabulary:
             not_words=_phrases(spec.get("not_words")),
             methods=frozenset(str(m).upper() for m in spec.get("methods") or DEFAULT_METHODS),
             model_kinds=frozenset(str(k) for k in spec.get("model_kinds") or ()),
+            top_level=spec.get("top_level") is True,
         ))
     prefix = frozenset(w for p in _phrases(param.get("prefix_words")) for w in p)
     return Vocabulary(tuple(kinds), prefix)
@@ -156,9 +160,10 @@ def classify(method: str, path: str, handler: str, vocabulary: Vocabulary, model
     (``Route.kind``): it makes the route of every kind that lists it in ``model_kinds``,
     whatever the words say (its evidence is the call, not the name)."""
     pw, hw = path_words(path), words(handler)
+    nested = any(_PARAM_SEGMENT.match(seg) for seg in path.split("/") if seg)
     best: Kind | None = None
     for kind in vocabulary.kinds:
-        if not _has_method(method, kind.methods):
+        if not _has_method(method, kind.methods) or (kind.top_level and nested):
             continue
         by_model = bool(model_kind) and model_kind in kind.model_kinds
         if not by_model and any(_contains(pw, p) or _contains(hw, p) for p in kind.not_words):

@@ -87,6 +87,14 @@ def test_a_read_by_a_deployed_module_is_a_read(tmp_path: Path, monkeypatch: pyte
     assert sorted(found) == ["TIMEZONE"]
 
 
+def test_a_variable_the_migration_tool_reads_is_consumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """alembic/env.py is not imported by the app but runs at every deployment (`alembic upgrade head`)."""
+    project(tmp_path)
+    write(tmp_path / "alembic/env.py", 'import os\n\nURL = os.getenv("LEGACY_TOKEN")\n')
+    found = unread(run(tmp_path, monkeypatch, "check", ".", "--target", "env", "--target", "settings"))
+    assert sorted(found) == ["ALLOWED_ORIGINS", "TIMEZONE"]
+
+
 def test_a_variable_the_caddyfile_names_is_consumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Caddy reads env variables as {$NAME}: a variable only the Caddyfile uses is not stale."""
     project(tmp_path)

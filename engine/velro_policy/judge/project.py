@@ -243,6 +243,8 @@ def distinct_secrets(rule: Rule, project: Project, pick: Picker, param: Any, app
 
 
 _STRICT = {"production": 3, "staging": 2, "test": 1, "development": 0}
+# Modules a deployment runs besides the app, whatever imports it: Alembic's env.py (`alembic upgrade head`).
+_TOOL_MODULE = re.compile(r"(^|/)(alembic|migrations?)/env\.py$")
 
 
 def template_lists_keys(rule: Rule, project: Project, pick: Picker, param: Any, applied: Callable[[], None]) -> Iterator[Hit]:
@@ -399,8 +401,11 @@ def _read_by_app(rule: Rule, project: Project, app: AppView, pick: Picker, param
     if not relevant or not app.reads:
         return
     applied()
-    # Consumed without the app: named by a deployment file, or interpolated in an env file (DATABASE_URL=...${POSTGRES_PASSWORD}@db)
-    consumed = project.consumed
+    # Consumed without the app: named by a deployment file, or interpolated in an env file (DATABASE_URL=...${POSTGRES_PASSWORD}@db),
+    # or read by the migration tool's module (alembic/env.py runs at deploy, outside the app's imports)
+    cache: dict[str, dict[str, int]] = {}
+    consumed = {**{k: shown(d) for d in project.settings if _TOOL_MODULE.search(shown(d)) for k in settings_reads(d, cache)},
+                **project.consumed}
     setters: dict[str, list[tuple[Document, Entry]]] = {}
     for doc in sorted(relevant, key=lambda d: (d.is_template, -_STRICT.get(d.environment, 0), shown(d))):
         v = project.of(doc)

@@ -13,6 +13,13 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 
 
+# Every --target but code: for tests about env files, settings modules or the application model whose
+# projects hold Python files. A code run starts Semgrep (about 1.5 s of start-up, 3 s of CPU); the code
+# target's own tests (tests/inputs/test_code_source.py, tests/policy/test_code_*.py) and the scope tests
+# (tests/test_scope_equivalence.py) run it for real.
+NO_CODE = ("--target", "env", "--target", "settings", "--target", "app")
+
+
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One compiled-pack cache per test process: the cache is keyed by the content of every policy

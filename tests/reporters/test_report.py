@@ -414,9 +414,15 @@ def test_the_browser_check_sees_errors_and_requests(tmp_path: Path) -> None:
     page = write(tmp_path / "bad.html", '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head><body>'
                  '<img src="http://example.invalid/x.png" alt=""><script>console.error("boom"); throw new Error("bad")</script>'
                  "</body></html>")
-    run = browser.open_page(page)
+    # Chromium, on a loaded machine, now and then does not report all of a page's events to the
+    # debugging session (a few in a hundred loads, four loads at once on two CPUs): this test asks
+    # whether the check CAN see each kind, so a load that missed one is opened again, three loads at most.
+    for _ in range(3):
+        run = browser.open_page(page)
+        errors = run.errors()
+        if "http://example.invalid/x.png" in run.requests and "boom" in errors and any("ERR_NAME_NOT_RESOLVED" in e for e in errors):
+            break
     assert "http://example.invalid/x.png" in run.requests
-    errors = run.errors()
     assert "boom" in errors and any("Uncaught" in e for e in errors) and any("ERR_NAME_NOT_RESOLVED" in e for e in errors)
     # and a stylesheet the page's CSP does not allow (the report's style is allowed by its hash)
     page = write(tmp_path / "csp.html", '<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '

@@ -205,7 +205,8 @@ def test_insecure_secrets_are_masked_with_their_length(insecure: tuple[Page, str
             assert piece not in page.text and piece not in md
 
 
-def test_insecure_routes_headers_origins_and_checklists(insecure: tuple[Page, str, Path]) -> None:
+def test_insecure_routes_headers_origins_and_checklists(insecure: tuple[Page, str, Path],
+                                                        insecure_check: subprocess.CompletedProcess[str]) -> None:
     dom = insecure[0].dom
     login = dom.one("tr", data_route="POST /api/v1/auth/login")
     cells = login.all("td")
@@ -232,7 +233,7 @@ def test_insecure_routes_headers_origins_and_checklists(insecure: tuple[Page, st
     assert pre["Security validation script passes all checks"] == "not-checkable"
     post = {tr.all("td")[1].attrs["data-verdict"] for tr in dom.one("table", data_checklist="post").all("tr") if "data-item" in tr.attrs}
     assert post == {"not-probed", "not-checkable"}
-    checked = json.loads(cli(["check", str(EXAMPLES / "insecure"), "-f", "json"]).stdout)
+    checked = json.loads(insecure_check.stdout)  # check examples/insecure -f json
     expected = len([f for f in checked["findings"] if not f["suppressed"]])  # the same run as `check`, no second evaluator
     assert len([tr for tr in dom.one("table", **{"class": "findings"}).all("tr") if "data-rule" in tr.attrs]) == expected
 

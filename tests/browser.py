@@ -82,9 +82,12 @@ class _Pipe:
             os.dup2(a, 3)
             os.dup2(b, 4)
 
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"], pass_fds=(3, 4, a, b), preexec_fn=as_3_and_4,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # stderr to a file, never a pipe nobody reads while the page runs: Chromium (its renderers
+            # too) would block once the pipe is full.
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
         os.close(a)
         os.close(b)
         self.w, self.r = to_child_w, from_child_r
@@ -116,6 +119,20 @@ class _Pipe:
                     return self.events.pop(i)
             self.events.extend(self._read(deadline))
 
+    def settle(self, session: str, quiet: float = 0.5, most: float = 10) -> None:
+        """Collect the page's late events: a round trip through the page's renderer first (what it
+        sent before the answer, console calls and exceptions, is read by then), then every event
+        until none has come for ``quiet`` seconds (log entries of failed loads come from the browser
+        process, in no fixed order), for at most ``most`` seconds.  A loaded machine slows both;
+        neither ends early on it."""
+        self.send("Runtime.evaluate", {"expression": "0"}, session=session)
+        end = time.monotonic() + most
+        while time.monotonic() < end:
+            before = len(self.events)
+            self.drain(min(quiet, end - time.monotonic()))
+            if len(self.events) == before:
+                return
+
     def drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         try:
@@ -134,7 +151,7 @@ class _Pipe:
                 continue
             chunk = os.read(self.r, 1 << 20)
             if not chunk:
-                err = self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
+                err = self.stderr_tail()
                 raise RuntimeError(f"Chromium closed the pipe (exit {self.proc.poll()}): {err}")
             self.buf += chunk
         *done, self.buf = self.buf.split(b"\0")
@@ -152,14 +169,37 @@ class _Pipe:
             self.proc.wait(timeout=10)
         for fd in (self.w, self.r):
             os.close(fd)
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
+
+    def stderr_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+
+class NeverLoaded(TimeoutError):
+    """Chromium started the navigation but the page's load never came."""
 
 
 def open_page(path: Path, *, width: int = 1280, height: int = 900, screenshot_height: int = 0, pdf: bool = False,
-              timeout: float = 60) -> PageRun:
+              timeout: float = 60, load_timeout: float = 20, attempts: int = 3) -> PageRun:
     """Load ``path`` (a local file) and record what the page did.  ``screenshot_height``: also
-    take a PNG of the top of the page that tall (0: none); ``pdf``: also print it."""
+    take a PNG of the top of the page that tall (0: none); ``pdf``: also print it.
+
+    On a loaded machine Chromium now and then starts the navigation (the document is fetched) and
+    then sends nothing more for that page: no load, no console, no further request (seen for 60 s).
+    That browser is closed and the page opened again in a new one, ``attempts`` times at most; only
+    a page whose load came is recorded, so what a run reports is all a complete load did."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _open_once(path, width, height, screenshot_height, pdf, timeout, load_timeout)
+        except NeverLoaded:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_once(path: Path, width: int, height: int, screenshot_height: int, pdf: bool, timeout: float,
+               load_timeout: float) -> PageRun:
     chromium = find_chromium()
     url = Path(path).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="velro-chromium-") as profile:
@@ -169,15 +209,26 @@ def open_page(path: Path, *, width: int = 1280, height: int = 900, screenshot_he
             session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             for domain in ("Page", "Runtime", "Log", "Network"):
                 pipe.send(f"{domain}.enable", session=session)
+            pipe.send("Page.setLifecycleEventsEnabled", {"enabled": True}, session=session)
             pipe.send("Emulation.setDeviceMetricsOverride",
                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
-            pipe.events.clear()  # about:blank's own events
-            pipe.send("Page.navigate", {"url": url}, session=session)
+            pipe.events.clear()  # about:blank's own events (more of them may still come: see the loader below)
+            navigated = pipe.send("Page.navigate", {"url": url}, session=session, timeout=timeout)
+            if navigated.get("errorText"):
+                raise RuntimeError(f"Chromium could not open {url}: {navigated['errorText']}")
+            # The load of THIS navigation (its loader), not a late load event of about:blank: on a loaded
+            # machine that one can come after the navigation started, and waiting for it read the page
+            # before it had run (its requests and errors missing).
+            deadline = time.monotonic() + load_timeout
             while True:
-                event = pipe.wait_event("Page.loadEventFired", timeout=timeout)
-                if event.get("sessionId") == session:
+                try:
+                    event = pipe.wait_event("Page.lifecycleEvent", timeout=max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    raise NeverLoaded(f"{url}: no load event in {load_timeout:.0f} s") from None
+                got = event.get("params", {})
+                if event.get("sessionId") == session and got.get("name") == "load" and got.get("loaderId") == navigated.get("loaderId"):
                     break
-            pipe.drain(0.5)  # late console or log entries
+            pipe.settle(session)  # late console or log entries
             events = [e for e in pipe.events if e.get("sessionId") == session]
             shot = b""
             if screenshot_height:
@@ -187,7 +238,7 @@ def open_page(path: Path, *, width: int = 1280, height: int = 900, screenshot_he
             printed = b""
             if pdf:
                 printed = base64.b64decode(pipe.send("Page.printToPDF", {"landscape": True}, session=session, timeout=timeout)["data"])
-            pipe.drain(0.2)
+            pipe.settle(session)
             events += [e for e in pipe.events if e.get("sessionId") == session and e not in events]
         finally:
             pipe.close()

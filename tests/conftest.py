@@ -13,6 +13,13 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 
 
+# Every --target but code: for tests about env files, settings modules or the application model whose
+# projects hold Python files. A code run starts Semgrep (about 1.5 s of start-up, 3 s of CPU); the code
+# target's own tests (tests/inputs/test_code_source.py, tests/policy/test_code_*.py) and the scope tests
+# (tests/test_scope_equivalence.py) run it for real.
+NO_CODE = ("--target", "env", "--target", "settings", "--target", "app")
+
+
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One compiled-pack cache per test process: the cache is keyed by the content of every policy
@@ -27,6 +34,26 @@ def _shared_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     return _session_cache
+
+
+@pytest.fixture(scope="session")
+def insecure_check(tmp_path_factory: pytest.TempPathFactory, _session_cache: Path) -> subprocess.CompletedProcess[str]:
+    """``check examples/insecure -f json`` (the CLI in-process, from the tests' folder), run once per test
+    session for the tests that assert on that run (each run is a Semgrep scan of the example): under
+    pytest-xdist the workers share one folder of the session, taking turns by a lock."""
+    import fcntl
+    import json
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    saved = root / "insecure-check.json"
+    with open(root / "insecure-check.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            res = cli(["check", str(EXAMPLES / "insecure"), "-f", "json"], env={"VELRO_POLICY_CACHE_DIR": str(_session_cache)})
+            saved.write_text(json.dumps([res.returncode, res.stdout, res.stderr]), encoding="utf-8")
+    code, out, err = json.loads(saved.read_text(encoding="utf-8"))
+    return subprocess.CompletedProcess(["check", str(EXAMPLES / "insecure"), "-f", "json"], code, out, err)
 
 
 @pytest.fixture()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from conftest import EXAMPLES, REPO, cli, velro, write
@@ -18,10 +19,10 @@ def test_must_show_insecure_production_file(tmp_path: Path) -> None:
     assert found == [(2, "velro/debug-disabled"), (3, "velro/jwt-secret-strength"), (4, "velro/cors-no-wildcard")]
 
 
-def test_examples() -> None:
+def test_examples(insecure_check: subprocess.CompletedProcess[str]) -> None:
     secure = cli(["check", str(EXAMPLES / "secure")])
     assert secure.returncode == 0, secure.stdout + secure.stderr
-    insecure = cli(["check", str(EXAMPLES / "insecure"), "-f", "json"])
+    insecure = insecure_check  # check examples/insecure -f json (conftest: one run for the tests about it)
     assert insecure.returncode == 1
     ids = {f["rule_id"] for f in json.loads(insecure.stdout)["findings"]}
     # every target has something to say about the insecure project
@@ -122,8 +123,6 @@ def test_help_and_explain() -> None:
 
 
 def test_directory_walk_skips_vendor_and_ignored_dirs(tmp_path: Path) -> None:
-    import subprocess
-
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     write(tmp_path / ".gitignore", "build/\n.env.production\n")
     write(tmp_path / ".env.production", "DEBUG=true\n")  # ignored by git, but still linted

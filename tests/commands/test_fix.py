@@ -35,7 +35,7 @@ def snapshot(proj: Path) -> dict[str, bytes]:
 def test_fix_insecure_example_matches_golden_and_then_lints_clean(tmp_path: Path) -> None:
     proj = insecure_copy(tmp_path)
     before = snapshot(proj)
-    assert cli(["lint", "proj"], cwd=tmp_path).returncode == 1
+    assert cli(["lint", "proj", "--target", "env"], cwd=tmp_path).returncode == 1  # what fix mends: the env files, as below
 
     res = cli(["fix", "proj"], cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr

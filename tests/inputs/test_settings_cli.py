@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, cli, write
+from conftest import NO_CODE, REPO, cli, write
 
 FIXTURES = REPO / "tests" / "fixtures" / "settings"
 EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
@@ -81,7 +81,7 @@ def test_fixture_settings_module_has_forty_plus_fields() -> None:
 
 def test_lint_reads_a_module_without_importing_it(tmp_path: Path) -> None:
     module = copy("side_effect_settings.py", tmp_path)  # a settings module by name (*_settings.py)
-    rc, data, _ = run_json(["lint", module.name], tmp_path)
+    rc, data, _ = run_json(["lint", *NO_CODE, module.name], tmp_path)
     assert not (tmp_path / "IMPORTED.marker").exists()
     assert not (tmp_path / "SUBPROCESS.marker").exists()
     assert rc == 1
@@ -90,7 +90,7 @@ def test_lint_reads_a_module_without_importing_it(tmp_path: Path) -> None:
 
 def test_lint_of_a_single_settings_file_text_output(tmp_path: Path) -> None:
     root = copy("weak", tmp_path)
-    res = cli(["lint", "app/core/config.py"], cwd=root)
+    res = cli(["lint", *NO_CODE, "app/core/config.py"], cwd=root)
     assert res.returncode == 1
     assert "app/core/config.py:38:33: critical velro/settings-debug-default: DEBUG is True; must be false" in res.stdout
     assert "app/core/config.py:76:34: high velro/rate-table-login: AUTH_RATE_LIMIT_LOGIN allows 5/hour; must be at most 3/hour" in res.stdout
@@ -144,14 +144,14 @@ def test_python2_settings_module_is_a_high_finding_with_file_and_line(tmp_path: 
 
 def test_deeply_nested_literal_is_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "config.py", "X = " + "[" * 150 + "]" * 150 + "\n")
-    res = cli(["lint", "config.py"], cwd=tmp_path)
+    res = cli(["lint", *NO_CODE, "config.py"], cwd=tmp_path)
     assert res.returncode == 2 and "config.py:1" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_literal_jwt_secret_default_is_critical_and_masked(tmp_path: Path) -> None:
     secret = "velro-dev-secret-key-change-me-" + secrets.token_hex(8)
     write(tmp_path / "config.py", f'from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    jwt_secret: str = "{secret}"\n')
-    res = cli(["lint", "config.py", "-f", "json", "-f", "text=report.txt"], cwd=tmp_path)  # one run (one Semgrep), both formats
+    res = cli(["lint", *NO_CODE, "config.py", "-f", "json", "-f", "text=report.txt"], cwd=tmp_path)  # one run, both formats
     assert res.returncode == 1
     for text in (res.stdout, res.stderr, (tmp_path / "report.txt").read_text(encoding="utf-8")):
         assert secret not in text and secret[5:-5] not in text
@@ -162,13 +162,13 @@ def test_literal_jwt_secret_default_is_critical_and_masked(tmp_path: Path) -> No
 
 def test_short_literal_secret_is_still_critical_and_required_field_is_fine(tmp_path: Path) -> None:
     write(tmp_path / "config.py", 'import os\nJWT_SECRET = os.getenv("JWT_SECRET", "x1")\nJWT_SIGNING_KEY = os.environ["JWT_SIGNING_KEY"]\n')
-    rc, data, _ = run_json(["lint", "config.py"], tmp_path)
+    rc, data, _ = run_json(["lint", *NO_CODE, "config.py"], tmp_path)
     assert [(f["line"], f["rule_id"]) for f in data["findings"]] == [(2, "velro/settings-jwt-secret-literal")]
 
 
 def test_unknown_value_is_cannot_verify_at_low_severity(tmp_path: Path) -> None:
     write(tmp_path / "settings.py", "from .flags import compute\n\nDEBUG = compute('debug')\nLEVEL = compute('level')\n")
-    rc, data, _ = run_json(["lint", "settings.py"], tmp_path)
+    rc, data, _ = run_json(["lint", *NO_CODE, "settings.py"], tmp_path)
     assert [(f["line"], f["rule_id"], f["severity"]) for f in data["findings"]] == [(3, "velro/settings-debug-default", "low")]
     assert "cannot verify DEBUG" in data["findings"][0]["message"]
     assert rc == 1  # never counted as a pass (fail_on low)

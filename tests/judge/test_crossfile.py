@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, write
+from conftest import NO_CODE, cli, write
 from velro_policy.reporters import REPORTERS
 
 SECRET = "hV3q9Zr0Lx7mKp2Nw5Tb8Yc1Fd4Gs6Jk0Ua3Ei9Oo7Pq2Rt5Sv8Wx1Yz4Ab7Cd0Ef3Gh6Ij9Kl2Mn5Op8Qr1St4Uv7Wx0Yz3Ab6Cd9Ef2Gh5Ij8Kl1Mn4Op7Qr0St3Uv6W"
@@ -68,12 +68,12 @@ def project_findings(stdout: str) -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    """One whole-project check of the fixture project (a Semgrep run), writing every output format
-    at once: JSON on stdout, each format to a file (the same reporter as on stdout)."""
+    """One whole-project check of the fixture project (every target but code: no Python file of it is
+    code a rule matches), writing every output format at once: JSON on stdout, each format to a file (the same reporter as on stdout)."""
     tmp = tmp_path_factory.mktemp("crossfile")
     make_project(tmp / "proj")
     outs = {fmt: tmp / f"report.{fmt}" for fmt in sorted(REPORTERS)}
-    res = cli(["check", "proj", "-f", "json", *(a for fmt, out in outs.items() for a in ("-f", f"{fmt}={out}"))], cwd=tmp)
+    res = cli(["check", "proj", *NO_CODE, "-f", "json", *(a for fmt, out in outs.items() for a in ("-f", f"{fmt}={out}"))], cwd=tmp)
     assert res.returncode == 1, res.stderr
     return res, {fmt: out.read_text(encoding="utf-8") for fmt, out in outs.items()}
 
@@ -116,14 +116,14 @@ def test_fixed_project_has_no_project_findings(tmp_path: Path) -> None:
     (root / ".env.development").write_text("ENVIRONMENT=development\nDEBUG=true\nCORS_ORIGINS=[\"http://localhost:3000\"]\n")
     with (root / ".env.example").open("a") as fh:
         fh.write("SENTRY_DSN=REPLACE_WITH_SENTRY_DSN\n")
-    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "proj", *NO_CODE, "-f", "json"], cwd=tmp_path)
     assert project_findings(res.stdout) == [], res.stdout
 
 
 def test_rules_can_be_disabled_and_are_listed(tmp_path: Path) -> None:
     make_project(tmp_path / "proj")
     write(tmp_path / "proj" / "velro-policy.yaml", "disable: [velro/project-shared-secret]\n")
-    res = cli(["check", "proj", "-f", "json"], cwd=tmp_path)
+    res = cli(["check", "proj", *NO_CODE, "-f", "json"], cwd=tmp_path)
     assert sorted(f["rule_id"] for f in project_findings(res.stdout)) == ["velro/project-template-missing-key", "velro/project-unread-variable"]
     listed = cli(["policies", "list", "--no-config"])
     for rid in ("velro/project-shared-secret", "velro/project-template-missing-key", "velro/project-template-unused-key",
@@ -159,7 +159,7 @@ def test_named_file_reads_the_rest_of_the_project(tmp_path: Path) -> None:
     res = cli(["lint", "proj/.env.development", "-f", "json"], cwd=tmp_path)
     assert [f["rule_id"] for f in project_findings(res.stdout)] == ["velro/project-unread-variable"]
     # a settings module named alone: its env files are found above it
-    res = cli(["lint", "proj/app/config.py", "-f", "json"], cwd=tmp_path)
+    res = cli(["lint", *NO_CODE, "proj/app/config.py", "-f", "json"], cwd=tmp_path)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["path"], f["related"]) for f in found] == [
         ("velro/project-unread-variable", "proj/.env.development", ["proj/app/config.py"])]
@@ -213,7 +213,7 @@ def test_hook_run_matches_the_baseline_of_a_whole_project_run(tmp_path: Path) ->
     """Adopting with a baseline: a finding seen by the hook (one staged file)
     has the fingerprint the whole-project baseline recorded."""
     proj = make_project(tmp_path / "proj")
-    assert cli(["baseline", "create"], cwd=proj).returncode == 0
+    assert cli(["baseline", "create", *NO_CODE], cwd=proj).returncode == 0
     res = cli(["lint", ".env.staging", "-f", "json", "--baseline", ".velro-policy-baseline.json"], cwd=proj)
     found = project_findings(res.stdout)
     assert [(f["rule_id"], f["suppressed"]) for f in found] == [("velro/project-shared-secret", "baseline")], res.stdout

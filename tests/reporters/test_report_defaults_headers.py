@@ -15,7 +15,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import cli, write
 
 SECRET = "Qm7vT2xK9pL4wR8zN3bH6cJ1dF5gS0aY2eU7iO4t"  # a made-up default secret: must never reach the page
 TOKEN = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"  # a made-up token inside a header value
@@ -77,7 +77,7 @@ def run_report(project: Path, tmp: Path) -> tuple[Node, str, str, subprocess.Com
     html, md = tmp / "report.html", tmp / "report.md"
     # run from the project (the default python_exclude skips settings modules under a folder named test_*,
     # which pytest's tmp_path is: a separate issue, noted in the report of this change)
-    res = velro(["report", ".", "--html", str(html), "--format", "markdown", "--output", str(md)], cwd=project)
+    res = cli(["report", ".", "--html", str(html), "--format", "markdown", "--output", str(md)], cwd=project)
     assert res.returncode == 0, res.stderr
     text = html.read_text(encoding="utf-8")
     return parse(text), text, md.read_text(encoding="utf-8"), res
@@ -224,5 +224,5 @@ def test_the_model_reads_the_values_of_a_header_dict_the_code_uses(tmp_path: Pat
                    "Referrer-Policy": ("no-referrer", 7, "header dict HEADERS"),
                    "Content-Security-Policy": ("?", 7, "header dict HEADERS"),  # not a literal: Unknown, never a guess
                    "X-XSS-Protection": ("?", 7, "header dict HEADERS")}
-    out = velro(["app", str(tmp_path)]).stdout + velro(["app", str(tmp_path), "--format", "json"]).stdout
+    out = cli(["app", str(tmp_path)]).stdout + cli(["app", str(tmp_path), "--format", "json"]).stdout
     assert "X-XSS-Protection" in out and TOKEN[:10] not in out and TOKEN[-10:] not in out  # a literal piece is never quoted

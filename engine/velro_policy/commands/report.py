@@ -43,14 +43,15 @@ def report(opts: ReportOptions) -> int:
     writes = _writes(opts)
     if opts.probe_recording:
         _check_recording(opts.probe_recording)
+    live_text = _live_text(opts) if opts.live_vars else None  # stdin checked before the run too: bad input costs no scan
     config = opts.config or _config_for(opts.directory)
     seen: dict[str, Any] = {}
     result = collect(Options(paths=[opts.directory], policies=list(opts.policies), config=config, use_cache=opts.use_cache,
                              locked_policy=opts.locked_policy), seen=seen)
     app = getattr(seen.get("app"), "model", None)
     run = Run(result, list(seen.get("loaded") or []), list(seen.get("documents") or []), app)
-    if opts.live_vars:
-        run = _with_live(run, opts, config)
+    if live_text is not None:
+        run = _with_live(run, opts, config, live_text)
     probe: Run | None = None
     label = ""
     if opts.probe_recording:
@@ -71,14 +72,20 @@ def report(opts: ReportOptions) -> int:
     return 0
 
 
-def _with_live(run: Run, opts: ReportOptions, config: str | None) -> Run:
-    """The run with the live platform's variables (stdin) judged as one more env file, named
+def _live_text(opts: ReportOptions) -> str:
+    """The live platform's variables (stdin) as env text, or InputError (exit 2) for input that is not."""
+    from velro_policy.commands.stdin import as_env_text
+
+    return as_env_text(sys.stdin.buffer.read(), str(opts.live_vars))
+
+
+def _with_live(run: Run, opts: ReportOptions, config: str | None, text: str) -> Run:
+    """The run with the live platform's variables (``text``, from stdin) judged as one more env file, named
     ``NAME (live)``: the same pipeline as ``lint -`` with ``--stdin-filename NAME``."""
     from velro_policy.commands.run import Options, collect
-    from velro_policy.commands.stdin import as_env_text, env_file
+    from velro_policy.commands.stdin import env_file
 
     name = str(opts.live_vars)
-    text = as_env_text(sys.stdin.buffer.read(), name)
     seen: dict[str, Any] = {}
     with env_file(text, name) as path:
         live = collect(Options(paths=[path], policies=list(opts.policies), config=config, use_cache=opts.use_cache,

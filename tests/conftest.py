@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,3 +104,10 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def files(root: Path, tree: dict[str, str]) -> Path:
+    """A made-up project: each file's text dedented (written as an indented triple-quoted string)."""
+    for name, text in tree.items():
+        write(root / name, textwrap.dedent(text).lstrip("\n"))
+    return root

@@ -5,18 +5,10 @@ subclass's override, and calls on ``self`` that do not count against the depth b
 projects only, asserted exactly, with the near misses that must stay silent."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from conftest import write
+from conftest import files
 from velro_policy.inputs.app import build
-
-
-def files(root: Path, tree: dict[str, str]) -> Path:
-    for name, text in tree.items():
-        write(root / name, textwrap.dedent(text).lstrip("\n"))
-    return root
-
 
 ATELIER = {
     "Procfile": "web: uvicorn atelier.main:app\n",

@@ -5,18 +5,10 @@ only, asserted exactly, with the near misses that must stay silent."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-from conftest import velro, write
+from conftest import files, velro
 from velro_policy.inputs.app import build
-
-
-def files(root: Path, tree: dict[str, str]) -> Path:
-    for name, text in tree.items():
-        write(root / name, textwrap.dedent(text).lstrip("\n"))
-    return root
-
 
 STUDIO = {
     "Procfile": "web: uvicorn studio.main:app\n",

@@ -66,6 +66,7 @@ TARGETS = {
     "F.non_semgrep_share": ("F: non-Semgrep work (check --target env --target settings .) / bare semgrep", 0.25),
     "E.overhead_ms": ("E: pre-commit run, the velro-policy-env hook as users install it (language: python) minus a no-op hook, ms", 60),
     "E.plain_overhead_ms": ("E: the plain git pre-commit hook (velro-policy hooks install) minus an empty hook, ms", 60),
+    "E.stages": ("E: the env hook's process by stage, instructions (stages total / the hook's own run; informative)", None),
     "E.instructions": ("E: instructions of the env hook's process / of `import click, dotenv` (valgrind; load-independent; informative)", None),
 }
 
@@ -543,7 +544,15 @@ class Bench:
         if counts:
             self.results["E"]["instructions"] = counts
             self.target("E.instructions", counts["hook"] / counts["click+dotenv"],
-                        note=", ".join(f"{name} {n / 1e6:.0f} M" for name, n in counts.items()))
+                        note=", ".join(f"{name} {n / 1e6:.0f} M" for name, n in counts.items() if not name.startswith("stage")))
+            if all(f"stage {n}" in counts for n in range(4)):
+                parts = {"interpreter": counts["python -c pass"], "imports": counts["stage 0"] - counts["python -c pass"],
+                         "pack": counts["stage 1"] - counts["stage 0"], "collect": counts["stage 2"] - counts["stage 1"],
+                         "report": counts["stage 3"] - counts["stage 2"]}
+                self.results["E"]["instruction_stages"] = parts
+                self.target("E.stages", counts["stage 3"] / counts["hook"],
+                            note="the hook's process by stage (bench/hook_stages.py), of its instructions: "
+                            + ", ".join(f"{name} {n / 1e6:.0f} M ({n / counts['hook']:.0%})" for name, n in parts.items()))
 
     def hook_instructions(self, root: Path, env: dict[str, str]) -> dict[str, int] | None:
         """Instructions executed (valgrind callgrind, children not followed) by the env hook's own
@@ -553,8 +562,11 @@ class Bench:
         if not valgrind or self.args.quick:
             return None
         py = [sys.executable, "-I"]
+        stages = str(REPO / "bench" / "hook_stages.py")
         commands = {"python -c pass": [*py, "-c", "pass"], "click+dotenv": [*py, "-c", "import click, dotenv"],
-                    "hook": [*py, "-m", "velro_policy", "lint", "--target", "env", ".env.production"]}
+                    "hook": [*py, "-m", "velro_policy", "lint", "--target", "env", ".env.production"],
+                    # the profile of the hook's process by stage (bench/hook_stages.py)
+                    **{f"stage {n}": [*py, stages, str(n), ".env.production"] for n in range(4)}}
         out: dict[str, int] = {}
         for name, cmd in commands.items():
             run = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], cwd=root, env=env,

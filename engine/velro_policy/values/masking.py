@@ -29,6 +29,9 @@ _AUTHORITY_END = re.compile(r"[/?#\s'\"]")
 _LITERAL = re.compile(r"""'([^'\n]{8,4096})'|"([^"\n]{8,4096})"|([A-Za-z0-9_+/=.:~-]{16,4096})""")
 _SECRET_PREFIX = re.compile(r"(sk|rk|pk)_(live|test)_|gh[pousr]_|github_pat_|xox[abposr]-|AKIA|ASIA|eyJ|glpat-|SG\.|-----BEGIN")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# An origin and nothing more: scheme, host, port (a CORS list's items).  A host name is not a
+# credential; a URL with a path or query may carry one (a webhook's token) and stays judged.
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?|[A-Za-z][A-Za-z0-9+.-]*://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?")
 
 
 _SECRET_KEYS: dict[str, bool] = {}  # key -> verdict; keys repeat across thousands of files
@@ -93,6 +96,8 @@ def _secret_looking(piece: str) -> bool:
         return False  # masked already (a URL password)
     if _ENV_NAME.fullmatch(piece) and not any(c.isdigit() for c in piece):
         return False  # a name (``settings.JWT_SECRET``, ``DATABASE_URL``), not a value
+    if _ORIGIN.fullmatch(piece):
+        return False  # ``'http://localhost:3000'`` in a CORS finding: the origin is what the user must see
     return looks_like_real_secret(piece, min_length=16)
 
 

@@ -209,7 +209,7 @@ def test_broken_archive_module_is_skipped(tmp_path: Path, monkeypatch: pytest.Mo
     write(tmp_path / "archive/old.py", 'import os\nX = os.getenv("A")\ndef broken(:\n    pass\n')
     code, out = check(tmp_path, monkeypatch)
     assert code == 0, out
-    assert "archive/old.py" in out and "not valid Python and were skipped" in out
+    assert "archive/old.py" in out and "cannot be parsed (by Python or Semgrep) and were skipped" in out
 
 
 def test_broken_deployed_module_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from velro_policy.errors import InputError
+from velro_policy.inputs.code import SEMGREP_PARSE
 from velro_policy.model import AppModel, Document, Entry, Finding, Problem, Route, RouteLimit, Setting, Unknown, fingerprint
 from velro_policy.rules import Rule
 from velro_policy.values import masking
@@ -274,7 +275,12 @@ class AppStep:
         out: list[Problem] = []
         done: set[str] = set()
         for p in problems:
-            if p.kind != "parse-error" or p.path not in self.modules:
+            if p.kind == "scan-error" and SEMGREP_PARSE in p.message and p.path in self.modules:
+                if self._undeployed(p.path):
+                    self.skipped_unparseable.append(p.path)  # as a syntax error there: nothing of it is reported
+                else:
+                    out.append(self._semgrep_parse_problem(p))
+            elif p.kind != "parse-error" or p.path not in self.modules:
                 out.append(p)
             elif self._undeployed(p.path):
                 self.skipped_unparseable.append(p.path)
@@ -286,6 +292,20 @@ class AppStep:
                 done.add(p.path)
                 findings.append(unparseable_finding(p, self.declared_python))
         return out
+
+    def _semgrep_parse_problem(self, p: Problem) -> Problem:
+        """Semgrep cannot parse a deployed module: still "could not check" (exit 2), but in a project
+        that declares a newer Python than velro-policy runs on, that syntax is the likely cause
+        (3.14's ``except A, B, C:``), and "fix the file" would be wrong advice."""
+        import sys
+
+        declared = self.declared_python
+        if declared is None or declared[0] <= sys.version_info[:2]:
+            return p
+        version = ".".join(map(str, declared[0]))
+        what = p.message.split("; fix the file")[0]
+        return p._replace(message=f"{what}; the project declares Python {version} ({declared[1]}), whose newer syntax "
+                                  "Semgrep may not parse yet: exclude the file (code_exclude) to accept that it is not checked")
 
     def settle_findings(self, findings: list[Finding], include: bool, checked: set[str] | None = None,
                         own_rules: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
@@ -325,7 +345,7 @@ class AppStep:
                        "are shown at info (--include-undeployed)")
         if self.skipped_unparseable:
             files = sorted(set(self.skipped_unparseable))
-            out.append(f"{len(files)} module(s) that are not deployed are not valid Python and were skipped ({_some(dict.fromkeys(files, 1))})")
+            out.append(f"{len(files)} module(s) that are not deployed cannot be parsed (by Python or Semgrep) and were skipped ({_some(dict.fromkeys(files, 1))})")
         return out
 
 

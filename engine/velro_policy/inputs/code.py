@@ -55,6 +55,7 @@ FILE_TIMEOUT = 30  # seconds per rule and file, passed to Semgrep's --timeout
 DEFAULT_EXCLUDE = ("test_*.py", "*_test.py", "conftest.py", "tests/*", "test/*")
 ENV_EXECUTABLE = "VELRO_POLICY_SEMGREP"  # an env var, not a config key: a repo must not pick the binary we run
 SEP = "\x1e"
+SEMGREP_PARSE = "could not parse it as Python"  # starts a problem's reason; the app step recognises it (commands/app.py)
 
 _STRIP_KEYS = ("id", "message", "severity")
 
@@ -620,7 +621,7 @@ def _file_problems(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule
             if "timeout" in kind.lower():
                 what = "took too long on this file"
             elif "pars" in kind.lower() or "syntax" in kind.lower():
-                what = f"could not parse it as Python ({kind}), so its code rules were not fully checked"
+                what = f"{SEMGREP_PARSE} ({kind}), so its code rules were not fully checked"
             else:
                 what = f"could not analyse it ({kind})"
             rule = _rule_of(str(err.get("rule_id") or ""), by_id) if err.get("rule_id") else None

@@ -83,7 +83,9 @@ def read_module(text: str, path: str, tree: ast.Module | None = None) -> ModuleR
     already in this run (the application model's), which the reader does not change."""
     try:
         if tree is None:
-            tree = ast.parse(text, filename=path)
+            from velro_policy.inputs.pysyntax import parse
+
+            tree = parse(text, path)
     except SyntaxError as exc:
         line, col = exc.lineno or 1, exc.offset or 1
         msg = exc.msg or "invalid syntax"

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from velro_policy.inputs._files import special_kind
 from velro_policy.inputs.deploy import is_deploy_file, references, workflow_files
+from velro_policy.inputs.pysyntax import parse as parse_newer
 
 MAX_BYTES = 2 * 1024 * 1024
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "virtualenv", "dist", "build"})
@@ -149,7 +150,7 @@ def _parse(path: str) -> Parsed:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     try:
-        return Parsed(ast.parse(text, filename=path), text, None)
+        return Parsed(parse_newer(text, path), text, None)
     except SyntaxError as exc:
         return Parsed(None, text, (exc.lineno or 1, exc.offset or 1, f"is not valid Python 3 ({exc.msg or 'invalid syntax'})"))
     except (ValueError, RecursionError, MemoryError) as exc:

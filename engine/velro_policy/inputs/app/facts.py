@@ -8,6 +8,7 @@ a JWT key, CORS origins and ``FastAPI(debug=...)``.
 from __future__ import annotations
 
 import ast
+import re
 from typing import NamedTuple
 
 from velro_policy.inputs.pyfold import Folder, Lit, Required, TooDeep, dotted
@@ -20,6 +21,10 @@ _ENV_FUNCS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get", 
 _CONFIG_FUNCS = frozenset({"config", "decouple.config", "env"})
 _DYNAMIC = frozenset({"importlib.import_module", "import_module", "__import__", "importlib.__import__"})
 _LIMIT_DECORATORS = frozenset({"limit", "shared_limit"})
+# A middleware whose name says it limits requests (asgi-ratelimit's RateLimitMiddleware, a project's
+# ThrottleMiddleware, a `rate_limit.get_middleware` factory); routes.py: "cannot verify" for the routes
+# it may cover, never "no rate limit".
+LIMITING_MIDDLEWARE = re.compile(r"(?i)rate_?limit|ratelimit|throttl|limiter")
 _FOLDABLE_CALLS = _ENV_FUNCS | _CONFIG_FUNCS | {"str", "int", "float", "bool", "list", "tuple", "set", "frozenset", "dict", "len",
                                                  "sorted", "min", "max", "abs", "round"}
 
@@ -54,6 +59,7 @@ class Include(NamedTuple):
     gate: str
     loc: Location
     kind: str  # include | mount
+    function: str = ""  # the function whose body holds it (its owner may be a parameter: ``def setup(app)``)
 
 
 class ObjDecl(NamedTuple):
@@ -109,6 +115,8 @@ class Facts:
         self.returns: dict[str, tuple[str, ...]] = {}  # function -> the names its first `return a` / `return a, b` gives
         self.params: dict[str, tuple[str, ...]] = {}  # function -> its positional parameter names
         self.call_binds: dict[str, tuple[ast.expr, int]] = {}  # x = f(...) -> (f, -1); a, b = f(...) -> (f, 0), (f, 1)
+        self.calls: list[tuple[ast.Call, str]] = []  # statement calls with arguments (``setup(app)``) and their gate
+        self._open_functions: list[str] = []  # functions whose body is being walked (innermost last)
         self._assigns: dict[str, ast.expr] = {}
         self._bind: tuple[str, ...] = ()
         self._open_classes: list[str] = []  # classes whose body is being walked: `self.router` in them is `Class.router`
@@ -190,7 +198,11 @@ class Facts:
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self._exprs(default, local)
-        self._walk(node.body, gate, dict(local), module_level=False)
+        self._open_functions.append(node.name)
+        try:
+            self._walk(node.body, gate, dict(local), module_level=False)
+        finally:
+            self._open_functions.pop()
 
     def _class(self, node: ast.ClassDef, gate: str, local: dict[str, ast.expr]) -> None:
         self.classes[node.name] = tuple(dotted(b).split(".")[-1] for b in node.bases)
@@ -302,15 +314,18 @@ class Facts:
 
     def _call_stmt(self, call: ast.Call, gate: str) -> None:
         func = call.func
+        if call.args or call.keywords:
+            self.calls.append((call, gate))  # may be a project function that includes routers into its argument
         if not isinstance(func, ast.Attribute):
             return
         owner = self._owner(dotted(func.value))
         kw = _kwargs(call)
+        inside = self._open_functions[-1] if self._open_functions else ""
         if func.attr == "include_router" and call.args:
             deps, nodes = _dep_list(kw.get("dependencies"))
-            self.includes.append(Include(owner, call.args[0], kw.get("prefix"), deps, nodes, gate, self.loc(call), "include"))
+            self.includes.append(Include(owner, call.args[0], kw.get("prefix"), deps, nodes, gate, self.loc(call), "include", inside))
         elif func.attr == "mount" and len(call.args) >= 2:
-            self.includes.append(Include(owner, call.args[1], call.args[0], (), (), gate, self.loc(call), "mount"))
+            self.includes.append(Include(owner, call.args[1], call.args[0], (), (), gate, self.loc(call), "mount", inside))
         elif func.attr == "add_middleware" and call.args:
             self._add_middleware(owner, call.args[0], call, gate)
         elif func.attr in ("add_api_route", "add_api_websocket_route") and len(call.args) >= 2:
@@ -344,7 +359,10 @@ class Facts:
             options.append((k.arg, value))
             if k.arg == "allow_origins" and name.split(".")[-1] == "CORSMiddleware":
                 self.cors_refs |= self._refs(k.value)
-        self.middleware.append(MiddlewareDecl(owner, name.split(".")[-1], tuple(options), gate, self.loc(call)))
+        short = name.split(".")[-1]
+        # `rate_limit.get_middleware`: the module's name is what says the factory limits requests
+        shown = name if LIMITING_MIDDLEWARE.search(name) and not LIMITING_MIDDLEWARE.search(short) else short
+        self.middleware.append(MiddlewareDecl(owner, shown, tuple(options), gate, self.loc(call)))
 
     def _exprs(self, node: ast.expr, local: dict[str, ast.expr]) -> None:
         """Env reads, JWT calls, dynamic imports and app creations anywhere in an expression."""

@@ -7,7 +7,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from velro_policy.inputs.app.facts import Facts, Include, RouteDecl, _src, own_nodes
+from velro_policy.inputs.app.facts import LIMITING_MIDDLEWARE, Facts, Include, RouteDecl, _and, _src, own_nodes
 from velro_policy.inputs.app.reach import Reach
 from velro_policy.inputs.pyfold import dotted, is_hashable
 from velro_policy.model import Location, Middleware, Route, RouteLimit, Unknown
@@ -33,6 +33,7 @@ class _Resolver:
         self.graph = graph
         self._facts = facts
         self._reach: Reach | None = None
+        self._callers: dict[tuple[str, str], list[tuple[Facts, dict[str, ast.expr], str]]] = {}
 
     @property
     def reach(self) -> Reach:
@@ -121,6 +122,39 @@ class _Resolver:
         other = self.by_path.get(self.graph.module_of(f.path, module, sym[1]) or "")
         return (other, rest) if other is not None and rest in other.functions else None
 
+    def callers(self, f: Facts, function: str) -> list[tuple[Facts, dict[str, ast.expr], str]]:
+        """Where the project calls ``function`` of module ``f`` (``setup(app)``): the calling module,
+        the function's parameters bound to the call's arguments, and the call's gate."""
+        key = (f.path, function)
+        found = self._callers.get(key)
+        if found is None:
+            found = []
+            params = f.params.get(function, ())
+            for g in self._facts:
+                for call, gate in g.calls:
+                    if dotted(call.func).rpartition(".")[2] != function:
+                        continue
+                    called = self.function(g, call.func)
+                    if called is None or called[0] is not f or called[1] != function:
+                        continue
+                    bound = {params[i]: a for i, a in enumerate(call.args) if i < len(params) and not isinstance(a, ast.Starred)}
+                    bound.update({k.arg: k.value for k in call.keywords if k.arg})
+                    found.append((g, bound, gate))
+            self._callers[key] = found
+        return found
+
+    def through_argument(self, g: Facts, bound: dict[str, ast.expr], expr: str) -> Ref | None:
+        """The app/router a parameter-rooted name (``app``, ``api.router``) denotes at one call site."""
+        head, _, rest = expr.partition(".")
+        arg = bound.get(head)
+        if arg is None:
+            return None
+        name = dotted(arg)
+        if name:
+            found = self.ref(g, name + ("." + rest if rest else ""))
+            return found if found is not None or rest else self.factory(g, arg)
+        return None if rest else self.factory(g, arg)
+
     def factory(self, f: Facts, target: ast.expr) -> Ref | None:
         """The router a factory function returns: ``include_router(make_router())``, or
         ``r = make_router(db)`` / ``public, admin = make_routers()`` then ``include_router(r)``;
@@ -157,13 +191,9 @@ def assemble(facts: list[Facts], graph: _Graph) -> tuple[list[Route], list[Middl
     edges: dict[Ref, list[tuple[Facts, Include, Ref]]] = {}
     targeted: set[Ref] = set()
     for f in facts:
-        for inc in f.includes:
-            owner = res.ref(f, inc.owner)
-            target = res.ref(f, dotted(inc.target)) if dotted(inc.target) else None
+        for owner, target, inc in (edge for plain in f.includes for edge in _include_edges(res, f, plain)):
             if owner is None:
                 continue
-            if target is None and inc.kind == "include":
-                target = res.factory(f, inc.target)
             if target is None:
                 if inc.kind == "include":
                     notes.append(f"{f.display}:{inc.loc.line}: include_router({_src(inc.target)}) names a router that cannot be "
@@ -184,6 +214,25 @@ def assemble(facts: list[Facts], graph: _Graph) -> tuple[list[Route], list[Middl
     for app in apps:
         _collect(res, app, _Acc("", (), (), ""), edges, routes_of, defaults, out, set())
     return out, middleware, notes
+
+
+def _include_edges(res: _Resolver, f: Facts, inc: Include) -> list[tuple[Ref | None, Ref | None, Include]]:
+    """(app/router, included router, the include) for one ``include_router``/``mount``.  Inside a
+    project function whose parameter is the app or the router (``def setup(app):
+    app.include_router(items.router)``, ``add_versioned_routers(app, api_router)``), one edge per
+    call of that function, through its arguments, under the call's gate."""
+    owner = res.ref(f, inc.owner)
+    name = dotted(inc.target)
+    target = res.ref(f, name) if name else None
+    if target is None and inc.kind == "include":
+        target = res.factory(f, inc.target)
+    params = set(f.params.get(inc.function, ())) if inc.function else set()
+    if (owner is not None and target is not None) or not ({inc.owner.partition(".")[0], name.partition(".")[0]} & params):
+        return [(owner, target, inc)]
+    edges = [(owner or res.through_argument(g, bound, inc.owner), target or res.through_argument(g, bound, name),
+              inc._replace(gate=_and(gate, inc.gate) if inc.gate else gate))
+             for g, bound, gate in res.callers(f, inc.function)]
+    return edges or [(owner, target, inc)]
 
 
 def _collect(res: _Resolver, ref: Ref, acc: _Acc, edges: dict, routes_of: dict, defaults: tuple[RouteLimit, ...],
@@ -390,4 +439,6 @@ def _default_limits(facts: list[Facts], middleware: list[Middleware], notes: lis
                 continue
             values = lit.value if isinstance(lit.value, (list, tuple)) else [lit.value]
             return tuple(RouteLimit(v, "limiter default_limits", loc) for v in values)
-    return ()
+    return tuple(RouteLimit(Unknown(f"{m.name} may limit it: a rate-limiting middleware whose rules are not read"),
+                            f"middleware {m.name}", m.loc)
+                 for m in middleware if m.name.split(".")[-1] not in _SLOWAPI_MIDDLEWARE and LIMITING_MIDDLEWARE.search(m.name))[:1]

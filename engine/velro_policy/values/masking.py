@@ -31,7 +31,8 @@ _SECRET_PREFIX = re.compile(r"(sk|rk|pk)_(live|test)_|gh[pousr]_|github_pat_|xox
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # An origin and nothing more: scheme, host, port (a CORS list's items).  A host name is not a
 # credential; a URL with a path or query may carry one (a webhook's token) and stays judged.
-_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?|[A-Za-z][A-Za-z0-9+.-]*://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?")
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?|[A-Za-z][A-Za-z0-9+.-]*://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?"
+                     r"|[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,24}(:[0-9]{1,5})?")  # a host without its scheme: lower-case labels, a TLD
 
 
 _SECRET_KEYS: dict[str, bool] = {}  # key -> verdict; keys repeat across thousands of files

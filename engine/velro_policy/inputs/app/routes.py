@@ -95,6 +95,25 @@ class _Resolver:
                       for g in self.by_path.values() if node.attr in g.class_attrs}
             if len(values) == 1:
                 return next(iter(values.values()))
+        # f"{settings.API_V1_STR}/auth" and settings.API_V1_STR + "/auth": the module's own folder
+        # knows no settings attribute or imported constant, so each piece is looked up here.
+        if isinstance(node, ast.JoinedStr) and hops < _MAX_HOPS:
+            parts: list[str] = []
+            for piece in node.values:
+                if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+                    parts.append(piece.value)
+                    continue
+                if not (isinstance(piece, ast.FormattedValue) and piece.conversion == -1 and piece.format_spec is None):
+                    return lit.value
+                got = self.const(f, piece.value, hops + 1)
+                if not isinstance(got, str):
+                    return lit.value
+                parts.append(got)
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and hops < _MAX_HOPS:
+            left, right = self.const(f, node.left, hops + 1), self.const(f, node.right, hops + 1)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
         return lit.value
 
     def function(self, f: Facts, func: ast.expr, hops: int = 0) -> tuple[Facts, str] | None:

@@ -13,11 +13,11 @@ from velro_policy.inputs.own_exceptions import OwnExceptions
 from velro_policy.rules import Rule
 
 ERRORS = ("class AppError(Exception):\n    def __init__(self, message):\n        self.message = message\n\n\n"
-          "class NotFound(AppError):\n    pass\n\n\nclass Helper:\n    pass\n")
+          "class NotFound(AppError):\n    pass\n\n\nclass Conflict(Exception):\n    pass\n\n\nclass Helper:\n    pass\n")
 MAIN = """\
 from pydantic import ValidationError
 from app import errors
-from app.errors import AppError, NotFound, Helper
+from app.errors import AppError, Conflict, NotFound, Helper
 
 
 def a():
@@ -66,12 +66,41 @@ async def handler(request, exc):
 
 async def typed(request, exc: ValidationError):
     return {"detail": exc.message}
+
+
+def h():
+    try:
+        run()
+    except Conflict as exc:
+        return {"message": str(exc), "args": exc.args}
+
+
+def i():
+    try:
+        run()
+    except Conflict as exc:
+        return {"message": str(exc), "cause": exc.__cause__}
+"""
+SERVICE = """\
+from app.errors import Conflict, NotFound
+
+
+def find(key):
+    try:
+        return lookup(key)
+    except KeyError as err:
+        raise NotFound(f"lookup failed: {err}") from err
+
+
+def save(key):
+    if busy(key):
+        raise Conflict(f"{key} is being edited: reload and retry")
 """
 
 
 @pytest.fixture()
 def own(tmp_path: Path) -> tuple[OwnExceptions, str]:
-    files(tmp_path, {"app/__init__.py": "", "app/errors.py": ERRORS, "app/main.py": MAIN})
+    files(tmp_path, {"app/__init__.py": "", "app/errors.py": ERRORS, "app/main.py": MAIN, "app/service.py": SERVICE})
     paths = [str(p) for p in sorted(tmp_path.rglob("*.py"))]
     return OwnExceptions(paths), str(tmp_path / "app/main.py")
 
@@ -81,10 +110,12 @@ def own(tmp_path: Path) -> tuple[OwnExceptions, str]:
     (12, 16, False),   # ... and the next clause of the same try catches Exception
     (20, 12, True),    # after the try: every clause binding exc catches `errors.AppError` (module import)
     (26, 16, False),   # a tuple with pydantic's class
-    (34, 16, False),   # str(exc) is read in the same clause: the exception's own text
+    (34, 16, False),   # str(exc) is read in the same clause, and NotFound (an AppError) is raised wrapping a KeyError
     (40, 16, False),   # a project class that is no exception
     (47, 12, True),    # @app.exception_handler(AppError)
     (51, 12, False),   # a handler of pydantic's ValidationError, by annotation
+    (58, 16, True),    # str(exc) and exc.args of a class raised only with the app's own text
+    (65, 16, False),   # ... but what it wraps is not the app's text
 ])
 def test_own_text_only(own: tuple[OwnExceptions, str], line: int, col: int, expected: bool) -> None:
     reader, main = own

@@ -244,8 +244,9 @@ def _git_ignored(paths: list[str]) -> set[str]:
 #   unless-own-exception: $E
 # a match is not reported when what binds the exception $E where the match is (the except clauses
 # of its function, or the exception handler it is) catches only exception classes the project
-# defines, and nothing of $E is read there but their attributes (exc.message): those carry the
-# app's own text (inputs.own_exceptions).  Read from the module, not from Semgrep's bindings: a
+# defines, and nothing of $E is read there but their attributes (exc.message), or its message too
+# when no raise of those classes wraps a caught exception: that is the app's own text
+# (inputs.own_exceptions).  Read from the module, not from Semgrep's bindings: a
 # pattern-inside `try: ... except $T as $E:` spans the whole try, every clause of it.
 OWN_EXCEPTION_KEY = "unless-own-exception"
 

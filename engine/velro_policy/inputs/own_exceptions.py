@@ -101,6 +101,31 @@ def _attributes_only(scope: ast.AST, name: str) -> bool:
                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load))
 
 
+def _reads_no_wrapped(scope: ast.AST, name: str) -> bool:
+    return not any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
+                   and _WRAPPED.match(node.attr) and node.attr != "args" for node in ast.walk(scope))
+
+
+_TRACE_CALLS = re.compile(r"^(format_exc|format_exception|print_exc|exc_info|format_tb)$")
+
+
+def _raises_own_text(tree: ast.AST, family: set[str]) -> bool:
+    """No ``raise Cls(...)`` of ``family`` in ``tree`` passes a caught exception (a name bound by an
+    ``except ... as`` of its function) or a traceback: its message is text the app wrote."""
+    scopes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+    for scope in scopes:
+        caught = {h.name for h in ast.walk(scope) if isinstance(h, ast.ExceptHandler) and h.name}
+        for node in ast.walk(scope):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and _last(node.exc.func) in family):
+                continue
+            for sub in ast.walk(node.exc):
+                if isinstance(sub, ast.Name) and sub.id in caught:
+                    return False
+                if isinstance(sub, ast.Call) and _TRACE_CALLS.match(_last(sub.func)):
+                    return False
+    return True
+
+
 def _last(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
@@ -212,8 +237,33 @@ class OwnExceptions:
                 caught, scopes = _handled_by(func, name), [func]
         else:
             return False
-        return (bool(caught) and all(c is not None and self._own_expr(path, c) for c in caught)
-                and all(_attributes_only(scope, name) for scope in scopes))
+        if not (caught and all(c is not None and self._own_expr(path, c) for c in caught)):
+            return False
+        if all(_attributes_only(scope, name) for scope in scopes):
+            return True
+        # str(exc) / f"{exc}" of a project class is its message: the app's own text when every
+        # `raise Cls(...)` of the caught classes (and their project subclasses) passes no caught
+        # exception nor traceback; what it wraps (exc.__cause__, exc.original_error) still is not.
+        names = {_last(item) for c in caught if c is not None for item in (c.elts if isinstance(c, ast.Tuple) else [c])}
+        return all(_reads_no_wrapped(scope, name) for scope in scopes) and self._raised_with_own_text(names)
+
+    def _raised_with_own_text(self, names: set[str]) -> bool:
+        family = set(names)
+        bases: dict[str, set[str]] = {}
+        for path in self._paths:
+            mod = self.module(path)
+            for cls, of in (mod.classes.items() if mod is not None else ()):
+                bases.setdefault(cls, set()).update(of)
+        grew = True
+        while grew:
+            more = {n for n, of in bases.items() if n not in family and of & family}
+            family |= more
+            grew = bool(more)
+        for path in sorted(self._paths):
+            mod = self.module(path)
+            if mod is not None and not _raises_own_text(mod.tree, family):
+                return False
+        return True
 
     def _own_expr(self, path: str, node: ast.expr) -> bool:
         items = node.elts if isinstance(node, ast.Tuple) else [node]

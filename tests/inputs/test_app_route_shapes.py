@@ -131,7 +131,8 @@ def test_limiter_called_in_a_helper_the_handler_calls(tmp_path: Path) -> None:
 def test_prefixes_built_from_settings_attributes(tmp_path: Path) -> None:
     """A settings field's literal default stands in for the attribute in an f-string or a `+`
     concatenation of a prefix or a path (`f"{settings.API_V1_STR}/auth"`, a real backend's shape),
-    and an imported module constant likewise; what cannot be folded stays its source text."""
+    also a default that is an f-string of the fields above it (`f"/api/{API_VERSION}"`), and an
+    imported module constant likewise; what cannot be folded stays its source text."""
     write(tmp_path / "main.py",
           "from fastapi import FastAPI\n\nfrom config import settings, VERSION\nfrom routes import auth, items, misc\n\n"
           "app = FastAPI()\napp.include_router(auth.router, prefix=f'{settings.API_V1_STR}/auth')\n"
@@ -139,7 +140,8 @@ def test_prefixes_built_from_settings_attributes(tmp_path: Path) -> None:
           "app.include_router(misc.router, prefix=f'/{VERSION}{settings.MISC}')\n")
     write(tmp_path / "config.py",
           "from pydantic_settings import BaseSettings\n\nVERSION = 'v2'\n\n\nclass Settings(BaseSettings):\n"
-          "    API_V1_STR: str = '/api/v1'\n    MISC: str = '/misc'\n\n\nsettings = Settings()\n")
+          "    API_VERSION: str = 'v1'\n    API_V1_STR: str = f'/api/{API_VERSION}'\n    MISC: str = '/misc'\n\n\n"
+          "settings = Settings()\n")
     write(tmp_path / "routes/__init__.py", "")
     write(tmp_path / "routes/auth.py",
           "from fastapi import APIRouter\n\nfrom config import settings\n\nrouter = APIRouter()\n\n\n"

@@ -161,3 +161,26 @@ def test_prefixes_built_from_settings_attributes(tmp_path: Path) -> None:
         ("GET", "/api/v1/items/x/{item_id}"),
         ("GET", "/v2/misc/ping"),
     ]
+
+
+def test_a_login_limiter_is_no_logging_call(tmp_path: Path) -> None:
+    """`check_login_rate_limit(ip, email)` in the service a handler calls through its module
+    (`from app.services import auth` then `auth.login_user(...)`) is a limiter: "log" inside
+    "login" is no logging call (a real backend's shape; its numbers are settings read inside it,
+    so the limit is Unknown, never "none").  `log_rate_limit_hit()` and `logger` calls still are not."""
+    write(tmp_path / "app/__init__.py", "")
+    write(tmp_path / "app/services/__init__.py", "")
+    write(tmp_path / "app/main.py", "from fastapi import FastAPI\n\nfrom app.services import auth\n\napp = FastAPI()\n\n\n"
+                                    "@app.post('/login')\nasync def login(ip: str, email: str):\n"
+                                    "    return await auth.login_user(ip=ip, email=email)\n\n\n"
+                                    "@app.post('/register')\nasync def register(ip: str):\n    auth.log_rate_limit_hit(ip)\n"
+                                    "    rate_limit_logger.info(ip)\n    return {}\n")
+    write(tmp_path / "app/services/auth.py", "def check_login_rate_limit(ip, email):\n    pass\n\n\n"
+                                             "def log_rate_limit_hit(ip):\n    pass\n\n\n"
+                                             "async def login_user(ip, email):\n    check_login_rate_limit(ip, email)\n    return {}\n")
+    model = build(str(tmp_path), {})
+    limits = {r.path: r.limits for r in model.routes}
+    assert limits["/register"] == ()
+    (only,) = limits["/login"]
+    assert isinstance(only.value, Unknown) and only.source == "call check_login_rate_limit() in helper login_user()"
+    assert only.loc == Location("app/services/auth.py", 10, 5)

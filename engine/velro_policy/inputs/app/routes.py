@@ -294,7 +294,8 @@ def _rate_limiter(res: _Resolver, f: Facts, node: ast.expr, where: str) -> list[
 
 
 _LIMIT_CALL = re.compile(r"rate_?limit|throttl", re.IGNORECASE)
-_NOT_LIMIT_CALL = re.compile(r"exceed|reset|clear|header|handler|remaining|status|info|stats|key|log", re.IGNORECASE)
+# "log" as a word (log_hit, logger.warning), not inside one: check_login_rate_limit is a limiter.
+_NOT_LIMIT_CALL = re.compile(r"exceed|reset|clear|header|handler|remaining|status|info|stats|key|(?:^|_)log(?:_|$|ger|ging)", re.IGNORECASE)
 _COUNT_NAME = re.compile(r"max|limit|times|count|calls|requests|attempts|quota|^n$", re.IGNORECASE)
 _WINDOW_NAME = re.compile(r"window|second|minute|hour|day|period|interval|duration|(?:^|_)per(?:_|$)|expire|ttl", re.IGNORECASE)
 _UNITS = (("milli", 0.001), ("ms", 0.001), ("minute", 60), ("hour", 3600), ("day", 86400))

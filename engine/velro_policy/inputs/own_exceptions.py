@@ -142,14 +142,13 @@ class OwnExceptions:
     def __init__(self, paths: list[str]) -> None:
         self._paths = {os.path.normpath(os.path.abspath(p)) for p in paths}
         self._modules: dict[str, _Module | None] = {}
+        self._raw: dict[str, bytes | None] = {}
         self._exception_names: set[str] | None = None
 
     def module(self, path: str) -> _Module | None:
         path = os.path.normpath(os.path.abspath(path))
         if path not in self._modules:
-            from velro_policy.inputs._files import read_capped
-
-            raw = read_capped(path)
+            raw = self.raw(path)
             try:
                 tree = ast.parse(raw) if raw is not None else None
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -157,13 +156,26 @@ class OwnExceptions:
             self._modules[path] = _Module(tree) if tree is not None else None
         return self._modules[path]
 
+    def raw(self, path: str) -> bytes | None:
+        """The file's bytes (cached): a module is parsed only when its text may matter, since
+        parsing every module of a large project again costs seconds."""
+        if path not in self._raw:
+            from velro_policy.inputs._files import read_capped
+
+            self._raw[path] = read_capped(path)
+        return self._raw[path]
+
+    def _mentions(self, path: str, words: set[str]) -> bool:
+        raw = self.raw(path)
+        return raw is not None and any(w.encode() in raw for w in words)
+
     def _names(self) -> set[str]:
         """Names of the classes the project defines that are exceptions (bases followed by name
         within the project: class A(Exception), class B(A))."""
         if self._exception_names is None:
             bases: dict[str, set[str]] = {}
             for path in sorted(self._paths):
-                mod = self.module(path)
+                mod = self.module(path) if self._mentions(path, {"class "}) else None
                 for name, of in (mod.classes.items() if mod is not None else ()):
                     bases.setdefault(name, set()).update(of)
             found = {n for n, of in bases.items() if any(_EXCEPTION_BASE.match(b) for b in of)}
@@ -251,7 +263,7 @@ class OwnExceptions:
         family = set(names)
         bases: dict[str, set[str]] = {}
         for path in self._paths:
-            mod = self.module(path)
+            mod = self.module(path) if self._mentions(path, {"class "}) else None
             for cls, of in (mod.classes.items() if mod is not None else ()):
                 bases.setdefault(cls, set()).update(of)
         grew = True
@@ -260,7 +272,7 @@ class OwnExceptions:
             family |= more
             grew = bool(more)
         for path in sorted(self._paths):
-            mod = self.module(path)
+            mod = self.module(path) if self._mentions(path, family) else None
             if mod is not None and not _raises_own_text(mod.tree, family):
                 return False
         return True

@@ -129,6 +129,26 @@ def test_dockerfile_only(tmp_path: Path, cmd: str) -> None:
     assert model.deployed == frozenset({"src/server.py", "src/routes.py"})
 
 
+@pytest.mark.parametrize("cmd", ["CMD python run.py", 'CMD ["python", "-m", "server"]'])
+def test_a_script_that_starts_uvicorn_with_the_app_as_a_string(tmp_path: Path, cmd: str) -> None:
+    """`python run.py` where run.py calls `uvicorn.run("app.main:app", reload=...)` (the string form
+    reload needs): the app is app.main, which run.py never imports; run.py runs too."""
+    write(tmp_path / "Dockerfile", f"FROM python:3.11\nWORKDIR /app\nCOPY . .\n{cmd}\n")
+    script = "import os\nimport uvicorn\n\nif __name__ == '__main__':\n    uvicorn.run(\n        'app.main:app', reload=os.getenv('RELOAD') == 'true')\n"
+    write(tmp_path / "run.py", script)
+    write(tmp_path / "server/__init__.py", "")
+    write(tmp_path / "server/__main__.py", script)
+    write(tmp_path / "app/__init__.py", "")
+    write(tmp_path / "app/main.py", "from fastapi import FastAPI\nfrom app.api import router\napp = FastAPI()\napp.include_router(router)\n")
+    write(tmp_path / "app/api.py", "from fastapi import APIRouter\nrouter = APIRouter()\n\n\n@router.post('/login')\ndef login():\n    pass\n")
+    write(tmp_path / "app/unused.py", "")
+    model = build(str(tmp_path), {})
+    runner = "run.py" if "run.py" in cmd else "server/__main__.py"
+    assert model.entry == "app.main:app" and model.entry_reason.endswith(f"-> {runner} line 5: uvicorn.run('app.main:app')")
+    assert model.deployed == frozenset({runner, "app/__init__.py", "app/main.py", "app/api.py"} | ({"server/__init__.py"} if "server" in runner else set()))
+    assert [r.path for r in model.routes] == ["/login"]
+
+
 def test_slowapi_decorator_order_and_defaults(tmp_path: Path) -> None:
     write(tmp_path / "main.py", "from fastapi import FastAPI\nfrom slowapi import Limiter\nfrom slowapi.middleware import SlowAPIMiddleware\n"
                                 "from slowapi.util import get_remote_address\n\nLOGIN_LIMIT = '3/hour'\n"

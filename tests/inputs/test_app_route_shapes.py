@@ -126,3 +126,61 @@ def test_limiter_called_in_a_helper_the_handler_calls(tmp_path: Path) -> None:
     # a background task's limiter, one inside a nested function, a method found only by its name: none
     assert by_path["/assistant/later"] == ()
     assert by_path["/assistant/stored"] == ()
+
+
+def test_prefixes_built_from_settings_attributes(tmp_path: Path) -> None:
+    """A settings field's literal default stands in for the attribute in an f-string or a `+`
+    concatenation of a prefix or a path (`f"{settings.API_V1_STR}/auth"`, a real backend's shape),
+    also a default that is an f-string of the fields above it (`f"/api/{API_VERSION}"`), and an
+    imported module constant likewise; what cannot be folded stays its source text."""
+    write(tmp_path / "main.py",
+          "from fastapi import FastAPI\n\nfrom config import settings, VERSION\nfrom routes import auth, items, misc\n\n"
+          "app = FastAPI()\napp.include_router(auth.router, prefix=f'{settings.API_V1_STR}/auth')\n"
+          "app.include_router(items.router, prefix=settings.API_V1_STR + '/items')\n"
+          "app.include_router(misc.router, prefix=f'/{VERSION}{settings.MISC}')\n")
+    write(tmp_path / "config.py",
+          "from pydantic_settings import BaseSettings\n\nVERSION = 'v2'\n\n\nclass Settings(BaseSettings):\n"
+          "    API_VERSION: str = 'v1'\n    API_V1_STR: str = f'/api/{API_VERSION}'\n    MISC: str = '/misc'\n\n\n"
+          "settings = Settings()\n")
+    write(tmp_path / "routes/__init__.py", "")
+    write(tmp_path / "routes/auth.py",
+          "from fastapi import APIRouter\n\nfrom config import settings\n\nrouter = APIRouter()\n\n\n"
+          "@router.post(f'{settings.API_V1_STR}/login')\nasync def login():\n    return {}\n\n\n"
+          "@router.post(f'{settings.NOT_A_FIELD}/register')\nasync def register():\n    return {}\n\n\n"
+          "@router.post(f'{settings.API_V1_STR!r}/odd')\nasync def odd():\n    return {}\n")
+    write(tmp_path / "routes/items.py",
+          "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/x')\n\n\n@router.get('/{item_id}')\n"
+          "async def item(item_id: int):\n    return {}\n")
+    write(tmp_path / "routes/misc.py",
+          "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/ping')\nasync def ping():\n    return {}\n")
+    model = build(str(tmp_path), {})
+    assert [(r.method, r.path) for r in model.routes] == [
+        ("POST", "/api/v1/auth/api/v1/login"),
+        ("POST", "/api/v1/auth{f'{settings.NOT_A_FIELD}/register'}"),
+        ("POST", "/api/v1/auth{f'{settings.API_V1_STR!r}/odd'}"),
+        ("GET", "/api/v1/items/x/{item_id}"),
+        ("GET", "/v2/misc/ping"),
+    ]
+
+
+def test_a_login_limiter_is_no_logging_call(tmp_path: Path) -> None:
+    """`check_login_rate_limit(ip, email)` in the service a handler calls through its module
+    (`from app.services import auth` then `auth.login_user(...)`) is a limiter: "log" inside
+    "login" is no logging call (a real backend's shape; its numbers are settings read inside it,
+    so the limit is Unknown, never "none").  `log_rate_limit_hit()` and `logger` calls still are not."""
+    write(tmp_path / "app/__init__.py", "")
+    write(tmp_path / "app/services/__init__.py", "")
+    write(tmp_path / "app/main.py", "from fastapi import FastAPI\n\nfrom app.services import auth\n\napp = FastAPI()\n\n\n"
+                                    "@app.post('/login')\nasync def login(ip: str, email: str):\n"
+                                    "    return await auth.login_user(ip=ip, email=email)\n\n\n"
+                                    "@app.post('/register')\nasync def register(ip: str):\n    auth.log_rate_limit_hit(ip)\n"
+                                    "    rate_limit_logger.info(ip)\n    return {}\n")
+    write(tmp_path / "app/services/auth.py", "def check_login_rate_limit(ip, email):\n    pass\n\n\n"
+                                             "def log_rate_limit_hit(ip):\n    pass\n\n\n"
+                                             "async def login_user(ip, email):\n    check_login_rate_limit(ip, email)\n    return {}\n")
+    model = build(str(tmp_path), {})
+    limits = {r.path: r.limits for r in model.routes}
+    assert limits["/register"] == ()
+    (only,) = limits["/login"]
+    assert isinstance(only.value, Unknown) and only.source == "call check_login_rate_limit() in helper login_user()"
+    assert only.loc == Location("app/services/auth.py", 10, 5)

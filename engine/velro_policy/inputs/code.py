@@ -241,10 +241,32 @@ def _git_ignored(paths: list[str]) -> set[str]:
 # --- the Semgrep config -----------------------------------------------------
 
 
+# A key of an inline Semgrep body that velro-policy reads and Semgrep never sees:
+#   unless-own-exception: $E
+# a match is not reported when what binds the exception $E where the match is (the except clauses
+# of its function, or the exception handler it is) catches only exception classes the project
+# defines, and nothing of $E is read there but their attributes (exc.message), or its message too
+# when no raise of those classes wraps a caught exception: that is the app's own text
+# (inputs.own_exceptions).  Read from the module, not from Semgrep's bindings: a
+# pattern-inside `try: ... except $T as $E:` spans the whole try, every clause of it.
+OWN_EXCEPTION_KEY = "unless-own-exception"
+
+
+def _own_exception_var(rule: Rule) -> str | None:
+    spec = (rule.semgrep or {}).get(OWN_EXCEPTION_KEY)
+    if spec is None:
+        return None
+    if not (isinstance(spec, str) and _METAVAR.fullmatch(spec)):
+        raise PolicyError(f"rule {rule.id}: `{OWN_EXCEPTION_KEY}` names one metavariable, the caught exception ($E)",
+                          path=f"{rule.file}:{rule.line}")
+    return spec
+
+
 def metavariables(rule: Rule) -> list[str]:
     """Metavariables a rule's message and select need, in order, unique."""
     found = _METAVAR.findall(str(rule.message or ""))
     found += [s for s in rule.select or () if s.startswith("$")]
+    found += [v for v in (_own_exception_var(rule),) if v]
     return list(dict.fromkeys(found))
 
 
@@ -299,6 +321,9 @@ def build_config(rules: list[Rule]) -> tuple[list[dict[str, Any]], dict[str, Rul
                                   path=f"{rule.file}:{rule.line}" if rule.semgrep else str(rule.semgrep_file))
             for key in _STRIP_KEYS:
                 body.pop(key, None)
+            if rule.semgrep:
+                _own_exception_var(rule)  # a malformed key is a policy error before any scan
+                body.pop(OWN_EXCEPTION_KEY, None)
             body.setdefault("languages", ["python"])
             out.append({"id": sid, "message": message, "severity": "WARNING", **body})
             by_id[sid] = rule
@@ -661,6 +686,7 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule], c
     _rule_errors(data, by_id)
     problems = _file_problems(data, paths, by_id)
     known = {os.path.normpath(p): p for p in paths}
+    own = _LazyOwn(paths)
     results: dict[str, list[dict[str, Any]]] = {}
     for res in data["results"]:
         path = known.get(os.path.normpath(str(res.get("path"))))
@@ -680,12 +706,42 @@ def _documents(data: dict[str, Any], paths: list[str], by_id: dict[str, Rule], c
                 rule = _rule_of(str(res["check_id"]), by_id)
                 if rule is None:
                     continue
+                if _own_exception_attribute(res, rule, path, own):
+                    continue
                 span = (str(rule.id), (res.get("start") or {}).get("offset"), (res.get("end") or {}).get("offset"))
                 if span not in spans:  # one finding per rule and matched code, however many ways it matched
                     spans.add(span)
                     entries.append(_entry(res, rule, raw, display))
         file_problems = tuple(p._replace(path=display) for p in problems.get(path, ()))
         yield Document(path, TARGET, tuple(entries), "production", "code", False, file_problems, display)
+
+
+class _LazyOwn:
+    """The project's exception classes, read only when a match asks (most runs never do)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+        self._own: Any = None
+
+    def own_text_only(self, path: str, line: int, col: int, name: str) -> bool:
+        if self._own is None:
+            from velro_policy.inputs.own_exceptions import OwnExceptions
+
+            self._own = OwnExceptions(self._paths)
+        return bool(self._own.own_text_only(path, line, col, name))
+
+
+def _own_exception_attribute(res: dict[str, Any], rule: Rule, path: str, own: _LazyOwn) -> bool:
+    """The match is about the project's own exception text (see OWN_EXCEPTION_KEY)."""
+    wanted = _own_exception_var(rule)
+    if wanted is None:
+        return False
+    values = dict(zip(metavariables(rule), str((res.get("extra") or {}).get("message") or "").split(SEP)[1:]))
+    name = values.get(wanted, wanted)
+    if name == wanted or not name.isidentifier():  # unbound
+        return False
+    start = res.get("start") or {}
+    return own.own_text_only(path, int(start.get("line") or 0), int(start.get("col") or 0), name)
 
 
 def _entry(res: dict[str, Any], rule: Rule, raw: bytes, display: str) -> Entry:

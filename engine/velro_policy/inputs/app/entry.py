@@ -173,13 +173,27 @@ def _python_run(project: Project, tokens: list[str], cwd: str, reason: str) -> F
             if main and project.is_file(main):  # python -m pkg runs pkg/__main__.py
                 path = main
             if path:
-                return Found(args[i + 1], reason, (Entry(path, "app", (cwd,)),))
+                return _runs_server(project, path, reason) or Found(args[i + 1], reason, (Entry(path, "app", (cwd,)),))
         return None
     script = next((a for a in args if a.endswith(".py")), None)
     if script:
         path = _resolve_file(project, script, cwd)
         if path:
-            return Found(project.rel(path), reason, (Entry(path, "app", (os.path.dirname(path),)),))
+            return _runs_server(project, path, reason) or Found(project.rel(path), reason, (Entry(path, "app", (os.path.dirname(path),)),))
+    return None
+
+
+def _runs_server(project: Project, path: str, reason: str) -> Found | None:
+    """A script that starts the server itself with the app named as a string
+    (``uvicorn.run("app.main:app", reload=...)``, the shape `--reload` needs): the app is that
+    module, which the script never imports, and the script runs too (a second entry)."""
+    text = project.text(path) if "uvicorn.run" in project.text(path) else ""
+    for m in _RUN_CALL.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        found = _spec_entry(project, m.group(1), [os.path.dirname(path)],
+                            f"{reason} -> {project.rel(path)} line {line}: uvicorn.run({m.group(1)!r})")
+        if found:
+            return found._replace(entries=(*found.entries, Entry(path, "", (os.path.dirname(path),))))
     return None
 
 

@@ -206,6 +206,7 @@ class Facts:
 
     def _class(self, node: ast.ClassDef, gate: str, local: dict[str, ast.expr]) -> None:
         self.classes[node.name] = tuple(dotted(b).split(".")[-1] for b in node.bases)
+        own: dict[str, str] = {}  # this class's string fields so far, for f"/api/{API_VERSION}"
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.methods.setdefault(stmt.name, []).append(stmt)
@@ -213,6 +214,13 @@ class Facts:
                 lit = self.fold(_field_default(stmt.value))  # type: ignore[arg-type]
                 if not isinstance(lit.value, Unknown):
                     self.class_attrs.setdefault(stmt.target.id, lit)
+                    if isinstance(lit.value, str):
+                        own[stmt.target.id] = lit.value
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(stmt.value, ast.JoinedStr):
+                text = _class_fstring(stmt.value, own)
+                if text is not None:
+                    self.class_attrs.setdefault(stmt.target.id, Lit(text, self.loc(stmt.value)))
+                    own[stmt.target.id] = text
             elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
                 lit = self.fold(stmt.value)
                 for t in stmt.targets:
@@ -556,6 +564,21 @@ def _dep_list(node: ast.expr | None) -> tuple[tuple[str, ...], tuple[ast.expr, .
 
 def _kwargs(call: ast.Call) -> dict[str, ast.expr]:
     return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def _class_fstring(value: ast.JoinedStr, fields: dict[str, str]) -> str | None:
+    """A settings field's f-string default built from fields above it in the class
+    (``API_V1_STR: str = f"/api/{API_VERSION}"``): the class body sees them as plain names."""
+    parts: list[str] = []
+    for piece in value.values:
+        if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+            parts.append(piece.value)
+        elif (isinstance(piece, ast.FormattedValue) and piece.conversion == -1 and piece.format_spec is None
+              and isinstance(piece.value, ast.Name) and piece.value.id in fields):
+            parts.append(fields[piece.value.id])
+        else:
+            return None
+    return "".join(parts)
 
 
 def _field_default(value: ast.expr | None) -> ast.expr | None:

@@ -96,6 +96,25 @@ class _Resolver:
                       for g in self.by_path.values() if node.attr in g.class_attrs}
             if len(values) == 1:
                 return next(iter(values.values()))
+        # f"{settings.API_V1_STR}/auth" and settings.API_V1_STR + "/auth": the module's own folder
+        # knows no settings attribute or imported constant, so each piece is looked up here.
+        if isinstance(node, ast.JoinedStr) and hops < _MAX_HOPS:
+            parts: list[str] = []
+            for piece in node.values:
+                if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+                    parts.append(piece.value)
+                    continue
+                if not (isinstance(piece, ast.FormattedValue) and piece.conversion == -1 and piece.format_spec is None):
+                    return lit.value
+                got = self.const(f, piece.value, hops + 1)
+                if not isinstance(got, str):
+                    return lit.value
+                parts.append(got)
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and hops < _MAX_HOPS:
+            left, right = self.const(f, node.left, hops + 1), self.const(f, node.right, hops + 1)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
         return lit.value
 
     def function(self, f: Facts, func: ast.expr, hops: int = 0) -> tuple[Facts, str] | None:
@@ -324,7 +343,8 @@ def _rate_limiter(res: _Resolver, f: Facts, node: ast.expr, where: str) -> list[
 
 
 _LIMIT_CALL = re.compile(r"rate_?limit|throttl", re.IGNORECASE)
-_NOT_LIMIT_CALL = re.compile(r"exceed|reset|clear|header|handler|remaining|status|info|stats|key|log", re.IGNORECASE)
+# "log" as a word (log_hit, logger.warning), not inside one: check_login_rate_limit is a limiter.
+_NOT_LIMIT_CALL = re.compile(r"exceed|reset|clear|header|handler|remaining|status|info|stats|key|(?:^|_)log(?:_|$|ger|ging)", re.IGNORECASE)
 _COUNT_NAME = re.compile(r"max|limit|times|count|calls|requests|attempts|quota|^n$", re.IGNORECASE)
 _WINDOW_NAME = re.compile(r"window|second|minute|hour|day|period|interval|duration|(?:^|_)per(?:_|$)|expire|ttl", re.IGNORECASE)
 _UNITS = (("milli", 0.001), ("ms", 0.001), ("minute", 60), ("hour", 3600), ("day", 86400))

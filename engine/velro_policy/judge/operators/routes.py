@@ -76,6 +76,9 @@ _VERSION = re.compile(r"^(v\d+(\.\d+)*|\d+)$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 _PARAM_SEGMENT = re.compile(r"^[{<:]")
+# A path parameter ({id}, {file_path:path}, <id>, :id), as opposed to a prefix the model could not
+# fold, shown as its source text ({settings.API_PREFIX}): that one is no resource the route is under.
+_PARAMETER = re.compile(r"^(\{\w+(:\w+)?\}|<[^<>]*>|:\w+)$")
 
 
 
@@ -160,7 +163,7 @@ def classify(method: str, path: str, handler: str, vocabulary: Vocabulary, model
     (``Route.kind``): it makes the route of every kind that lists it in ``model_kinds``,
     whatever the words say (its evidence is the call, not the name)."""
     pw, hw = path_words(path), words(handler)
-    nested = any(_PARAM_SEGMENT.match(seg) for seg in path.split("/") if seg)
+    nested = any(_PARAMETER.match(seg) for seg in path.split("/") if seg)
     best: Kind | None = None
     for kind in vocabulary.kinds:
         if not _has_method(method, kind.methods) or (kind.top_level and nested):

@@ -21,6 +21,42 @@ EXAMPLES = REPO / "examples"
 NO_CODE = ("--target", "env", "--target", "settings", "--target", "app")
 
 
+# The modules that take longest (each a sum of its tests' durations, measured: pytest --durations=0), longest
+# first.  pytest-xdist hands out work in collection order (addopts: --dist loadgroup --no-loadscope-reorder),
+# so these start first and the end of a run is the short tests, spread over both workers: a 30 s test
+# handed out last would leave the other worker idle.  Whole modules move (their tests stay together:
+# a module-scoped fixture is made once).  Only the order changes; every test still runs.
+LONGEST_FIRST = (
+    "tests/commands/test_hooks_precommit.py",  # with test_planted_modules: one xdist group (the hook environment)
+    "tests/hostile/test_planted_modules.py",
+    "tests/inputs/test_code_source.py",
+    "tests/judge/test_perf_equivalence.py",
+    "tests/reporters/test_report.py",
+    "tests/policy/test_policy_tests.py",
+    "tests/inputs/test_env_differential.py",
+    "tests/test_scope_equivalence.py",
+    "tests/test_bench_smoke.py",
+    "tests/commands/test_parallel.py",
+    "tests/test_cli.py",
+    "tests/hostile/test_governance.py",
+    "tests/inputs/test_app_model.py",
+    "tests/hostile/test_budgets.py",
+    "tests/reporters/test_report_defaults_headers.py",
+    "tests/hostile/test_fail_closed.py",
+    "tests/policy/test_pack_cache.py",
+    "tests/test_hookpath.py",
+    "tests/judge/test_defaults.py",
+    "tests/test_packaging.py",
+    "tests/policy/test_code_rules.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One compiled-pack cache per test process: the cache is keyed by the content of every policy

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,6 +92,42 @@ def insecure_check(tmp_path_factory: pytest.TempPathFactory, _session_cache: Pat
             saved.write_text(json.dumps([res.returncode, res.stdout, res.stderr]), encoding="utf-8")
     code, out, err = json.loads(saved.read_text(encoding="utf-8"))
     return subprocess.CompletedProcess(["check", str(EXAMPLES / "insecure"), "-f", "json"], code, out, err)
+
+
+def semgrep_once(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """From now on (until ``monkeypatch`` is undone), a Semgrep scan this process has already made is not
+    made again: the same rules, the same path arguments from the same folder, the same bytes in every
+    file and the same config give the first scan's report (a copy).  Every distinct scan is still a real
+    Semgrep run; for the tests that run one project many ways (the scope tests), where several runs
+    hand Semgrep exactly the same input.  Returns the path arguments of each real scan, in order."""
+    import copy
+    import hashlib
+    import json
+
+    from velro_policy.inputs import code
+
+    made: dict[tuple[str, ...], dict[str, Any]] = {}
+    scans: list[tuple[str, ...]] = []
+    real = code.SemgrepRun
+
+    class Once(real):  # type: ignore[valid-type, misc]
+        def __init__(self, semgrep_rules: list[dict[str, Any]], paths: list[str], config: dict[str, Any]) -> None:
+            contents = [hashlib.sha256(Path(p).read_bytes()).hexdigest() if os.path.isfile(p) else "" for p in paths]
+            self._key = (json.dumps(semgrep_rules, sort_keys=True), json.dumps(config, sort_keys=True, default=str),
+                         os.getcwd(), *paths, "\0", *contents)
+            if self._key in made:
+                self._merged, self._proc, self._tmp = copy.deepcopy(made[self._key]), None, None
+                return
+            scans.append(tuple(paths))
+            super().__init__(semgrep_rules, paths, config)
+
+        def result(self) -> dict[str, Any]:
+            data: dict[str, Any] = super().result()
+            made.setdefault(self._key, copy.deepcopy(data))
+            return data
+
+    monkeypatch.setattr(code, "SemgrepRun", Once)
+    return scans
 
 
 @pytest.fixture()

@@ -25,10 +25,10 @@ NO_CODE = ("--target", "env", "--target", "settings", "--target", "app")
 # The modules that take longest (each a sum of its tests' durations, measured: pytest --durations=0), longest
 # first.  pytest-xdist hands out work in collection order (addopts: --dist loadgroup --no-loadscope-reorder),
 # so these start first and the end of a run is the short tests, spread over both workers: a 30 s test
-# handed out last would leave the other worker idle.  Whole modules move (their tests stay together:
-# a module-scoped fixture is made once).  Only the order changes; every test still runs.
+# handed out last would leave the other worker idle.  Whole modules move (their tests stay together).
+# Only the order changes; every test still runs.
 LONGEST_FIRST = (
-    "tests/commands/test_hooks_precommit.py",  # with test_planted_modules: one xdist group (the hook environment)
+    "tests/commands/test_hooks_precommit.py",  # with test_planted_modules: one work unit (SAME_WORKER)
     "tests/hostile/test_planted_modules.py",
     "tests/inputs/test_code_source.py",
     "tests/judge/test_perf_equivalence.py",
@@ -38,6 +38,7 @@ LONGEST_FIRST = (
     "tests/test_scope_equivalence.py",
     "tests/test_bench_smoke.py",
     "tests/commands/test_parallel.py",
+    "tests/policy/test_code_rules.py",
     "tests/test_cli.py",
     "tests/hostile/test_governance.py",
     "tests/inputs/test_app_model.py",
@@ -48,14 +49,39 @@ LONGEST_FIRST = (
     "tests/test_hookpath.py",
     "tests/judge/test_defaults.py",
     "tests/test_packaging.py",
-    "tests/policy/test_code_rules.py",
+    "tests/policy/test_code_value_rules.py",
 )
+
+# xdist work units: a module's tests run on one worker, together (as --dist loadfile): a module-scoped
+# fixture (a Semgrep scan, a 400-file tree run twice) is made once, not once per worker that gets one of
+# its tests.  The two pre-commit modules are one unit: the hook environment they share (~40 s to build) is
+# built by the worker that runs them both, and the other worker never sits waiting on its lock.
+SAME_WORKER = {
+    "tests/commands/test_hooks_precommit.py": "pre-commit",
+    "tests/hostile/test_planted_modules.py": "pre-commit",
+}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup: a work unit per module, the modules of SAME_WORKER one unit.  (xdist's own
+    xdist_group marks do nothing under pytest 9.2: xdist names a group by rewriting ``item._nodeid``,
+    which pytest no longer reads; so the groups are named here, where the work is split.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::")[0]
+            return SAME_WORKER.get(module, module)
+
+    return ModuleGroups(config, log)
 
 
 @pytest.fixture(scope="session")

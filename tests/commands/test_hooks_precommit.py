@@ -20,10 +20,6 @@ import pytest
 from conftest import REPO, write
 from hookrepo import git_env, hooks, run, shared_hook_repo
 
-# One xdist worker runs this module and tests/hostile/test_planted_modules.py (one group; the run starts it first):
-# the hook environment they share is built once, and no other worker sits waiting on its lock.
-pytestmark = pytest.mark.xdist_group("pre-commit")
-
 
 @pytest.mark.parametrize("path", [
     ".env", ".env.production", "deploy/.env.staging.secure", "a/b/.env.example", "prod.env", "config/railway.env", ".env.local",

@@ -17,9 +17,6 @@ import pytest
 
 from conftest import EXAMPLES, REPO, velro
 
-# one xdist worker for the module: the module-scoped tree and its two runs (Semgrep included) are made once
-pytestmark = pytest.mark.xdist_group("parallel")
-
 FORMATS = ["text", "json", "sarif", "junit", "github"]
 
 

@@ -45,9 +45,6 @@ from conftest import write
 from hookrepo import git_env as precommit_env
 from hookrepo import run, shared_hook_repo
 
-# with tests/commands/test_hooks_precommit.py on one xdist worker (the hook environment is built once, nobody waits)
-pytestmark = pytest.mark.xdist_group("pre-commit")
-
 BAD = "ENVIRONMENT=production\nDEBUG=true\n"
 STAGED = "app/config/.env.production"
 FINDING = f"{STAGED}:2:1: critical velro/debug-disabled"

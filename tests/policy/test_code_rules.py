@@ -19,9 +19,6 @@ import pytest
 
 from conftest import REPO, cli
 
-# one xdist worker for the module: the module-scoped scan (a Semgrep run) is made once, not once per worker
-pytestmark = pytest.mark.xdist_group("code-rules")
-
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
 SECRET_LITERALS = ("my-super-secret-jwt-key", "literal-key-in-code")

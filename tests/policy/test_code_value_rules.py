@@ -17,9 +17,6 @@ import pytest
 
 from conftest import REPO, cli, write
 
-# one xdist worker for the module: the module-scoped scan (a Semgrep run) is made once, not once per worker
-pytestmark = pytest.mark.xdist_group("code-value-rules")
-
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 OWN_FIXTURES = ("auth.py", "auth_grants.py", "auth_validation.py", "debug_app.py", "debug_exposure.py",
                 "cors.py", "cors_reflection.py", "jwt_usage.py")

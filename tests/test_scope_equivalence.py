@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import write
+from conftest import semgrep_once, write
 from velro_policy.main import cli
 
 ENV_PRODUCTION = """\
@@ -97,6 +97,9 @@ def scopes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Answ
     git(root, "commit", "-q", "--allow-empty", "-m", "empty")
     for name, text in FILES.items():
         write(root / name, text)
+    # Runs that hand Semgrep exactly the same input (`check .`, `--staged` and `--changed-since` scan the
+    # same three files, `lint app/main.py` and its hook the same one) share its one real scan.
+    scans = semgrep_once(monkeypatch)
     try:
         got: dict[str, dict[str, Answer]] = {"check .": answers(root, ["check", "."], monkeypatch)}
         targets = hook_targets()
@@ -107,6 +110,7 @@ def scopes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Answ
         got["check --staged"] = answers(root, ["check", "--staged", "."], monkeypatch)
         git(root, "commit", "-q", "-m", "files")
         got["check --changed-since HEAD~1"] = answers(root, ["check", "--changed-since", "HEAD~1", "."], monkeypatch)
+        assert len(scans) == len(set(scans)) >= 3, scans  # each distinct set of files scanned by Semgrep itself
     finally:
         monkeypatch.undo()
     return got

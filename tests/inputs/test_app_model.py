@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, write
+from conftest import REPO, semgrep_once, write
 from velro_policy.inputs.app import build
 from velro_policy.main import cli
 from velro_policy.model import Location, RouteLimit, Unknown
@@ -267,10 +267,12 @@ def test_unmounted_router_leaking_exceptions(tmp_path: Path, monkeypatch: pytest
     write(tmp_path / "routes/unused.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n"
                                          '@router.get("/boom")\ndef boom():\n    try:\n        do_work()\n    except Exception as e:\n'
                                          "        raise HTTPException(status_code=500, detail=str(e))\n")
+    scans = semgrep_once(monkeypatch)  # both runs hand Semgrep the same files: one real scan
     code, out = check(tmp_path, monkeypatch)
     assert code == 0, out
     assert "routes/unused.py" in out and "--include-undeployed shows them" in out
     code, out = check(tmp_path, monkeypatch, "--include-undeployed")
+    assert len(scans) == 1, scans
     assert code == 0, out
     assert "routes/unused.py:11" in out and "info velro/" in out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NO_CODE, write
+from conftest import NO_CODE, semgrep_once, write
 from velro_policy.main import cli
 
 CONFIG = '''from pydantic_settings import BaseSettings
@@ -121,6 +121,7 @@ def test_every_scope_gives_the_same_findings_about_a_settings_module(tmp_path: P
     project(tmp_path)
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", ".")
+    scans = semgrep_once(monkeypatch)  # `lint app/config.py` with or without the env file: one Semgrep scan of it
     by_role = (9, "velro/cors-no-wildcard", "critical")
     scopes = {
         "lint FILE": about(run(tmp_path, monkeypatch, "lint", "app/config.py"), "app/config.py"),
@@ -130,6 +131,7 @@ def test_every_scope_gives_the_same_findings_about_a_settings_module(tmp_path: P
         "check .": about(run(tmp_path, monkeypatch, "check", "."), "app/config.py"),
         "check . --target settings": about(run(tmp_path, monkeypatch, "check", ".", "--target", "settings"), "app/config.py"),
     }
+    assert len(scans) == len(set(scans)) >= 3, scans  # app/config.py, the staged copy, the whole project: real scans
     expected = scopes["lint FILE"]
     assert {rule for _, rule, _ in expected} >= {"velro/settings-debug-default", "velro/jwt-blacklist-enabled"}
     assert by_role in expected

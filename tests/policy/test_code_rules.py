@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, cli
+from conftest import REPO, cli, semgrep_once
 
 FIXTURES = REPO / "tests" / "fixtures" / "code"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
@@ -58,8 +58,14 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         'def test_mock():\n    assert "mock_token_1".startswith("mock_token_")\n', encoding="utf-8")
     cache = tmp_path_factory.mktemp("cache")
     env = {"VELRO_POLICY_CACHE_DIR": str(cache)}
-    res_json = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
-    text = cli(["check", ".", "--target", "code", "--format", "text", "--no-color"], cwd=project, env=env)
+    monkeypatch = pytest.MonkeyPatch()
+    scans = semgrep_once(monkeypatch)  # the two runs differ in the output format only: one real Semgrep scan
+    try:
+        res_json = cli(["check", ".", "--target", "code", "--format", "json"], cwd=project, env=env)
+        text = cli(["check", ".", "--target", "code", "--format", "text", "--no-color"], cwd=project, env=env)
+    finally:
+        monkeypatch.undo()
+    assert len(scans) == 1, scans
     return {"json": res_json, "data": json.loads(res_json.stdout), "text": text, "project": project}
 
 

@@ -9,11 +9,35 @@ import pytest
 from conftest import REPO, cli, write
 
 
-def test_shipped_pack_passes_with_required_coverage() -> None:
+def semgrep_starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Semgrep scans this process starts from now on (subprocess.Popen, counted and passed through)."""
+    import subprocess
+
+    started: list[str] = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(cmd: list[str], *args: object, **kwargs: object) -> object:
+        if "scan" in cmd[:2]:
+            started.append(cmd[0])
+        return real_popen(cmd, *args, **kwargs)  # type: ignore[call-overload]  # pass-through
+
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    return started
+
+
+def test_shipped_pack_passes_with_required_coverage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case of the shipped pack passes and every rule has a failing and a passing case.  And
+    `velro-policy test` scans every case's Python files in one Semgrep start: each case takes its
+    files' slice, and the verdicts are those of a per-case scan (the pack's expected lines are the
+    proof of equality).  One run for both claims: the pack's run is the suite's longest Semgrep scan."""
+    started = semgrep_starts(monkeypatch)
     res = cli(["test", str(REPO / "policies"), "--require-coverage"])
     assert res.returncode == 0, res.stdout + res.stderr
     assert " 0 failed" in res.stdout
     assert "MISS" not in res.stdout
+    code_cases = [line for line in res.stdout.splitlines() if line.startswith("ok   ") and "/velro/code" in line]
+    assert len(code_cases) >= 10, res.stdout
+    assert len(started) == 1, started
 
 
 def _drop_failing_cases(pack: Path, rule_id: str) -> None:
@@ -75,28 +99,3 @@ def test_bad_test_file_is_exit_2_with_location(tmp_path: Path) -> None:
     res = cli(["test", str(pack)])
     assert res.returncode == 2
     assert "bad.test.yaml:6" in res.stderr and "Traceback" not in res.stderr
-
-
-def test_code_cases_share_one_semgrep_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`velro-policy test` scans every case's Python files in one Semgrep start; each case takes
-    its files' slice, and the verdicts are those of a per-case scan (the shipped pack's expected
-    lines, above, are the proof of equality)."""
-    import io
-    import subprocess
-
-    from velro_policy.commands import policytest
-
-    started: list[str] = []
-    real_popen = subprocess.Popen
-
-    def counting_popen(cmd: list[str], *args: object, **kwargs: object) -> object:
-        if "scan" in cmd[:2]:
-            started.append(cmd[0])
-        return real_popen(cmd, *args, **kwargs)  # type: ignore[call-overload]  # pass-through
-
-    monkeypatch.setattr(subprocess, "Popen", counting_popen)
-    out = io.StringIO()
-    code_files = [str(p) for p in sorted((REPO / "policies" / "velro").glob("code*.y*ml"))]
-    assert policytest.run_tests(code_files, coverage=False, require_coverage=False, out=out) == 0, out.getvalue()
-    assert out.getvalue().count("ok   ") >= 10
-    assert len(started) == 1, started

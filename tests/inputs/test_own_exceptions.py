@@ -139,3 +139,14 @@ def test_the_key_names_one_metavariable() -> None:
     ok = Rule("x/leak", "t", "medium", "code", semgrep={"pattern": "f($E)", "unless-own-exception": "$E"})
     body = build_config([ok])[0][0]
     assert "unless-own-exception" not in body and body["message"].endswith("$E")
+
+
+def test_classes_in_modules_of_a_newer_python_are_read(tmp_path: Path) -> None:
+    """The module defining the class uses Python 3.12-3.14 syntax (`except A, B:`, type parameters):
+    read as the settings reader and the app model read it (inputs.pysyntax)."""
+    files(tmp_path, {"errors.py": ("class AppError[T](Exception):\n    def __init__(self, message):\n        self.message = message\n\n\n"
+                                   "def load():\n    try:\n        pass\n    except KeyError, ValueError:\n        pass\n"),
+                     "main.py": "from errors import AppError\n\n\ndef f():\n    try:\n        run()\n"
+                                "    except AppError as exc:\n        return exc.message\n"})
+    reader = OwnExceptions([str(tmp_path / "errors.py"), str(tmp_path / "main.py")])
+    assert reader.own_text_only(str(tmp_path / "main.py"), 8, 16, "exc") is True

@@ -151,7 +151,9 @@ class OwnExceptions:
             raw = self.raw(path)
             try:
                 tree = ast.parse(raw) if raw is not None else None
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
+            except SyntaxError:  # Python 3.12-3.14 syntax, read as the settings reader and the app model do
+                tree = _newer_syntax(raw, path)
+            except (ValueError, RecursionError, MemoryError):
                 tree = None
             self._modules[path] = _Module(tree) if tree is not None else None
         return self._modules[path]
@@ -293,3 +295,12 @@ class OwnExceptions:
             target = self._module_file(path, f"{module}.{attr}" if attr and module else (attr or module), level)
             return target is not None and self._defines(target, node.attr)
         return False
+
+
+def _newer_syntax(raw: bytes | None, path: str) -> ast.Module | None:
+    from velro_policy.inputs.pysyntax import parse
+
+    try:
+        return parse(raw.decode("utf-8-sig"), path) if raw is not None else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None

@@ -20,6 +20,8 @@ import ast
 import os
 import re
 
+from velro_policy.inputs.pysyntax import parse
+
 # A base class that makes a class an exception: a builtin or library exception by its name's
 # ending (BaseException, ValueError, SQLAlchemyError, HTTPException, SystemExit, UserWarning ...).
 _EXCEPTION_BASE = re.compile(r"^(BaseException|\w*(Error|Exception|Exit|Interrupt|Warning))$")
@@ -149,11 +151,9 @@ class OwnExceptions:
         path = os.path.normpath(os.path.abspath(path))
         if path not in self._modules:
             raw = self.raw(path)
-            try:
-                tree = ast.parse(raw) if raw is not None else None
-            except SyntaxError:  # Python 3.12-3.14 syntax, read as the settings reader and the app model do
-                tree = _newer_syntax(raw, path)
-            except (ValueError, RecursionError, MemoryError):
+            try:  # Python 3.12-3.14 syntax too, read as the settings reader and the app model do
+                tree = parse(raw, path) if raw is not None else None
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree = None
             self._modules[path] = _Module(tree) if tree is not None else None
         return self._modules[path]
@@ -296,11 +296,3 @@ class OwnExceptions:
             return target is not None and self._defines(target, node.attr)
         return False
 
-
-def _newer_syntax(raw: bytes | None, path: str) -> ast.Module | None:
-    from velro_policy.inputs.pysyntax import parse
-
-    try:
-        return parse(raw.decode("utf-8-sig"), path) if raw is not None else None
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None

@@ -30,13 +30,17 @@ _TSTRING_PREFIXES = {"t": "f", "T": "F", "tr": "fr", "tR": "fR", "Tr": "Fr", "TR
                      "rt": "rf", "Rt": "Rf", "rT": "rF", "RT": "RF"}
 
 
-def parse(text: str, path: str) -> ast.Module:
+def parse(text: str | bytes, path: str) -> ast.Module:
     """``ast.parse``; on a SyntaxError, once more with newer syntax spelled the 3.11 way (module
-    docstring).  Raises the original SyntaxError when that does not parse either."""
+    docstring).  Raises the original SyntaxError when that does not parse either.  ``bytes`` are
+    parsed as ``ast.parse`` reads them (a coding cookie honoured), the retry as UTF-8."""
     try:
         return ast.parse(text, filename=path)
     except SyntaxError as exc:
-        older = as_older_syntax(text)
+        try:
+            older = as_older_syntax(text if isinstance(text, str) else text.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            older = None
         if older is None:
             raise
         try:
